@@ -1,0 +1,17 @@
+# herald_module(NAME SOURCES a.cpp b.cpp DEPS other_module Boost::json)
+# One static library per module; include paths are rooted at src/ so headers read "storage/log.hpp".
+function(herald_module name)
+    cmake_parse_arguments(M "" "" "SOURCES;DEPS" ${ARGN})
+    add_library(herald_${name} STATIC ${M_SOURCES})
+    target_include_directories(herald_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(herald_${name} PUBLIC ${M_DEPS})
+endfunction()
+
+# herald_unit_test(NAME SOURCES x_test.cpp DEPS module...)
+function(herald_unit_test name)
+    cmake_parse_arguments(T "" "" "SOURCES;DEPS" ${ARGN})
+    add_executable(${name} ${T_SOURCES})
+    target_link_libraries(${name} PRIVATE ${T_DEPS} GTest::gtest GTest::gtest_main)
+    add_test(NAME unit.${name} COMMAND ${name})
+    set_tests_properties(unit.${name} PROPERTIES LABELS unit TIMEOUT 300)
+endfunction()

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package Herald needs to build and test. Idempotent: it asks apt only for what is
+# missing, so a second run costs a dpkg query and nothing else.
+set -euo pipefail
+
+packages=(
+    build-essential cmake ninja-build ccache pkg-config git curl ca-certificates
+    libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+    libssl-dev libyaml-cpp-dev libsqlite3-dev
+    libgtest-dev libgmock-dev libbenchmark-dev
+    procps psmisc
+)
+# Node.js runs the client-side integration tests (eventsource, ws). The base image may already carry a
+# newer Node.js from another source; only install Debian's when there is none at all.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm  >/dev/null 2>&1 || packages+=(npm)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

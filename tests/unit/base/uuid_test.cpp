@@ -1,0 +1,32 @@
+#include "base/uuid.hpp"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <set>
+
+namespace herald {
+namespace {
+
+TEST(Uuid, V7HasVersionVariantAndTimestamp) {
+    auto id = make_uuid_v7(0x0189'1234'5678);
+    static const std::regex shape("^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+    EXPECT_TRUE(std::regex_match(id, shape)) << id;
+    EXPECT_EQ(id.substr(0, 8), "01891234");
+    EXPECT_EQ(id.substr(9, 4), "5678");
+}
+
+TEST(Uuid, V7SortsByTimeAndIsUnique) {
+    std::set<std::string> seen;
+    for (int i = 0; i < 1000; ++i) ASSERT_TRUE(seen.insert(make_uuid_v7()).second);
+    EXPECT_LT(make_uuid_v7(1000), make_uuid_v7(2000));
+}
+
+TEST(Uuid, RandomValues) {
+    EXPECT_NE(random_u64(), 0u);
+    EXPECT_EQ(random_hex(16).size(), 32u);
+    EXPECT_NE(random_hex(16), random_hex(16));
+}
+
+}  // namespace
+}  // namespace herald
