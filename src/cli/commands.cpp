@@ -1,0 +1,270 @@
+#include "cli/commands.hpp"
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <thread>
+
+#include "cli/http_client.hpp"
+#include "config/config.hpp"
+#include "server/app.hpp"
+#include "storage/log.hpp"
+
+namespace herald::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Parses "--name value" pairs; flags without a value are rejected by their command, not here.
+struct Parsed {
+    std::vector<std::string> positional;
+    std::map<std::string, std::string> options;
+};
+
+std::optional<Parsed> parse(const Args& args, std::initializer_list<const char*> known) {
+    Parsed p;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const auto& a = args[i];
+        if (a.rfind("--", 0) == 0) {
+            std::string name = a.substr(2), value;
+            if (auto eq = name.find('='); eq != std::string::npos) {
+                value = name.substr(eq + 1);
+                name = name.substr(0, eq);
+            } else if (i + 1 < args.size()) {
+                value = args[++i];
+            } else {
+                std::cerr << "herald: --" << name << " needs a value\n";
+                return std::nullopt;
+            }
+            bool ok = false;
+            for (auto* k : known) ok |= name == k;
+            if (!ok) {
+                std::cerr << "herald: unknown option --" << name << '\n';
+                return std::nullopt;
+            }
+            p.options[name] = value;
+        } else {
+            p.positional.push_back(a);
+        }
+    }
+    return p;
+}
+
+std::string url_encode(std::string_view s) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out.push_back('%');
+            out.push_back(kHex[c >> 4]);
+            out.push_back(kHex[c & 15]);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+int cmd_serve(const Args& args) {
+    auto p = parse(args, {"config", "listen", "admin-listen", "data-dir", "threads", "ready-file"});
+    if (!p) return 2;
+    if (!p->positional.empty()) {
+        std::cerr << "herald serve: unexpected argument '" << p->positional[0] << "'\n";
+        return 2;
+    }
+    server::ServeOptions so;
+    if (auto it = p->options.find("config"); it != p->options.end()) {
+        auto c = config::load_config(it->second);
+        if (!c) {
+            std::cerr << "herald: configuration error: " << c.error().message << '\n';
+            return 2;
+        }
+        so.config = std::move(*c);
+    }
+    auto& o = p->options;
+    if (o.count("listen")) so.config.listen = o["listen"];
+    if (o.count("admin-listen")) so.config.admin_listen = o["admin-listen"];
+    if (o.count("data-dir")) so.config.data_dir = o["data-dir"];
+    if (o.count("threads")) {
+        try {
+            so.config.threads = static_cast<unsigned>(std::stoul(o["threads"]));
+        } catch (...) {
+            std::cerr << "herald: --threads needs a number\n";
+            return 2;
+        }
+    }
+    if (o.count("ready-file")) so.ready_file = o["ready-file"];
+    return server::serve(std::move(so));
+}
+
+int cmd_publish(const Args& args) {
+    auto p = parse(args, {"data", "file", "type", "url", "idempotency-key"});
+    if (!p) return 2;
+    if (p->positional.size() != 1) {
+        std::cerr << "usage: herald publish TOPIC [--data JSON | --file FILE] [--type TYPE] [--url URL]\n";
+        return 2;
+    }
+    const auto& topic = p->positional[0];
+    auto url = parse_base_url(p->options.count("url") ? p->options["url"] : "http://127.0.0.1:8080");
+    if (!url) {
+        std::cerr << "herald: " << url.error().message << '\n';
+        return 2;
+    }
+    std::string type = p->options.count("type") ? p->options["type"] : "";
+    std::vector<std::string> bodies;
+    if (p->options.count("data")) {
+        bodies.push_back(p->options["data"]);
+    } else {
+        std::ifstream file;
+        std::istream* in = &std::cin;
+        if (p->options.count("file")) {
+            file.open(p->options["file"]);
+            if (!file) {
+                std::cerr << "herald: cannot read " << p->options["file"] << '\n';
+                return 2;
+            }
+            in = &file;
+        }
+        std::string line;
+        while (std::getline(*in, line))
+            if (!line.empty()) bodies.push_back(line);
+    }
+    HttpClient client(*url);
+    int failures = 0;
+    for (std::size_t i = 0; i < bodies.size(); ++i) {
+        auto& body = bodies[i];
+        // A line that is a CloudEvent (it has specversion) goes in structured mode; anything else is wrapped.
+        bool structured = false;
+        boost::system::error_code ec;
+        auto v = boost::json::parse(body, ec);
+        if (!ec && v.is_object() && v.as_object().contains("specversion")) structured = true;
+        std::string target = "/v1/topics/" + url_encode(topic) + "/events";
+        if (!structured && !type.empty()) target += "?type=" + url_encode(type);
+        std::vector<std::pair<std::string, std::string>> headers{
+            {"Content-Type", structured ? "application/cloudevents+json" : "application/json"}};
+        if (p->options.count("idempotency-key")) {
+            auto key = p->options["idempotency-key"];
+            if (bodies.size() > 1) key += "-" + std::to_string(i);
+            headers.emplace_back("Idempotency-Key", key);
+        }
+        auto r = client.request("POST", target, headers, body);
+        if (!r) {
+            std::cerr << "herald: " << r.error().message << '\n';
+            return 1;
+        }
+        if (r->status >= 300) {
+            ++failures;
+            std::cerr << "herald: HTTP " << r->status << ": " << r->body << '\n';
+        } else {
+            std::cout << r->body << '\n';
+        }
+    }
+    return failures ? 1 : 0;
+}
+
+namespace {
+volatile std::sig_atomic_t g_interrupted = 0;  // set by the SIGINT handler of `herald tail`; only it writes
+}
+
+int cmd_tail(const Args& args) {
+    auto p = parse(args, {"from", "types", "count", "url"});
+    if (!p) return 2;
+    if (p->positional.size() != 1) {
+        std::cerr << "usage: herald tail TOPIC [--from earliest|latest|CURSOR] [--types T1,T2] [--count N]\n";
+        return 2;
+    }
+    auto url = parse_base_url(p->options.count("url") ? p->options["url"] : "http://127.0.0.1:8080");
+    if (!url) {
+        std::cerr << "herald: " << url.error().message << '\n';
+        return 2;
+    }
+    long remaining = p->options.count("count") ? std::stol(p->options["count"]) : -1;
+    std::string base_target = "/v1/topics/" + url_encode(p->positional[0]) + "/events";
+    std::string query;
+    if (p->options.count("from")) query += "from=" + url_encode(p->options["from"]);
+    if (p->options.count("types")) query += std::string(query.empty() ? "" : "&") + "types=" + url_encode(p->options["types"]);
+    if (!query.empty()) base_target += "?" + query;
+
+    std::signal(SIGINT, [](int) { g_interrupted = 1; });
+    std::string last_id;
+    long retry_ms = 1000;
+    int failures_in_a_row = 0;
+    while (!g_interrupted && remaining != 0) {
+        std::vector<std::pair<std::string, std::string>> headers;
+        if (!last_id.empty()) headers.emplace_back("Last-Event-ID", last_id);
+        unsigned status = 0;
+        auto r = read_sse(
+            *url, base_target, headers, status,
+            [&](const std::string& id, const std::string& event, const std::string& data) {
+                if (!id.empty()) last_id = id;
+                failures_in_a_row = 0;
+                if (event == "herald.shutdown") return true;
+                if (event.rfind("herald.", 0) == 0) {
+                    std::cerr << "herald tail: " << event << " " << data << '\n';
+                    return true;
+                }
+                std::cout << data << std::endl;
+                if (remaining > 0) --remaining;
+                return remaining != 0 && !g_interrupted;
+            },
+            [&](long ms) { retry_ms = ms; });
+        if (remaining == 0 || g_interrupted) break;
+        if (status >= 400) {
+            std::cerr << "herald tail: HTTP " << status << '\n';
+            return 1;
+        }
+        if (!r) std::cerr << "herald tail: " << r.error().message << "; reconnecting\n";
+        // Back off a little more on every failure in a row, capped, so a dead server is not hammered.
+        ++failures_in_a_row;
+        auto wait = std::min<long>(retry_ms * failures_in_a_row, 30'000);
+        std::this_thread::sleep_for(std::chrono::milliseconds(wait));
+    }
+    return 0;
+}
+
+int cmd_log(const Args& args) {
+    if (args.size() != 2 || args[0] != "verify") {
+        std::cerr << "usage: herald log verify DIR\n";
+        return 2;
+    }
+    fs::path dir = args[1];
+    std::vector<fs::path> topics;
+    std::error_code ec;
+    if (fs::is_directory(dir / "topics", ec)) {
+        for (auto& e : fs::directory_iterator(dir / "topics", ec))
+            if (e.is_directory()) topics.push_back(e.path());
+        std::sort(topics.begin(), topics.end());
+    } else if (fs::is_directory(dir, ec)) {
+        topics.push_back(dir);
+    } else {
+        std::cerr << "herald log verify: " << dir << " is not a directory\n";
+        return 2;
+    }
+    bool all_ok = true;
+    for (auto& t : topics) {
+        auto r = storage::verify_log(t);
+        if (!r) {
+            all_ok = false;
+            std::cout << t.filename().string() << ": ERROR " << r.error().message << '\n';
+            continue;
+        }
+        all_ok &= r->ok;
+        std::cout << t.filename().string() << ": " << (r->ok ? "ok" : "PROBLEMS") << " — " << r->segments
+                  << " segments, " << r->batches << " batches, " << r->records << " records, offsets ["
+                  << r->start_offset << ", " << r->end_offset << ")\n";
+        for (auto& problem : r->problems) std::cout << "  - " << problem << '\n';
+    }
+    std::cout << (all_ok ? "verify: ok" : "verify: problems found") << " (" << topics.size() << " topics)\n";
+    return all_ok ? 0 : 1;
+}
+
+}  // namespace herald::cli

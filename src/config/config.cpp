@@ -1,0 +1,286 @@
+#include "config/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+
+#include "engine/topic_name.hpp"
+
+namespace herald::config {
+namespace {
+
+// Walks the YAML tree with the key path, so every error can say where it is.
+class Walker {
+public:
+    explicit Walker(std::string name) : name_(std::move(name)) {}
+
+    Error error(const YAML::Node& node, const std::string& path, const std::string& what) const {
+        std::string where = path;
+        if (node.Mark().line >= 0) where += " (" + name_ + " line " + std::to_string(node.Mark().line + 1) + ")";
+        return make_error(Errc::invalid_argument, where + ": " + what, path);
+    }
+
+    // Checks that a mapping has only known keys.
+    Result<void> keys(const YAML::Node& node, const std::string& path, std::set<std::string> allowed) const {
+        if (!node.IsMap()) return error(node, path, "expected a mapping");
+        for (auto it = node.begin(); it != node.end(); ++it) {
+            auto key = it->first.as<std::string>();
+            if (!allowed.count(key)) {
+                std::string list;
+                for (auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+                return error(it->first, join(path, key), "unknown key (known keys: " + list + ")");
+            }
+        }
+        return ok();
+    }
+
+    static std::string join(const std::string& path, const std::string& key) {
+        return path.empty() ? key : path + "." + key;
+    }
+
+    Result<std::string> str(const YAML::Node& n, const std::string& path) const {
+        if (!n.IsScalar()) return error(n, path, "expected a string");
+        return n.Scalar();
+    }
+    Result<bool> boolean(const YAML::Node& n, const std::string& path) const {
+        bool v = false;
+        if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) return error(n, path, "expected true or false");
+        return v;
+    }
+    Result<std::uint64_t> count(const YAML::Node& n, const std::string& path, std::uint64_t min,
+                                std::uint64_t max) const {
+        std::uint64_t v = 0;
+        if (!n.IsScalar() || !YAML::convert<std::uint64_t>::decode(n, v) || n.Scalar().find('-') != std::string::npos)
+            return error(n, path, "expected a whole number");
+        if (v < min || v > max)
+            return error(n, path, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+        return v;
+    }
+    Result<std::int64_t> duration(const YAML::Node& n, const std::string& path, std::int64_t min_ms) const {
+        if (!n.IsScalar()) return error(n, path, "expected a duration such as 100ms, 15s, 5m, 24h, 7d");
+        auto d = parse_duration_ms(n.Scalar());
+        if (!d) return error(n, path, d.error().message);
+        if (*d < min_ms) return error(n, path, "must be at least " + std::to_string(min_ms) + "ms");
+        return *d;
+    }
+    Result<std::uint64_t> bytes(const YAML::Node& n, const std::string& path, std::uint64_t min) const {
+        if (!n.IsScalar()) return error(n, path, "expected a size such as 512KiB, 64MiB, 1GiB");
+        auto b = parse_bytes(n.Scalar());
+        if (!b) return error(n, path, b.error().message);
+        if (*b < min) return error(n, path, "must be at least " + std::to_string(min) + " bytes");
+        return *b;
+    }
+
+private:
+    std::string name_;
+};
+
+#define HERALD_TRY(var, expr)                          \
+    auto var##_r = (expr);                             \
+    if (!var##_r) return std::move(var##_r).error();   \
+    auto var = std::move(*var##_r)
+
+Result<void> parse_topic(const Walker& w, const YAML::Node& n, const std::string& path, TopicConfig& t) {
+    if (auto k = w.keys(n, path, {"name", "fsync", "fsync_interval", "segment_bytes", "retention", "default_type"});
+        !k)
+        return k;
+    if (auto f = n["fsync"]) {
+        HERALD_TRY(s, w.str(f, path + ".fsync"));
+        if (s == "always") t.settings.fsync = engine::FsyncPolicy::always;
+        else if (s == "interval") t.settings.fsync = engine::FsyncPolicy::interval;
+        else if (s == "never") t.settings.fsync = engine::FsyncPolicy::never;
+        else return w.error(f, path + ".fsync", "expected always, interval or never");
+    }
+    if (auto f = n["fsync_interval"]) {
+        HERALD_TRY(v, w.duration(f, path + ".fsync_interval", 1));
+        t.settings.fsync_interval_ms = v;
+    }
+    if (auto f = n["segment_bytes"]) {
+        HERALD_TRY(v, w.bytes(f, path + ".segment_bytes", 4096));
+        t.settings.segment_bytes = v;
+    }
+    if (auto r = n["retention"]) {
+        if (auto k = w.keys(r, path + ".retention", {"max_age", "max_bytes"}); !k) return k;
+        if (auto f = r["max_age"]) {
+            HERALD_TRY(v, w.duration(f, path + ".retention.max_age", 1000));
+            t.settings.retention_ms = v;
+        }
+        if (auto f = r["max_bytes"]) {
+            HERALD_TRY(v, w.bytes(f, path + ".retention.max_bytes", 4096));
+            t.settings.retention_bytes = v;
+        }
+    }
+    if (auto f = n["default_type"]) {
+        HERALD_TRY(v, w.str(f, path + ".default_type"));
+        t.default_type = v;
+    }
+    return ok();
+}
+
+Result<Config> parse_root(const Walker& w, const YAML::Node& root) {
+    Config c;
+    if (!root || root.IsNull()) return c;
+    if (auto k = w.keys(root, "", {"listen", "admin_listen", "data_dir", "threads", "event_source", "http", "sse",
+                                   "topics", "dedup", "long_poll_max_wait", "page_max_events"});
+        !k)
+        return std::move(k).error();
+    if (auto n = root["listen"]) { HERALD_TRY(v, w.str(n, "listen")); c.listen = v; }
+    if (auto n = root["admin_listen"]) { HERALD_TRY(v, w.str(n, "admin_listen")); c.admin_listen = v; }
+    if (auto n = root["data_dir"]) { HERALD_TRY(v, w.str(n, "data_dir")); c.data_dir = v; }
+    if (auto n = root["threads"]) { HERALD_TRY(v, w.count(n, "threads", 0, 256)); c.threads = unsigned(v); }
+    if (auto n = root["event_source"]) { HERALD_TRY(v, w.str(n, "event_source")); c.event_source = v; }
+    if (auto n = root["long_poll_max_wait"]) {
+        HERALD_TRY(v, w.duration(n, "long_poll_max_wait", 0));
+        c.long_poll_max_ms = v;
+    }
+    if (auto n = root["page_max_events"]) {
+        HERALD_TRY(v, w.count(n, "page_max_events", 1, 100'000));
+        c.page_max_events = v;
+    }
+    if (auto h = root["http"]) {
+        if (auto k = w.keys(h, "http", {"header_limit", "body_limit", "header_timeout", "body_timeout",
+                                        "idle_timeout", "max_connections"});
+            !k)
+            return std::move(k).error();
+        if (auto n = h["header_limit"]) { HERALD_TRY(v, w.bytes(n, "http.header_limit", 1024)); c.http.header_limit = v; }
+        if (auto n = h["body_limit"]) { HERALD_TRY(v, w.bytes(n, "http.body_limit", 1024)); c.http.body_limit = v; }
+        if (auto n = h["header_timeout"]) { HERALD_TRY(v, w.duration(n, "http.header_timeout", 100)); c.http.header_timeout_ms = v; }
+        if (auto n = h["body_timeout"]) { HERALD_TRY(v, w.duration(n, "http.body_timeout", 100)); c.http.body_timeout_ms = v; }
+        if (auto n = h["idle_timeout"]) { HERALD_TRY(v, w.duration(n, "http.idle_timeout", 100)); c.http.idle_timeout_ms = v; }
+        if (auto n = h["max_connections"]) { HERALD_TRY(v, w.count(n, "http.max_connections", 1, 1'000'000)); c.http.max_connections = v; }
+    }
+    if (auto s = root["sse"]) {
+        if (auto k = w.keys(s, "sse", {"heartbeat", "retry", "high_water_bytes"}); !k) return std::move(k).error();
+        if (auto n = s["heartbeat"]) { HERALD_TRY(v, w.duration(n, "sse.heartbeat", 100)); c.sse.heartbeat_ms = v; }
+        if (auto n = s["retry"]) { HERALD_TRY(v, w.duration(n, "sse.retry", 0)); c.sse.retry_ms = v; }
+        if (auto n = s["high_water_bytes"]) { HERALD_TRY(v, w.bytes(n, "sse.high_water_bytes", 1024)); c.sse.high_water_bytes = v; }
+    }
+    if (auto d = root["dedup"]) {
+        if (auto k = w.keys(d, "dedup", {"window", "max_entries"}); !k) return std::move(k).error();
+        if (auto n = d["window"]) { HERALD_TRY(v, w.duration(n, "dedup.window", 0)); c.dedup_window_ms = v; }
+        if (auto n = d["max_entries"]) { HERALD_TRY(v, w.count(n, "dedup.max_entries", 0, 100'000'000)); c.dedup_max_entries = v; }
+    }
+    if (auto t = root["topics"]) {
+        if (auto k = w.keys(t, "topics", {"auto_create", "defaults", "declared"}); !k) return std::move(k).error();
+        if (auto n = t["auto_create"]) { HERALD_TRY(v, w.boolean(n, "topics.auto_create")); c.auto_create_topics = v; }
+        if (auto n = t["defaults"]) {
+            if (n["name"]) return w.error(n["name"], "topics.defaults.name", "defaults cannot have a name");
+            if (auto r = parse_topic(w, n, "topics.defaults", c.topic_defaults); !r) return std::move(r).error();
+        }
+        if (auto n = t["declared"]) {
+            if (!n.IsSequence()) return w.error(n, "topics.declared", "expected a list of topics");
+            for (std::size_t i = 0; i < n.size(); ++i) {
+                auto path = "topics.declared[" + std::to_string(i) + "]";
+                auto item = n[i];
+                if (!item.IsMap() || !item["name"]) return w.error(item, path, "each topic needs a name");
+                HERALD_TRY(name, w.str(item["name"], path + ".name"));
+                if (!engine::is_valid_topic_name(name))
+                    return w.error(item["name"], path + ".name", "topic names must match [a-z0-9][a-z0-9._-]{0,199}");
+                if (c.topics.count(name)) return w.error(item["name"], path + ".name", "topic declared twice");
+                TopicConfig tc = c.topic_defaults;
+                if (auto r = parse_topic(w, item, path, tc); !r) return std::move(r).error();
+                c.topics.emplace(name, tc);
+            }
+        }
+    }
+    return c;
+}
+
+#undef HERALD_TRY
+
+}  // namespace
+
+Result<std::int64_t> parse_duration_ms(const std::string& text) {
+    std::size_t i = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    if (i == 0 || i > 15) return make_error(Errc::invalid_argument, "expected a duration such as 100ms, 15s, 5m, 24h, 7d");
+    auto n = std::stoll(text.substr(0, i));
+    auto unit = text.substr(i);
+    std::int64_t mult = 0;
+    if (unit.empty() || unit == "ms") mult = 1;
+    else if (unit == "s") mult = 1000;
+    else if (unit == "m") mult = 60'000;
+    else if (unit == "h") mult = 3'600'000;
+    else if (unit == "d") mult = 86'400'000;
+    else return make_error(Errc::invalid_argument, "unknown duration unit '" + unit + "' (use ms, s, m, h or d)");
+    return n * mult;
+}
+
+Result<std::uint64_t> parse_bytes(const std::string& text) {
+    std::size_t i = 0;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    if (i == 0 || i > 15) return make_error(Errc::invalid_argument, "expected a size such as 512KiB, 64MiB, 1GiB");
+    auto n = std::stoull(text.substr(0, i));
+    auto unit = text.substr(i);
+    std::uint64_t mult = 0;
+    if (unit.empty() || unit == "B") mult = 1;
+    else if (unit == "KiB") mult = 1ull << 10;
+    else if (unit == "MiB") mult = 1ull << 20;
+    else if (unit == "GiB") mult = 1ull << 30;
+    else if (unit == "KB") mult = 1000;
+    else if (unit == "MB") mult = 1000'000;
+    else if (unit == "GB") mult = 1000'000'000;
+    else return make_error(Errc::invalid_argument, "unknown size unit '" + unit + "' (use B, KiB, MiB, GiB, KB, MB, GB)");
+    return n * mult;
+}
+
+Result<std::string> substitute_env(const std::string& text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '$' && i + 1 < text.size() && text[i + 1] == '{') {
+            auto close = text.find('}', i + 2);
+            if (close == std::string::npos)
+                return make_error(Errc::invalid_argument, "unterminated ${ in configuration");
+            auto expr = text.substr(i + 2, close - i - 2);
+            std::string name = expr, fallback;
+            bool has_default = false;
+            if (auto d = expr.find(":-"); d != std::string::npos) {
+                name = expr.substr(0, d);
+                fallback = expr.substr(d + 2);
+                has_default = true;
+            }
+            const char* v = std::getenv(name.c_str());
+            if (v && *v) out += v;
+            else if (has_default) out += fallback;
+            else return make_error(Errc::invalid_argument, "environment variable " + name + " is not set", name);
+            i = close;
+            continue;
+        }
+        out.push_back(text[i]);
+    }
+    return out;
+}
+
+Result<Config> parse_config(const std::string& text, const std::string& name) {
+    auto substituted = substitute_env(text);
+    if (!substituted) return std::move(substituted).error();
+    YAML::Node root;
+    try {
+        root = YAML::Load(*substituted);
+    } catch (const YAML::Exception& e) {
+        return make_error(Errc::invalid_argument, name + " line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    }
+    Walker w(name);
+    try {
+        auto c = parse_root(w, root);
+        if (c) c->source_file = name;
+        return c;
+    } catch (const YAML::Exception& e) {
+        return make_error(Errc::invalid_argument, name + " line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    }
+}
+
+Result<Config> load_config(const std::filesystem::path& path) {
+    std::ifstream in(path);
+    if (!in) return make_error(Errc::not_found, "cannot read configuration file " + path.string(), "config");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return parse_config(ss.str(), path.string());
+}
+
+}  // namespace herald::config

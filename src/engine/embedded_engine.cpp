@@ -1,0 +1,417 @@
+#include "engine/embedded_engine.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <unordered_map>
+
+#include "core/event_record.hpp"
+#include "engine/topic_name.hpp"
+#include "storage/log.hpp"
+
+namespace herald::engine {
+
+namespace fs = std::filesystem;
+
+// One topic's state. The writer thread owns `dedup`, `failed`, `dirty` and the write side of `log`; readers
+// use only the thread-safe read side of `log`.
+struct EmbeddedEngine::Topic final : TopicReader {
+    std::string topic_name;
+    TopicSettings settings;
+    std::unique_ptr<storage::Log> log;
+    DedupWindow dedup;
+    std::string failed;            // why the topic refuses writes (after an fsync error); empty when fine
+    bool dirty = false;            // written but not fsynced
+    std::int64_t last_sync_ms = 0;
+
+    Topic(std::string n, TopicSettings s, std::unique_ptr<storage::Log> l, DedupOptions d)
+        : topic_name(std::move(n)), settings(s), log(std::move(l)), dedup(d) {}
+
+    const std::string& name() const override { return topic_name; }
+    std::uint64_t epoch() const override { return log->epoch(); }
+    std::uint64_t start_offset() const override { return log->start_offset(); }
+    std::uint64_t end_offset() const override { return log->end_offset(); }
+    Result<std::vector<StoredEvent>> read(std::uint64_t from, std::size_t max_records,
+                                          std::size_t max_bytes) const override {
+        auto records = log->read(from, max_records, max_bytes);
+        if (!records) return std::move(records).error();
+        std::vector<StoredEvent> out;
+        out.reserve(records->size());
+        for (auto& r : *records) out.push_back(StoredEvent{r.offset, r.timestamp_ms, std::move(r.payload)});
+        return out;
+    }
+};
+
+namespace {
+
+// The dedup window must survive a restart: replay the tail of the log that is still inside the window.
+void rebuild_dedup(EmbeddedEngine::Topic& topic, std::int64_t now_ms) {
+    auto& log = *topic.log;
+    auto max_entries = topic.dedup.options().max_entries;
+    if (max_entries == 0 || log.end_offset() == log.start_offset()) return;
+    std::uint64_t from = log.end_offset() > max_entries ? log.end_offset() - max_entries : 0;
+    from = std::max(from, log.start_offset());
+    std::string run_key;
+    std::uint64_t run_start = 0;
+    std::uint32_t run_count = 0;
+    std::int64_t run_ts = 0;
+    auto flush_run = [&] {
+        if (!run_key.empty()) topic.dedup.insert(DedupWindow::request_key(run_key), {run_start, run_count}, run_ts);
+        run_key.clear();
+    };
+    while (from < log.end_offset()) {
+        auto records = log.read(from, 4096, 8u << 20);
+        if (!records || records->empty()) break;
+        for (auto& r : *records) {
+            from = r.offset + 1;
+            if (r.timestamp_ms < now_ms - topic.dedup.options().window_ms) continue;
+            auto rec = core::decode_event_record(r.payload);
+            if (!rec) continue;
+            std::string source;
+            boost::system::error_code ec;
+            auto v = boost::json::parse(rec->json, ec);
+            if (!ec && v.is_object())
+                if (auto* s = v.as_object().if_contains("source"); s && s->is_string()) source = s->as_string();
+            topic.dedup.insert(DedupWindow::event_key(source, rec->id), {r.offset, 1}, r.timestamp_ms);
+            if (!rec->idempotency_key.empty() && rec->idempotency_key == run_key &&
+                run_start + run_count == r.offset) {
+                ++run_count;
+            } else {
+                flush_run();
+                if (!rec->idempotency_key.empty()) {
+                    run_key = std::string(rec->idempotency_key);
+                    run_start = r.offset;
+                    run_count = 1;
+                    run_ts = r.timestamp_ms;
+                }
+            }
+        }
+    }
+    flush_run();
+}
+
+std::int64_t steady_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace
+
+EmbeddedEngine::EmbeddedEngine(EmbeddedOptions options, const Clock& clock)
+    : options_(std::move(options)), clock_(clock) {}
+
+EmbeddedEngine::~EmbeddedEngine() { stop(); }
+
+Result<void> EmbeddedEngine::start(CommitListener& listener) {
+    listener_ = &listener;
+    std::error_code ec;
+    fs::create_directories(options_.data_dir / "topics", ec);
+    if (ec)
+        return make_error(Errc::io_error, "cannot create data directory " + options_.data_dir.string() + ": " +
+                                              ec.message(), "data_dir");
+    // Existing topics first, so a restart serves everything it had, then the declared ones.
+    std::vector<std::string> names;
+    for (auto& entry : fs::directory_iterator(options_.data_dir / "topics", ec)) {
+        auto name = entry.path().filename().string();
+        if (entry.is_directory() && is_valid_topic_name(name)) names.push_back(name);
+    }
+    for (auto& [name, settings] : options_.declared) names.push_back(name);
+    for (auto& name : names) {
+        auto t = open_topic(name, true);
+        if (!t) return std::move(t).error();
+    }
+    next_retention_ms_ = clock_.wall_ms() + options_.retention_check_ms;
+    writer_ = std::thread([this] { writer_loop(); });
+    return ok();
+}
+
+void EmbeddedEngine::stop() {
+    {
+        std::lock_guard lock(queue_mutex_);
+        if (stopping_ || !writer_.joinable()) {
+            stopping_ = true;
+            return;
+        }
+        stopping_ = true;
+    }
+    queue_cv_.notify_all();
+    writer_.join();
+}
+
+Result<std::shared_ptr<EmbeddedEngine::Topic>> EmbeddedEngine::open_topic(const std::string& name, bool create) {
+    std::lock_guard lock(topics_mutex_);
+    if (auto it = topics_.find(name); it != topics_.end()) return it->second;
+    if (!is_valid_topic_name(name))
+        return make_error(Errc::invalid_argument,
+                          "topic names must match [a-z0-9][a-z0-9._-]{0,199}", "topic");
+    auto dir = options_.data_dir / "topics" / name;
+    std::error_code ec;
+    bool exists = fs::is_directory(dir, ec);
+    bool declared = options_.declared.count(name) > 0;
+    if (!exists && !(create && (declared || options_.auto_create)))
+        return make_error(Errc::not_found, "topic '" + name + "' does not exist", "topic");
+    TopicSettings settings = declared ? options_.declared.at(name) : options_.defaults;
+    storage::LogOptions lo;
+    lo.segment_bytes = settings.segment_bytes;
+    if (settings.retention_ms) lo.retention_age = std::chrono::milliseconds(*settings.retention_ms);
+    lo.retention_bytes = settings.retention_bytes;
+    storage::RecoveryReport report;
+    auto log = storage::Log::open(dir, lo, &report);
+    if (!log) {
+        auto e = std::move(log).error();
+        e.message = "topic '" + name + "': " + e.message;
+        return e;
+    }
+    auto topic = std::make_shared<Topic>(name, settings, std::move(*log), options_.dedup);
+    rebuild_dedup(*topic, clock_.wall_ms());
+    topic->last_sync_ms = clock_.wall_ms();
+    topics_.emplace(name, topic);
+    return topic;
+}
+
+Result<std::shared_ptr<TopicReader>> EmbeddedEngine::topic(std::string_view name, bool create) {
+    auto t = open_topic(std::string(name), create);
+    if (!t) return std::move(t).error();
+    return std::shared_ptr<TopicReader>(std::move(*t));
+}
+
+std::vector<TopicInfo> EmbeddedEngine::topics() const {
+    std::lock_guard lock(topics_mutex_);
+    std::vector<TopicInfo> out;
+    for (auto& [name, t] : topics_)
+        out.push_back(TopicInfo{name, t->log->epoch(), t->log->start_offset(), t->log->end_offset(),
+                                t->log->size_bytes(), t->settings});
+    return out;
+}
+
+std::string EmbeddedEngine::health() const {
+    std::lock_guard lock(topics_mutex_);
+    for (auto& [name, t] : topics_)
+        if (!t->failed.empty()) return "topic '" + name + "': " + t->failed;
+    return {};
+}
+
+void EmbeddedEngine::publish(PublishRequest request, PublishCallback done) {
+    {
+        std::lock_guard lock(queue_mutex_);
+        if (!stopping_) {
+            queue_.push_back(Pending{std::move(request), std::move(done)});
+            queue_cv_.notify_one();
+            return;
+        }
+    }
+    done(make_error(Errc::unavailable, "the server is shutting down"));
+}
+
+void EmbeddedEngine::writer_loop() {
+    std::vector<Pending> batch;
+    for (;;) {
+        bool stop_now = false;
+        {
+            std::unique_lock lock(queue_mutex_);
+            // Wake at least every 10 ms to run interval fsyncs; a sleeping writer costs nothing otherwise.
+            queue_cv_.wait_for(lock, std::chrono::milliseconds(10), [&] { return stopping_ || !queue_.empty(); });
+            batch.swap(queue_);
+            stop_now = stopping_;
+        }
+        if (!batch.empty()) {
+            // Group by topic, keeping arrival order within each topic.
+            std::map<std::string, std::vector<Pending>> groups;
+            for (auto& p : batch) groups[p.request.topic].push_back(std::move(p));
+            batch.clear();
+            for (auto& [name, group] : groups) {
+                auto t = open_topic(name, true);
+                if (!t) {
+                    for (auto& p : group) p.done(t.error());
+                    continue;
+                }
+                commit_topic(**t, group);
+            }
+        }
+        periodic_work(clock_.wall_ms(), stop_now);
+        if (stop_now) {
+            std::lock_guard lock(queue_mutex_);
+            if (queue_.empty()) return;
+        }
+    }
+}
+
+void EmbeddedEngine::commit_topic(Topic& topic, std::vector<Pending>& group) {
+    const auto now = clock_.wall_ms();
+    struct Slot {
+        std::size_t request;
+        std::size_t item;
+    };
+    std::vector<std::string> records;
+    std::vector<Slot> slots;  // where each appended record's outcome goes
+    std::vector<Result<PublishResult>> results;
+    results.reserve(group.size());
+    std::unordered_map<std::string, std::uint64_t> in_group;  // dedup keys appended by this round: slot index
+    struct InRoundDup {
+        std::size_t request;
+        std::size_t item;
+        std::uint64_t slot;
+    };
+    std::vector<InRoundDup> in_round_dups;
+
+    for (std::size_t r = 0; r < group.size(); ++r) {
+        auto& req = group[r].request;
+        if (!topic.failed.empty()) {
+            results.emplace_back(make_error(Errc::unavailable, "topic '" + topic.topic_name +
+                                                                   "' refuses writes: " + topic.failed));
+            continue;
+        }
+        PublishResult res;
+        res.epoch = topic.log->epoch();
+        if (!req.idempotency_key.empty()) {
+            auto key = DedupWindow::request_key(req.idempotency_key);
+            if (auto hit = topic.dedup.find(key, now)) {
+                // A retried request: answer with what the original got, read back from the log.
+                res.replayed = true;
+                auto recs = topic.log->read(hit->offset, hit->count, 64u << 20);
+                if (recs)
+                    for (auto& rec : *recs) {
+                        auto view = core::decode_event_record(rec.payload);
+                        res.outcomes.push_back(
+                            PublishOutcome{rec.offset, view ? std::string(view->id) : std::string(), true});
+                    }
+                results.emplace_back(std::move(res));
+                continue;
+            }
+            if (in_group.count(key)) {
+                results.emplace_back(make_error(Errc::conflict,
+                                                "a request with this Idempotency-Key is being processed",
+                                                "Idempotency-Key"));
+                continue;
+            }
+        }
+        // The record format bounds these fields; check before anything of the request enters the round, so
+        // a request is either wholly in the round or wholly out.
+        bool fits = req.idempotency_key.size() <= 0xFFFF;
+        for (auto& item : req.items) fits &= item.id.size() <= 0xFFFF && item.type.size() <= 0xFFFF;
+        if (!fits) {
+            results.emplace_back(make_error(Errc::invalid_argument,
+                                            "id, type and Idempotency-Key are limited to 65535 bytes"));
+            continue;
+        }
+        res.outcomes.resize(req.items.size());
+        for (std::size_t i = 0; i < req.items.size(); ++i) {
+            auto& item = req.items[i];
+            res.outcomes[i].id = item.id;
+            auto key = DedupWindow::event_key(item.source, item.id);
+            if (auto hit = topic.dedup.find(key, now)) {
+                res.outcomes[i].offset = hit->offset;
+                res.outcomes[i].duplicate = true;
+                continue;
+            }
+            if (auto it = in_group.find(key); it != in_group.end()) {
+                // The same event twice in this round: a duplicate of the first copy, whose offset is known
+                // once the round is appended.
+                res.outcomes[i].duplicate = true;
+                in_round_dups.push_back(InRoundDup{r, i, it->second});
+                continue;
+            }
+            auto rec = core::encode_event_record(item.id, item.type, req.idempotency_key, item.json);
+            if (!rec) continue;  // unreachable: sizes were checked above
+            in_group.emplace(std::move(key), records.size());
+            records.push_back(std::move(*rec));
+            slots.push_back(Slot{r, i});
+        }
+        if (!req.idempotency_key.empty()) in_group.emplace(DedupWindow::request_key(req.idempotency_key), 0);
+        results.emplace_back(std::move(res));
+    }
+
+    std::uint64_t base = topic.log->written_end();
+    Result<void> write_ok = ok();
+    if (!records.empty()) {
+        std::vector<std::string_view> views(records.begin(), records.end());
+        auto appended = topic.log->append(views, now);
+        if (!appended) {
+            write_ok = std::move(appended).error();
+        } else {
+            base = *appended;
+            topic.dirty = true;
+            if (topic.settings.fsync == FsyncPolicy::always) {
+                auto synced = topic.log->sync();
+                if (!synced) {
+                    // After a failed fsync the page cache cannot be trusted (the kernel may have dropped the
+                    // dirty pages), so nothing written since the last good sync may be acknowledged or shown,
+                    // and the topic stops taking writes until an operator restarts it (recovery re-verifies).
+                    topic.failed = "fsync failed: " + synced.error().message;
+                    write_ok = make_error(Errc::unavailable, topic.failed);
+                } else {
+                    topic.dirty = false;
+                    topic.last_sync_ms = now;
+                }
+            }
+        }
+    }
+
+    if (!write_ok) {
+        for (std::size_t r = 0; r < group.size(); ++r) {
+            bool appended_something = false;
+            for (auto& s : slots) appended_something |= (s.request == r);
+            if (appended_something) results[r] = write_ok.error();
+        }
+    } else if (!records.empty()) {
+        topic.log->make_visible(topic.log->written_end());
+        CommittedBatch batch;
+        batch.topic = topic.topic_name;
+        batch.epoch = topic.log->epoch();
+        batch.base_offset = base;
+        batch.commit_ns = steady_ns();
+        batch.events.reserve(slots.size());
+        for (std::size_t k = 0; k < slots.size(); ++k) {
+            auto [r, i] = slots[k];
+            auto& item = group[r].request.items[i];
+            auto& res = results[r].value();
+            res.outcomes[i].offset = base + k;
+            topic.dedup.insert(DedupWindow::event_key(item.source, item.id), {base + k, 1}, now);
+            batch.events.push_back(CommittedEvent{base + k, std::move(item.type), std::move(item.json)});
+        }
+        for (auto& d : in_round_dups)
+            if (results[d.request]) results[d.request]->outcomes[d.item].offset = base + d.slot;
+        for (std::size_t r = 0; r < group.size(); ++r) {
+            auto& req = group[r].request;
+            if (req.idempotency_key.empty() || !results[r] || results[r]->replayed) continue;
+            // A request's new records are contiguous: no other request's records interleave in a round.
+            std::uint64_t first = UINT64_MAX;
+            std::uint32_t count = 0;
+            for (std::size_t k = 0; k < slots.size(); ++k)
+                if (slots[k].request == r) {
+                    first = std::min(first, base + k);
+                    ++count;
+                }
+            if (count > 0) topic.dedup.insert(DedupWindow::request_key(req.idempotency_key), {first, count}, now);
+        }
+        listener_->on_commit(std::move(batch));
+    }
+    for (std::size_t r = 0; r < group.size(); ++r) group[r].done(std::move(results[r]));
+}
+
+void EmbeddedEngine::periodic_work(std::int64_t now_ms, bool force_sync) {
+    std::vector<std::shared_ptr<Topic>> all;
+    {
+        std::lock_guard lock(topics_mutex_);
+        for (auto& [n, t] : topics_) all.push_back(t);
+    }
+    bool retention_due = now_ms >= next_retention_ms_;
+    if (retention_due) next_retention_ms_ = now_ms + options_.retention_check_ms;
+    for (auto& t : all) {
+        if (t->dirty && t->failed.empty() &&
+            (force_sync || (t->settings.fsync == FsyncPolicy::interval &&
+                            now_ms - t->last_sync_ms >= t->settings.fsync_interval_ms))) {
+            auto synced = t->log->sync();
+            if (!synced) t->failed = "fsync failed: " + synced.error().message;
+            t->dirty = false;
+            t->last_sync_ms = now_ms;
+        }
+        if (retention_due && (t->settings.retention_ms || t->settings.retention_bytes))
+            (void)t->log->apply_retention(now_ms);
+    }
+}
+
+}  // namespace herald::engine

@@ -1,0 +1,125 @@
+#pragma once
+// The engine seam (DESIGN.md §3.2): where events are stored and read back. Transports and the publishing pipeline
+// talk only to this interface; the embedded log is one implementation, Kafka and JetStream are others.
+//
+// Threading: publish() may be called from any thread; its callback runs on an engine thread and must not block
+// (post the result to your own executor). TopicReader methods are safe from any thread. Commit listeners are
+// called on an engine thread, in commit order per topic.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.hpp"
+#include "engine/cursor.hpp"
+
+namespace herald::engine {
+
+enum class FsyncPolicy { always, interval, never };
+
+struct TopicSettings {
+    FsyncPolicy fsync = FsyncPolicy::interval;
+    std::int64_t fsync_interval_ms = 100;
+    std::uint64_t segment_bytes = 64ull << 20;
+    std::optional<std::int64_t> retention_ms;       // delete segments older than this
+    std::optional<std::uint64_t> retention_bytes;   // keep at most about this many bytes
+};
+
+// One event ready to append: decoded and validated upstream; `json` is its structured encoding.
+struct PublishItem {
+    std::string id;
+    std::string source;
+    std::string type;
+    std::string json;
+};
+
+struct PublishOutcome {
+    std::uint64_t offset = 0;
+    std::string id;          // the event's id (for a replayed Idempotency-Key, the original event's)
+    bool duplicate = false;  // already in the dedup window; `offset` is the original's
+};
+
+struct PublishRequest {
+    std::string topic;
+    std::vector<PublishItem> items;  // all appended together or none
+    std::string idempotency_key;     // optional; covers the whole request
+};
+
+struct PublishResult {
+    std::uint64_t epoch = 0;
+    std::vector<PublishOutcome> outcomes;  // one per item, same order
+    bool replayed = false;                 // the Idempotency-Key was seen: outcomes are the original ones
+};
+
+using PublishCallback = std::function<void(Result<PublishResult>)>;
+
+// An event as read back from storage.
+struct StoredEvent {
+    std::uint64_t offset = 0;
+    std::int64_t timestamp_ms = 0;
+    std::string payload;  // a core::event_record
+};
+
+struct TopicInfo {
+    std::string name;
+    std::uint64_t epoch = 0;
+    std::uint64_t start_offset = 0;
+    std::uint64_t end_offset = 0;
+    std::uint64_t size_bytes = 0;
+    TopicSettings settings;
+};
+
+// A handle on one topic for readers; cheap to keep (transports keep one per subscription).
+class TopicReader {
+public:
+    virtual ~TopicReader() = default;
+    virtual const std::string& name() const = 0;
+    virtual std::uint64_t epoch() const = 0;
+    virtual std::uint64_t start_offset() const = 0;
+    virtual std::uint64_t end_offset() const = 0;
+    // Events with offset >= from. Errc::gone when `from` was removed by retention.
+    virtual Result<std::vector<StoredEvent>> read(std::uint64_t from, std::size_t max_records,
+                                                  std::size_t max_bytes) const = 0;
+};
+
+// One committed append as transports see it: the events in offset order with the fields fan-out needs.
+struct CommittedEvent {
+    std::uint64_t offset;
+    std::string type;
+    std::string json;
+};
+struct CommittedBatch {
+    std::string topic;
+    std::uint64_t epoch = 0;
+    std::uint64_t base_offset = 0;  // offset of events.front()
+    std::int64_t commit_ns = 0;     // steady clock at commit, for delivery latency
+    std::vector<CommittedEvent> events;
+};
+
+class CommitListener {
+public:
+    virtual ~CommitListener() = default;
+    virtual void on_commit(CommittedBatch&& batch) = 0;
+};
+
+class Engine {
+public:
+    virtual ~Engine() = default;
+    virtual Result<void> start(CommitListener& listener) = 0;
+    // Flushes and stops; pending publishes are completed (committed or failed) before it returns.
+    virtual void stop() = 0;
+
+    virtual void publish(PublishRequest request, PublishCallback done) = 0;
+    // The topic's reader; creates the topic when `create` and the engine allows it, else Errc::not_found.
+    virtual Result<std::shared_ptr<TopicReader>> topic(std::string_view name, bool create) = 0;
+    virtual std::vector<TopicInfo> topics() const = 0;
+    virtual bool auto_create() const = 0;
+    // Human sentence when the engine cannot take writes (disk full, fsync failure), empty when healthy.
+    virtual std::string health() const = 0;
+};
+
+}  // namespace herald::engine

@@ -1,0 +1,238 @@
+// The only translation unit of the http module that includes Beast.
+#include "http/listener.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+#include <charconv>
+
+#include "http/problem.hpp"
+
+namespace herald::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+// Decrements the open-connection count when the last owner of the connection lets go.
+struct ConnectionSlot {
+    std::shared_ptr<ConnectionStats> stats;
+    ~ConnectionSlot() { stats->open.fetch_sub(1, std::memory_order_relaxed); }
+};
+
+bhttp::response<bhttp::string_body> to_beast(Response&& r, unsigned version, bool keep_alive,
+                                             const std::string& server) {
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
+    res.set(bhttp::field::server, server);
+    for (auto& [k, v] : r.headers) res.insert(k, v);
+    res.body() = std::move(r.body);
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    return res;
+}
+
+Response parse_error_response(const beast::error_code& ec) {
+    if (ec == bhttp::error::body_limit)
+        return problem_response({413, "payload-too-large", "Payload too large",
+                                 "the request body exceeds the configured limit", {}});
+    if (ec == bhttp::error::header_limit)
+        return problem_response({431, "headers-too-large", "Request header fields too large",
+                                 "the request head exceeds the configured limit", {}});
+    return problem_response({400, "bad-request", "Bad request", "malformed HTTP request: " + ec.message(), {}});
+}
+
+Request to_request(bhttp::request<bhttp::string_body>&& req, const std::string& remote) {
+    Request out;
+    out.method = std::string(req.method_string());
+    out.target = std::string(req.target());
+    std::string_view target = out.target;
+    auto q = target.find('?');
+    out.path = percent_decode(target.substr(0, q), false);
+    if (q != std::string_view::npos) out.query = std::string(target.substr(q + 1));
+    out.headers.reserve(16);
+    for (auto& f : req) out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+    out.body = std::move(req.body());
+    out.remote_address = remote;
+    out.version = req.version();
+    out.keep_alive = req.keep_alive();
+    return out;
+}
+
+asio::awaitable<void> run_session(tcp::socket socket, ListenerOptions const& options, Handler const& handler,
+                                  std::shared_ptr<ConnectionStats> stats) {
+    std::string remote;
+    {
+        beast::error_code ec;
+        auto ep = socket.remote_endpoint(ec);
+        if (!ec) remote = ep.address().to_string();
+    }
+    auto slot = std::make_shared<ConnectionSlot>(ConnectionSlot{stats});
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    bool first = true;
+    for (;;) {
+        bhttp::request_parser<bhttp::string_body> parser;
+        parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+        parser.body_limit(options.body_limit);
+        stream.expires_after(first ? options.header_timeout : options.idle_timeout);
+        first = false;
+        auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+        if (ec) {
+            if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
+                ec == asio::error::connection_reset || ec == asio::error::operation_aborted)
+                break;
+            auto res = to_beast(parse_error_response(ec), 11, false, options.server_header);
+            stream.expires_after(std::chrono::seconds(5));
+            co_await bhttp::async_write(stream, res, use_tuple);
+            break;
+        }
+        if (!parser.is_done()) {
+            if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+                bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, parser.get().version()};
+                stream.expires_after(options.body_timeout);
+                auto [wec, wn] = co_await bhttp::async_write(stream, cont, use_tuple);
+                if (wec) break;
+            }
+            stream.expires_after(options.body_timeout);
+            auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+            if (bec) {
+                if (bec == bhttp::error::body_limit) {
+                    auto res = to_beast(parse_error_response(bec), 11, false, options.server_header);
+                    stream.expires_after(std::chrono::seconds(5));
+                    co_await bhttp::async_write(stream, res, use_tuple);
+                }
+                break;
+            }
+        }
+        stats->requests.fetch_add(1, std::memory_order_relaxed);
+        auto request = to_request(parser.release(), remote);
+        const unsigned version = request.version;
+        const bool keep_alive = request.keep_alive;
+        Response response;
+        try {
+            response = co_await handler(request);
+        } catch (const std::exception& e) {
+            response = problem_response({500, "internal", "Internal error", e.what(), {}});
+        }
+        if (response.takeover) {
+            stream.expires_never();
+            request.connection_slot = slot;
+            response.takeover(stream.release_socket(), std::move(request));
+            co_return;
+        }
+        auto res = to_beast(std::move(response), version, keep_alive, options.server_header);
+        stream.expires_after(options.body_timeout);
+        auto [wec, wn] = co_await bhttp::async_write(stream, res, use_tuple);
+        if (wec || !keep_alive) break;
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+}  // namespace
+
+Listener::Listener(asio::io_context& io, ListenerOptions options, Handler handler,
+                   std::shared_ptr<ConnectionStats> stats)
+    : io_(io), acceptor_(io), options_(std::move(options)), handler_(std::move(handler)), stats_(std::move(stats)) {}
+
+Result<std::shared_ptr<Listener>> Listener::create(asio::io_context& io, const tcp::endpoint& endpoint,
+                                                   ListenerOptions options, Handler handler,
+                                                   std::shared_ptr<ConnectionStats> stats) {
+    auto l = std::make_shared<Listener>(io, std::move(options), std::move(handler), std::move(stats));
+    beast::error_code ec;
+    l->acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) l->acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) {
+        int one = 1;
+        if (::setsockopt(l->acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+            ec = beast::error_code(errno, boost::system::system_category());
+    }
+    if (!ec) l->acceptor_.bind(endpoint, ec);
+    if (!ec) l->acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+        return make_error(Errc::unavailable, "cannot listen on " + endpoint.address().to_string() + ":" +
+                                                 std::to_string(endpoint.port()) + ": " + ec.message());
+    return l;
+}
+
+void Listener::start() {
+    asio::co_spawn(io_, [self = shared_from_this()] { return self->accept_loop(); }, asio::detached);
+}
+
+void Listener::stop() {
+    beast::error_code ec;
+    acceptor_.close(ec);
+}
+
+tcp::endpoint Listener::local_endpoint() const {
+    beast::error_code ec;
+    return acceptor_.local_endpoint(ec);
+}
+
+asio::awaitable<void> Listener::accept_loop() {
+    auto self = shared_from_this();  // the listener outlives its accept loop
+    for (;;) {
+        auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
+        if (ec) {
+            if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+            // EMFILE and friends: back off briefly instead of spinning.
+            asio::steady_timer t(io_, std::chrono::milliseconds(50));
+            co_await t.async_wait(use_tuple);
+            continue;
+        }
+        stats_->accepted.fetch_add(1, std::memory_order_relaxed);
+        if (stats_->open.load(std::memory_order_relaxed) >= static_cast<std::int64_t>(options_.max_connections)) {
+            // Full: refuse the newcomer cleanly; established connections are untouched.
+            stats_->refused.fetch_add(1, std::memory_order_relaxed);
+            static const std::string kFull = [] {
+                std::string body =
+                    "{\"type\":\"urn:herald:problem:too-many-connections\",\"title\":\"Too many "
+                    "connections\",\"status\":503,\"detail\":\"connection limit reached\"}";
+                return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
+                       "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
+                       std::to_string(body.size()) + "\r\n\r\n" + body;
+            }();
+            beast::error_code wec;
+            socket.non_blocking(true, wec);
+            socket.write_some(asio::buffer(kFull.data(), kFull.size()), wec);
+            socket.close(wec);
+            continue;
+        }
+        stats_->open.fetch_add(1, std::memory_order_relaxed);
+        socket.set_option(tcp::no_delay(true), ec);
+        asio::co_spawn(io_, run_session(std::move(socket), options_, handler_, stats_), asio::detached);
+    }
+}
+
+Result<tcp::endpoint> parse_endpoint(std::string_view text, std::string_view what) {
+    auto bad = [&](std::string why) {
+        return make_error(Errc::invalid_argument, std::string(what) + " '" + std::string(text) + "': " + why,
+                          std::string(what));
+    };
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) return bad("expected HOST:PORT");
+    auto host = text.substr(0, colon);
+    auto port_text = text.substr(colon + 1);
+    unsigned port = 0;
+    auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (ec != std::errc() || p != port_text.data() + port_text.size() || port > 65535)
+        return bad("the port must be a number from 0 to 65535");
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host == "localhost") host = "127.0.0.1";
+    if (host.empty() || host == "*") host = "0.0.0.0";
+    beast::error_code aec;
+    auto addr = asio::ip::make_address(std::string(host), aec);
+    if (aec) return bad("the host must be an IP address or localhost");
+    return tcp::endpoint(addr, static_cast<unsigned short>(port));
+}
+
+}  // namespace herald::http

@@ -1,0 +1,72 @@
+#pragma once
+// An HTTP/1.1 listener on one worker's io_context. Each worker opens its own acceptor on the same address with
+// SO_REUSEPORT, so the kernel spreads connections across workers and a connection stays on one worker for life.
+//
+// Per connection: one coroutine reads requests (header limit, body limit, a deadline on every read, keep-alive
+// idle timeout, Expect: 100-continue), calls the handler and writes the response, until the peer closes, an
+// error, or a handler takes the socket over.
+//
+// Threading: construct, start and stop on the worker's thread (or before it runs).
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include "base/result.hpp"
+#include "http/message.hpp"
+
+namespace herald::http {
+
+using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
+
+struct ListenerOptions {
+    std::size_t header_limit = 16 * 1024;
+    std::size_t body_limit = 4 * 1024 * 1024;
+    std::chrono::milliseconds header_timeout{10'000};  // whole request head must arrive within this
+    std::chrono::milliseconds body_timeout{30'000};
+    std::chrono::milliseconds idle_timeout{60'000};    // between keep-alive requests
+    std::size_t max_connections = 10'000;              // shared by all workers' listeners of one address
+    std::string server_header = "herald";
+};
+
+// Connection counts shared by the listeners of one address.
+struct ConnectionStats {
+    std::atomic<std::int64_t> open{0};
+    std::atomic<std::uint64_t> accepted{0};
+    std::atomic<std::uint64_t> refused{0};
+    std::atomic<std::uint64_t> requests{0};
+};
+
+class Listener : public std::enable_shared_from_this<Listener> {
+public:
+    // Binds (SO_REUSEPORT) and listens; port 0 picks a free port (pass the chosen port to the other workers).
+    static Result<std::shared_ptr<Listener>> create(boost::asio::io_context& io,
+                                                    const boost::asio::ip::tcp::endpoint& endpoint,
+                                                    ListenerOptions options, Handler handler,
+                                                    std::shared_ptr<ConnectionStats> stats);
+    void start();
+    void stop();
+    boost::asio::ip::tcp::endpoint local_endpoint() const;
+
+    Listener(boost::asio::io_context& io, ListenerOptions options, Handler handler,
+             std::shared_ptr<ConnectionStats> stats);
+
+private:
+    boost::asio::awaitable<void> accept_loop();
+
+    boost::asio::io_context& io_;
+    boost::asio::ip::tcp::acceptor acceptor_;
+    ListenerOptions options_;
+    Handler handler_;
+    std::shared_ptr<ConnectionStats> stats_;
+};
+
+// Parses "host:port" (IPv4, [IPv6] or "localhost"). Errc::invalid_argument naming `what`.
+Result<boost::asio::ip::tcp::endpoint> parse_endpoint(std::string_view text, std::string_view what);
+
+}  // namespace herald::http

@@ -1,0 +1,64 @@
+#pragma once
+// Herald's own view of an HTTP exchange, free of Beast so that handlers and most of the code base compile fast
+// (PLATFORM.md: one Beast translation unit costs ~18 s). The listener converts to and from the wire.
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace herald::http {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+bool iequals(std::string_view a, std::string_view b) noexcept;
+
+struct Request {
+    std::string method;
+    std::string target;  // as received: path and query
+    std::string path;    // percent-decoded path
+    std::string query;   // raw query string, without '?'
+    HeaderList headers;
+    std::string body;
+    std::string remote_address;
+    unsigned version = 11;
+    bool keep_alive = true;
+    // Holds this connection's slot in the listener's connection count. A takeover keeps it for as long as it
+    // keeps the socket, so streams count against the connection limit.
+    std::shared_ptr<void> connection_slot;
+
+    // First header with this name (case-insensitive), or empty.
+    std::string_view header(std::string_view name) const noexcept;
+    bool has_header(std::string_view name) const noexcept;
+    // A query parameter, percent-decoded ('+' as space); nullopt when absent.
+    std::optional<std::string> query_param(std::string_view name) const;
+};
+
+// What a handler does with the connection once the headers are written. Used by streams (SSE) and upgrades
+// (WebSocket): the handler takes the socket over and the listener forgets it.
+using Takeover = std::function<void(boost::asio::ip::tcp::socket socket, Request request)>;
+
+struct Response {
+    unsigned status = 200;
+    HeaderList headers;
+    std::string body;
+    Takeover takeover;  // when set, status/headers/body are ignored: the takeover writes everything
+
+    Response& set(std::string name, std::string value) {
+        headers.emplace_back(std::move(name), std::move(value));
+        return *this;
+    }
+};
+
+Response json_response(unsigned status, std::string body);
+
+// Splits "a/b/c" path segments; used by the router.
+std::vector<std::string_view> split_path(std::string_view path);
+std::string percent_decode(std::string_view s, bool plus_as_space);
+
+}  // namespace herald::http

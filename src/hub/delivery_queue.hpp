@@ -1,0 +1,46 @@
+#pragma once
+// The bounded list of bytes waiting to be written to one subscriber: slices of shared encoded batches (live
+// delivery, no copy) and owned strings (catch-up reads, control frames). The owner checks bytes() against its
+// high-water mark before pushing more; the queue itself never refuses.
+//
+// Threading: owned by one connection on one worker; not thread-safe.
+
+#include <boost/asio/buffer.hpp>
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hub/encoded_batch.hpp"
+
+namespace herald::hub {
+
+class DeliveryQueue {
+public:
+    void push(BatchPtr batch, std::string_view bytes);  // `bytes` must point into `batch`
+    void push(std::string owned);
+
+    std::size_t bytes() const noexcept { return bytes_; }
+    bool empty() const noexcept { return items_.empty(); }
+
+    // Appends buffers for the front of the queue to `out` (at most max_buffers, stopping once max_bytes is
+    // reached); returns the bytes covered. The buffers stay valid until consume().
+    std::size_t gather(std::vector<boost::asio::const_buffer>& out, std::size_t max_buffers,
+                       std::size_t max_bytes) const;
+    // Drops `n` bytes from the front (what a write completed).
+    void consume(std::size_t n);
+    void clear();
+
+private:
+    struct Item {
+        BatchPtr batch;      // keeps `view` alive when it points into a shared batch
+        std::string owned;   // or the bytes themselves
+        std::string_view view;
+    };
+    std::deque<Item> items_;
+    std::size_t bytes_ = 0;
+};
+
+}  // namespace herald::hub

@@ -1,0 +1,77 @@
+#include "hub/feed.hpp"
+
+#include <algorithm>
+
+#include "core/event_record.hpp"
+
+namespace herald::hub {
+
+Feed::Feed(std::shared_ptr<engine::TopicReader> topic, std::uint64_t next_offset, FeedOptions options,
+           const Encoder& encoder)
+    : topic_(std::move(topic)), options_(std::move(options)), encoder_(encoder), next_(next_offset) {}
+
+bool Feed::wants(std::string_view type) const noexcept {
+    if (options_.types.empty()) return true;
+    return std::find(options_.types.begin(), options_.types.end(), type) != options_.types.end();
+}
+
+void Feed::on_batch(const BatchPtr& batch) {
+    if (!live_) return;  // catch-up reads will get these offsets from the log
+    if (batch->end_offset() <= next_) return;  // already delivered
+    if (batch->base_offset > next_ || queue_.bytes() >= options_.high_water_bytes) {
+        // A gap (we missed a batch) or a slow consumer: stop taking live batches, read the log instead.
+        live_ = false;
+        ++catchup_switches_;
+        return;
+    }
+    auto first = static_cast<std::size_t>(next_ - batch->base_offset);
+    auto n = batch->size();
+    if (options_.types.empty()) {
+        queue_.push(batch, batch->frames(options_.format, first, n));
+    } else {
+        // Consecutive wanted frames become one slice.
+        std::size_t run = first;
+        for (std::size_t i = first; i < n; ++i) {
+            if (wants(batch->types[i])) continue;
+            if (run < i) queue_.push(batch, batch->frames(options_.format, run, i));
+            run = i + 1;
+        }
+        if (run < n) queue_.push(batch, batch->frames(options_.format, run, n));
+    }
+    next_ = batch->end_offset();
+}
+
+Feed::Refill Feed::refill() {
+    if (live_) return Refill::idle;
+    auto records = topic_->read(next_, 1024, options_.refill_bytes);
+    if (!records) {
+        if (records.error().code == Errc::gone) {
+            gap_from_ = next_;
+            next_ = topic_->start_offset();
+            return Refill::gap;
+        }
+        return Refill::idle;  // an I/O error: stay in catch-up, the caller retries later
+    }
+    if (records->empty()) {
+        if (next_ < topic_->start_offset()) {
+            gap_from_ = next_;
+            next_ = topic_->start_offset();
+            return Refill::gap;
+        }
+        // Nothing newer in the log: every later offset will arrive as a live batch.
+        live_ = true;
+        return Refill::idle;
+    }
+    std::string chunk;
+    const auto epoch = topic_->epoch();
+    for (auto& r : *records) {
+        next_ = r.offset + 1;
+        auto rec = core::decode_event_record(r.payload);
+        if (!rec || !wants(rec->type)) continue;
+        encoder_(chunk, EventView{engine::Cursor{epoch, r.offset + 1}, rec->type, rec->json});
+    }
+    queue_.push(std::move(chunk));
+    return Refill::queued;
+}
+
+}  // namespace herald::hub

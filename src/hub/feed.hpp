@@ -1,0 +1,68 @@
+#pragma once
+// What one subscriber receives next (DESIGN.md §1: every consumer is a cursor into the log).
+//
+// A Feed holds the subscriber's next offset and moves between two modes:
+//   live     — committed batches from the hub are sliced (from `next`) into the delivery queue, no copy;
+//   catch-up — the subscriber is behind (it started in the past, or its queue passed the high-water mark), so
+//              live batches are ignored and refill() reads from the log at `next` instead.
+// The single rule that makes this exact: a frame is queued only for offset == next, and queuing it advances
+// next. A live batch that starts after next is a gap (switch to catch-up); one that ends at or before next is
+// already delivered (skip). So no gap and no duplicate, whatever the order of live batches and log reads.
+//
+// Threading: owned by one connection on one worker.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/engine.hpp"
+#include "hub/delivery_queue.hpp"
+#include "hub/encoded_batch.hpp"
+
+namespace herald::hub {
+
+struct FeedOptions {
+    WireFormat format = WireFormat::sse;
+    std::vector<std::string> types;              // deliver only these event types; empty = all
+    std::size_t high_water_bytes = 256 * 1024;   // live → catch-up past this much unsent
+    std::size_t refill_bytes = 64 * 1024;        // how much one catch-up read takes from the log
+};
+
+class Feed {
+public:
+    Feed(std::shared_ptr<engine::TopicReader> topic, std::uint64_t next_offset, FeedOptions options,
+         const Encoder& encoder);
+
+    // A live batch from the hub (same topic). Queues what this subscriber needs of it, or switches to catch-up.
+    void on_batch(const BatchPtr& batch);
+
+    enum class Refill { queued, idle, gap };
+    // When the queue has drained below the low-water mark: in catch-up mode, reads the next chunk of the log
+    // into the queue (queued), or switches to live when the log has nothing newer (idle). `gap` when the next
+    // offset was removed by retention: next jumps to the first retained offset and gap_from() tells where it was.
+    Refill refill();
+
+    DeliveryQueue& queue() noexcept { return queue_; }
+    std::uint64_t next_offset() const noexcept { return next_; }
+    // The cursor a client resuming after everything queued so far should send back.
+    engine::Cursor position() const noexcept { return engine::Cursor{topic_->epoch(), next_}; }
+    bool live() const noexcept { return live_; }
+    std::uint64_t gap_from() const noexcept { return gap_from_; }
+    std::uint64_t catchup_switches() const noexcept { return catchup_switches_; }
+    const engine::TopicReader& topic() const noexcept { return *topic_; }
+    bool wants(std::string_view type) const noexcept;
+    bool low_water() const noexcept { return queue_.bytes() < options_.high_water_bytes / 2; }
+
+private:
+    std::shared_ptr<engine::TopicReader> topic_;
+    FeedOptions options_;
+    const Encoder& encoder_;
+    DeliveryQueue queue_;
+    std::uint64_t next_;
+    std::uint64_t gap_from_ = 0;
+    std::uint64_t catchup_switches_ = 0;
+    bool live_ = false;  // start in catch-up: the first refill() decides
+};
+
+}  // namespace herald::hub

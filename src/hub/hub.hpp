@@ -1,0 +1,86 @@
+#pragma once
+// Fan-out (DESIGN.md §2). The Hub is the engine's commit listener: it encodes each committed batch once per wire
+// format on the engine thread, then posts the one immutable batch to every worker. Each worker's WorkerHub
+// hands it to the subscribers of that topic living on that worker. No lock is taken on the delivery path; the
+// only cross-thread traffic is one post and one reference count per batch per worker.
+//
+// Threading: Hub::on_commit runs on the engine thread. A WorkerHub and its subscribers belong to one worker
+// thread; every WorkerHub method is called on it.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/intrusive/list.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/engine.hpp"
+#include "hub/encoded_batch.hpp"
+
+namespace herald::hub {
+
+using SubscriberHook = boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>>;
+
+// Something on a worker that wants a topic's live batches: an SSE stream, a WebSocket subscription, a long-poll
+// waiter. It unlinks itself on destruction (auto_unlink), so a closed connection needs no bookkeeping here.
+class Subscriber : public SubscriberHook {
+public:
+    virtual ~Subscriber() = default;
+    // Must not destroy or unlink any subscriber synchronously (post instead).
+    virtual void on_batch(const BatchPtr& batch) = 0;
+    // Called on every subscriber of the worker every heartbeat period, and once on shutdown.
+    virtual void on_tick(std::chrono::steady_clock::time_point now) {}
+    virtual void on_shutdown() {}
+};
+
+using SubscriberList = boost::intrusive::list<Subscriber, boost::intrusive::constant_time_size<false>>;
+
+// Counters of one worker's fan-out; read by metrics from other threads (relaxed atomics).
+struct FanoutStats {
+    std::atomic<std::uint64_t> batches{0};
+    std::atomic<std::uint64_t> deliveries{0};  // events handed to subscribers (live path)
+};
+
+class WorkerHub {
+public:
+    WorkerHub(boost::asio::io_context& io, std::chrono::milliseconds tick_period);
+    ~WorkerHub();
+
+    void subscribe(const std::string& topic, Subscriber& s);
+    // Not needed for closing (auto_unlink); for moving a subscriber between topics.
+    static void unsubscribe(Subscriber& s) { s.unlink(); }
+    void dispatch(const BatchPtr& batch);
+    void shutdown();
+    boost::asio::io_context& io() noexcept { return io_; }
+    std::size_t subscriber_count(const std::string& topic) const;
+    FanoutStats& stats() noexcept { return stats_; }
+
+private:
+    void arm_tick();
+
+    boost::asio::io_context& io_;
+    std::unordered_map<std::string, SubscriberList> topics_;
+    boost::asio::steady_timer tick_;
+    std::chrono::milliseconds tick_period_;
+    FanoutStats stats_;
+    bool shut_down_ = false;
+};
+
+class Hub final : public engine::CommitListener {
+public:
+    Hub(Encoders encoders, std::vector<WorkerHub*> workers);
+    void on_commit(engine::CommittedBatch&& batch) override;
+    const Encoders& encoders() const noexcept { return encoders_; }
+    const Encoder& encoder(WireFormat f) const noexcept { return encoders_[static_cast<std::size_t>(f)]; }
+
+private:
+    Encoders encoders_;
+    std::vector<WorkerHub*> workers_;
+};
+
+}  // namespace herald::hub

@@ -1,0 +1,127 @@
+#include "server/admin_plane.hpp"
+
+#include <boost/json.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+#include "http/problem.hpp"
+
+namespace herald::server {
+
+namespace json = boost::json;
+
+namespace {
+
+void metric(std::ostringstream& out, const char* name, const char* type, const char* help) {
+    out << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
+}
+
+long process_rss_bytes() {
+    std::ifstream statm("/proc/self/statm");
+    long pages = 0, rss = 0;
+    statm >> pages >> rss;
+    return rss * sysconf(_SC_PAGESIZE);
+}
+
+}  // namespace
+
+std::string AdminPlane::metrics_text() const {
+    std::ostringstream o;
+    auto topics = ctx_.engine.topics();
+    metric(o, "herald_topic_end_offset", "gauge", "Next offset to be assigned in the topic's log.");
+    for (auto& t : topics) o << "herald_topic_end_offset{topic=\"" << t.name << "\"} " << t.end_offset << '\n';
+    metric(o, "herald_topic_start_offset", "gauge", "First retained offset of the topic's log.");
+    for (auto& t : topics) o << "herald_topic_start_offset{topic=\"" << t.name << "\"} " << t.start_offset << '\n';
+    metric(o, "herald_topic_log_bytes", "gauge", "Bytes of the topic's log on disk.");
+    for (auto& t : topics) o << "herald_topic_log_bytes{topic=\"" << t.name << "\"} " << t.size_bytes << '\n';
+
+    auto& d = ctx_.data;
+    metric(o, "herald_publish_requests_total", "counter", "Publish requests received.");
+    o << "herald_publish_requests_total " << d.publish_requests.load() << '\n';
+    metric(o, "herald_publish_events_total", "counter", "Events appended by publish requests.");
+    o << "herald_publish_events_total " << d.events_published.load() << '\n';
+    metric(o, "herald_publish_duplicates_total", "counter", "Published events answered from the dedup window.");
+    o << "herald_publish_duplicates_total " << d.events_duplicate.load() << '\n';
+    metric(o, "herald_publish_rejected_total", "counter", "Publish requests answered with an error.");
+    o << "herald_publish_rejected_total " << d.publish_rejected.load() << '\n';
+    metric(o, "herald_pages_served_total", "counter", "JSON pages (including long-polls) answered.");
+    o << "herald_pages_served_total " << d.pages_served.load() << '\n';
+
+    metric(o, "herald_sse_streams_open", "gauge", "Open SSE streams.");
+    o << "herald_sse_streams_open " << d.sse.open.load() << '\n';
+    metric(o, "herald_sse_streams_opened_total", "counter", "SSE streams opened.");
+    o << "herald_sse_streams_opened_total " << d.sse.opened.load() << '\n';
+    metric(o, "herald_sse_bytes_written_total", "counter", "Bytes written to SSE streams.");
+    o << "herald_sse_bytes_written_total " << d.sse.bytes_written.load() << '\n';
+    metric(o, "herald_sse_catchup_switches_total", "counter",
+           "Times a closed SSE stream had switched from live to catch-up (slow consumer or gap).");
+    o << "herald_sse_catchup_switches_total " << d.sse.catchup_switches.load() << '\n';
+
+    std::uint64_t batches = 0, deliveries = 0;
+    for (auto* w : ctx_.worker_hubs) {
+        batches += w->stats().batches.load(std::memory_order_relaxed);
+        deliveries += w->stats().deliveries.load(std::memory_order_relaxed);
+    }
+    metric(o, "herald_hub_batches_total", "counter", "Committed batches dispatched to workers.");
+    o << "herald_hub_batches_total " << batches << '\n';
+    metric(o, "herald_hub_deliveries_total", "counter", "Events handed to live subscribers.");
+    o << "herald_hub_deliveries_total " << deliveries << '\n';
+
+    auto& c = ctx_.connections;
+    metric(o, "herald_http_connections_open", "gauge", "Open data-plane connections (streams included).");
+    o << "herald_http_connections_open " << c.open.load() << '\n';
+    metric(o, "herald_http_connections_accepted_total", "counter", "Data-plane connections accepted.");
+    o << "herald_http_connections_accepted_total " << c.accepted.load() << '\n';
+    metric(o, "herald_http_connections_refused_total", "counter", "Connections refused at the connection limit.");
+    o << "herald_http_connections_refused_total " << c.refused.load() << '\n';
+    metric(o, "herald_http_requests_total", "counter", "Data-plane HTTP requests.");
+    o << "herald_http_requests_total " << c.requests.load() << '\n';
+
+    metric(o, "herald_process_resident_memory_bytes", "gauge", "Resident set size.");
+    o << "herald_process_resident_memory_bytes " << process_rss_bytes() << '\n';
+    metric(o, "herald_process_uptime_seconds", "gauge", "Seconds since start.");
+    o << "herald_process_uptime_seconds "
+      << std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - ctx_.started).count()
+      << '\n';
+    metric(o, "herald_build_info", "gauge", "Build information.");
+    o << "herald_build_info{version=\"" << HERALD_VERSION << "\"} 1\n";
+    return o.str();
+}
+
+boost::asio::awaitable<http::Response> AdminPlane::handle(http::Request& req) {
+    if (req.method != "GET")
+        co_return http::problem_response({405, "method-not-allowed", "Method not allowed", "allowed: GET", {}});
+    if (req.path == "/healthz") co_return http::json_response(200, "{\"status\":\"ok\"}");
+    if (req.path == "/readyz") {
+        auto health = ctx_.engine.health();
+        json::object o;
+        o["status"] = health.empty() ? "ready" : "not-ready";
+        if (!health.empty()) o["reason"] = health;
+        co_return http::json_response(health.empty() ? 200 : 503, json::serialize(o));
+    }
+    if (req.path == "/metrics") {
+        http::Response r;
+        r.body = metrics_text();
+        r.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+        co_return r;
+    }
+    if (req.path == "/config") {
+        auto& c = ctx_.config;
+        json::object o;
+        o["source"] = c.source_file.empty() ? "built-in defaults" : c.source_file;
+        o["listen"] = c.listen;
+        o["admin_listen"] = c.admin_listen;
+        o["data_dir"] = c.data_dir.string();
+        o["threads"] = c.threads;
+        o["auto_create_topics"] = c.auto_create_topics;
+        json::array topics;
+        for (auto& [name, t] : c.topics) topics.push_back(json::value(name));
+        o["declared_topics"] = std::move(topics);
+        co_return http::json_response(200, json::serialize(o));
+    }
+    co_return http::problem_response({404, "not-found", "Not found", "no admin route for " + req.path, {}});
+}
+
+}  // namespace herald::server

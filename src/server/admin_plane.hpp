@@ -1,0 +1,37 @@
+#pragma once
+// The admin listener's API (DESIGN.md §5): /healthz, /readyz, /metrics (Prometheus text), /config.
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <vector>
+
+#include "config/config.hpp"
+#include "engine/engine.hpp"
+#include "http/listener.hpp"
+#include "http/message.hpp"
+#include "hub/hub.hpp"
+#include "server/data_plane.hpp"
+
+namespace herald::server {
+
+struct AdminContext {
+    const config::Config& config;
+    engine::Engine& engine;
+    DataPlaneStats& data;
+    http::ConnectionStats& connections;
+    std::vector<hub::WorkerHub*> worker_hubs;
+    std::chrono::steady_clock::time_point started;
+};
+
+class AdminPlane {
+public:
+    explicit AdminPlane(AdminContext context) : ctx_(std::move(context)) {}
+    boost::asio::awaitable<http::Response> handle(http::Request& request);
+    std::string metrics_text() const;
+
+private:
+    AdminContext ctx_;
+};
+
+}  // namespace herald::server

@@ -1,0 +1,199 @@
+#include "server/app.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <thread>
+
+#include "engine/embedded_engine.hpp"
+#include "http/listener.hpp"
+#include "hub/hub.hpp"
+#include "server/admin_plane.hpp"
+#include "server/data_plane.hpp"
+#include "sse/frame.hpp"
+
+namespace herald::server {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// One worker: a thread running its own io_context, with the hub and data plane that live on it.
+struct Worker {
+    asio::io_context io{1};
+    asio::executor_work_guard<asio::io_context::executor_type> guard{io.get_executor()};
+    std::unique_ptr<hub::WorkerHub> hub;
+    std::unique_ptr<DataPlane> data_plane;
+    std::shared_ptr<http::Listener> listener;
+    std::thread thread;
+};
+
+engine::EmbeddedOptions engine_options(const config::Config& c) {
+    engine::EmbeddedOptions o;
+    o.data_dir = c.data_dir;
+    o.defaults = c.topic_defaults.settings;
+    for (auto& [name, t] : c.topics) o.declared.emplace(name, t.settings);
+    o.auto_create = c.auto_create_topics;
+    o.dedup.window_ms = c.dedup_window_ms;
+    o.dedup.max_entries = c.dedup_max_entries;
+    return o;
+}
+
+http::ListenerOptions listener_options(const config::Config& c) {
+    http::ListenerOptions o;
+    o.header_limit = c.http.header_limit;
+    o.body_limit = c.http.body_limit;
+    o.header_timeout = std::chrono::milliseconds(c.http.header_timeout_ms);
+    o.body_timeout = std::chrono::milliseconds(c.http.body_timeout_ms);
+    o.idle_timeout = std::chrono::milliseconds(c.http.idle_timeout_ms);
+    o.max_connections = c.http.max_connections;
+    return o;
+}
+
+std::string endpoint_text(const asio::ip::tcp::endpoint& ep) {
+    auto a = ep.address().to_string();
+    if (ep.address().is_v6()) a = "[" + a + "]";
+    return a + ":" + std::to_string(ep.port());
+}
+
+// Runs `f` on the worker's thread and waits for it.
+template <class F>
+void run_on(Worker& w, F&& f) {
+    std::promise<void> done;
+    asio::post(w.io, [&] {
+        f();
+        done.set_value();
+    });
+    done.get_future().wait();
+}
+
+}  // namespace
+
+int serve(ServeOptions options) {
+    const config::Config& cfg = options.config;
+    auto data_ep = http::parse_endpoint(cfg.listen, "listen");
+    if (!data_ep) {
+        std::cerr << "herald: " << data_ep.error().message << '\n';
+        return 2;
+    }
+    auto admin_ep = http::parse_endpoint(cfg.admin_listen, "admin_listen");
+    if (!admin_ep) {
+        std::cerr << "herald: " << admin_ep.error().message << '\n';
+        return 2;
+    }
+    // Catch the stop signals from the very start, so a signal during start-up still shuts down cleanly.
+    asio::io_context signals_io;
+    asio::signal_set signals(signals_io, SIGINT, SIGTERM);
+
+    unsigned n_workers = cfg.threads ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
+
+    std::vector<std::unique_ptr<Worker>> workers;
+    std::vector<hub::WorkerHub*> hubs;
+    const auto tick = std::chrono::milliseconds(std::max<std::int64_t>(100, cfg.sse.heartbeat_ms / 3));
+    for (unsigned i = 0; i < n_workers; ++i) {
+        auto w = std::make_unique<Worker>();
+        w->hub = std::make_unique<hub::WorkerHub>(w->io, tick);
+        hubs.push_back(w->hub.get());
+        workers.push_back(std::move(w));
+    }
+    hub::Encoders encoders;
+    encoders[static_cast<std::size_t>(hub::WireFormat::sse)] = &sse::encode_event;
+    hub::Hub hub(encoders, hubs);
+
+    engine::EmbeddedEngine engine(engine_options(cfg));
+    if (auto started = engine.start(hub); !started) {
+        std::cerr << "herald: cannot start the embedded log: " << started.error().message << '\n';
+        return 1;
+    }
+
+    DataPlaneStats stats;
+    auto connections = std::make_shared<http::ConnectionStats>();
+    auto admin_connections = std::make_shared<http::ConnectionStats>();
+    sse::StreamOptions sse_options;
+    sse_options.heartbeat = std::chrono::milliseconds(cfg.sse.heartbeat_ms);
+    sse_options.retry = std::chrono::milliseconds(cfg.sse.retry_ms);
+    auto lopts = listener_options(cfg);
+
+    // Listeners: the first binds (port 0 becomes a real port), the others join it with SO_REUSEPORT.
+    asio::ip::tcp::endpoint bound = *data_ep;
+    for (auto& w : workers) {
+        w->data_plane = std::make_unique<DataPlane>(DataPlaneContext{cfg, engine, hub, stats, sse_options}, *w->hub);
+        auto* dp = w->data_plane.get();
+        auto l = http::Listener::create(w->io, bound, lopts, [dp](http::Request& r) { return dp->handle(r); },
+                                        connections);
+        if (!l) {
+            std::cerr << "herald: " << l.error().message << '\n';
+            engine.stop();
+            return 1;
+        }
+        w->listener = *l;
+        bound = w->listener->local_endpoint();
+    }
+    AdminPlane admin(AdminContext{cfg, engine, stats, *connections, hubs, std::chrono::steady_clock::now()});
+    auto admin_opts = lopts;
+    admin_opts.max_connections = 256;
+    auto admin_listener = http::Listener::create(workers[0]->io, *admin_ep, admin_opts,
+                                                 [&admin](http::Request& r) { return admin.handle(r); },
+                                                 admin_connections);
+    if (!admin_listener) {
+        std::cerr << "herald: admin listener: " << admin_listener.error().message << '\n';
+        engine.stop();
+        return 1;
+    }
+    auto admin_bound = (*admin_listener)->local_endpoint();
+
+    for (auto& w : workers) w->listener->start();
+    (*admin_listener)->start();
+    for (auto& w : workers) w->thread = std::thread([io = &w->io] { io->run(); });
+
+    if (options.ready_file) {
+        auto tmp = *options.ready_file;
+        tmp += ".tmp";
+        {
+            std::ofstream out(tmp);
+            out << "{\"listen\":\"" << endpoint_text(bound) << "\",\"admin\":\"" << endpoint_text(admin_bound)
+                << "\"}\n";
+        }
+        std::filesystem::rename(tmp, *options.ready_file);
+    }
+    std::cerr << "herald " << HERALD_VERSION << " serving\n"
+              << "  data plane   http://" << endpoint_text(bound) << "  (" << n_workers << " workers)\n"
+              << "  admin        http://" << endpoint_text(admin_bound) << "  (/healthz /readyz /metrics)\n"
+              << "  data dir     " << std::filesystem::absolute(cfg.data_dir).string() << '\n'
+              << "  config       " << (cfg.source_file.empty() ? "built-in defaults" : cfg.source_file) << '\n'
+              << "  publish      curl -H 'Content-Type: application/json' -d '{\"hello\":\"world\"}' "
+                 "'http://"
+              << endpoint_text(bound) << "/v1/topics/demo/events?type=demo.greeted.v1'\n"
+              << "  subscribe    curl -N -H 'Accept: text/event-stream' 'http://" << endpoint_text(bound)
+              << "/v1/topics/demo/events?from=earliest'\n"
+              << "WARNING: authentication is off: anyone who can reach these ports can publish and subscribe.\n"
+              << std::flush;
+
+    // Wait for SIGINT/SIGTERM on the main thread.
+    signals.async_wait([](auto, int) {});
+    signals_io.run();
+    std::cerr << "herald: shutting down\n";
+
+    // 1. Stop accepting. 2. Streams get their final cursor and close once flushed. 3. Flush the logs.
+    for (auto& w : workers) run_on(*w, [&] { w->listener->stop(); });
+    run_on(*workers[0], [&] { (*admin_listener)->stop(); });
+    for (auto& w : workers) run_on(*w, [&] { w->hub->shutdown(); });
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (stats.sse.open.load() > 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    engine.stop();
+    for (auto& w : workers) {
+        w->guard.reset();
+        w->io.stop();
+    }
+    for (auto& w : workers) w->thread.join();
+    std::cerr << "herald: stopped\n";
+    return 0;
+}
+
+}  // namespace herald::server

@@ -1,0 +1,414 @@
+#include "server/data_plane.hpp"
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include <charconv>
+
+#include "core/codec.hpp"
+#include "core/event_record.hpp"
+#include "engine/topic_name.hpp"
+#include "http/problem.hpp"
+#include "sse/frame.hpp"
+
+namespace herald::server {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using http::Problem;
+using http::Request;
+using http::Response;
+
+namespace {
+
+// Bridges the engine's callback (engine thread) into the calling coroutine (its worker).
+template <class Token>
+auto async_publish(engine::Engine& e, engine::PublishRequest req, Token&& token) {
+    using Shared = std::shared_ptr<Result<engine::PublishResult>>;
+    return asio::async_initiate<Token, void(Shared)>(
+        [&e](auto handler, engine::PublishRequest req) {
+            auto h = std::make_shared<decltype(handler)>(std::move(handler));
+            e.publish(std::move(req), [h](Result<engine::PublishResult> r) {
+                auto ex = asio::get_associated_executor(*h);
+                auto res = std::make_shared<Result<engine::PublishResult>>(std::move(r));
+                asio::post(ex, [h, res]() mutable { std::move (*h)(res); });
+            });
+        },
+        token, std::move(req));
+}
+
+Response problem(unsigned status, std::string kind, std::string title, std::string detail,
+                 std::string attribute = {}) {
+    return http::problem_response(Problem{status, std::move(kind), std::move(title), std::move(detail),
+                                          std::move(attribute)});
+}
+
+Response invalid_event(const Error& e) {
+    if (e.code == Errc::unsupported_media_type)
+        return problem(415, "unsupported-media-type", "Unsupported media type", e.message, e.attribute);
+    return problem(400, "invalid-event", "Invalid CloudEvent", e.message, e.attribute);
+}
+
+Response bad_parameter(std::string detail, std::string parameter) {
+    return problem(400, "invalid-parameter", "Invalid parameter", std::move(detail), std::move(parameter));
+}
+
+std::string media_type_of(std::string_view content_type) {
+    auto semi = content_type.find(';');
+    auto mt = content_type.substr(0, semi);
+    while (!mt.empty() && mt.back() == ' ') mt.remove_suffix(1);
+    while (!mt.empty() && mt.front() == ' ') mt.remove_prefix(1);
+    std::string out(mt);
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+std::vector<std::string> split_list(std::string_view s) {
+    std::vector<std::string> out;
+    while (!s.empty()) {
+        auto comma = s.find(',');
+        auto item = s.substr(0, comma);
+        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+        if (!item.empty()) out.emplace_back(item);
+        if (comma == std::string_view::npos) break;
+        s.remove_prefix(comma + 1);
+    }
+    return out;
+}
+
+// Where a reader of `topic` starts, from a `from` parameter or Last-Event-ID. A cursor of another epoch or one
+// whose events were removed is not an error: the reader starts at the first retained event and is told why.
+struct Start {
+    std::uint64_t next = 0;
+    std::string reset_reason;  // "epoch" or "retention" when the requested position could not be honoured
+    std::uint64_t missed = 0;  // events skipped for retention
+};
+
+Result<Start> resolve_start(const engine::TopicReader& topic, std::string_view text, bool default_latest) {
+    Start s;
+    if (text.empty()) {
+        s.next = default_latest ? topic.end_offset() : topic.start_offset();
+        return s;
+    }
+    auto pos = engine::parse_start(text);
+    if (!pos) return std::move(pos).error();
+    if (std::holds_alternative<engine::StartEarliest>(*pos)) {
+        s.next = topic.start_offset();
+    } else if (std::holds_alternative<engine::StartLatest>(*pos)) {
+        s.next = topic.end_offset();
+    } else {
+        auto c = std::get<engine::Cursor>(*pos);
+        if (c.epoch != topic.epoch()) {
+            s.next = topic.start_offset();
+            s.reset_reason = "epoch";
+        } else if (c.offset > topic.end_offset()) {
+            return make_error(Errc::invalid_argument, "cursor is ahead of the topic's log", "cursor");
+        } else if (c.offset < topic.start_offset()) {
+            s.next = topic.start_offset();
+            s.reset_reason = "retention";
+            s.missed = topic.start_offset() - c.offset;
+        } else {
+            s.next = c.offset;
+        }
+    }
+    return s;
+}
+
+std::string cursor_text(std::uint64_t epoch, std::uint64_t offset) {
+    return engine::format_cursor(engine::Cursor{epoch, offset});
+}
+
+// Long-poll: a one-shot hub subscriber that wakes the waiting request when its topic commits.
+struct Waiter final : hub::Subscriber {
+    explicit Waiter(asio::steady_timer& t) : timer(t) {}
+    void on_batch(const hub::BatchPtr&) override { timer.cancel(); }
+    asio::steady_timer& timer;
+};
+
+json::object outcome_json(const engine::PublishOutcome& o, std::uint64_t epoch) {
+    json::object r;
+    r["offset"] = o.offset;
+    r["id"] = o.id;
+    r["cursor"] = cursor_text(epoch, o.offset + 1);
+    if (o.duplicate) r["duplicate"] = true;
+    return r;
+}
+
+}  // namespace
+
+DataPlane::DataPlane(DataPlaneContext context, hub::WorkerHub& worker_hub)
+    : ctx_(std::move(context)), worker_hub_(worker_hub) {}
+
+asio::awaitable<Response> DataPlane::handle(Request& req) {
+    auto seg = http::split_path(req.path);
+    auto method_not_allowed = [](std::string allow) {
+        auto r = problem(405, "method-not-allowed", "Method not allowed", "allowed: " + allow);
+        r.set("Allow", allow);
+        return r;
+    };
+    if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "topics") {
+        if (seg.size() == 2) {
+            if (req.method != "GET") co_return method_not_allowed("GET");
+            co_return list_topics();
+        }
+        std::string topic(seg[2]);
+        if (!engine::is_valid_topic_name(topic))
+            co_return problem(400, "invalid-topic", "Invalid topic name",
+                              "topic names must match [a-z0-9][a-z0-9._-]{0,199}", "topic");
+        if (seg.size() == 3) {
+            if (req.method != "GET") co_return method_not_allowed("GET");
+            co_return topic_info(topic);
+        }
+        if (seg.size() == 4 && seg[3] == "events") {
+            if (req.method == "POST") co_return co_await publish(req, topic);
+            if (req.method == "GET" || req.method == "HEAD") {
+                if (http::iequals(req.header("Upgrade"), "websocket"))
+                    co_return problem(501, "not-implemented", "Not implemented",
+                                      "WebSocket streams are not available in this build");
+                if (req.header("Accept").find("text/event-stream") != std::string_view::npos)
+                    co_return open_stream(req, topic);
+                co_return co_await read_page(req, topic);
+            }
+            co_return method_not_allowed("GET, POST");
+        }
+    }
+    co_return problem(404, "not-found", "Not found", "no route for " + req.method + " " + req.path);
+}
+
+asio::awaitable<Response> DataPlane::publish(Request& req, const std::string& topic) {
+    ctx_.stats.publish_requests.fetch_add(1, std::memory_order_relaxed);
+    auto reject = [&](Response r) {
+        ctx_.stats.publish_rejected.fetch_add(1, std::memory_order_relaxed);
+        return r;
+    };
+    const auto media = media_type_of(req.header("Content-Type"));
+    std::vector<core::CloudEvent> events;
+    bool batch = false;
+    if (media == "application/cloudevents+json") {
+        auto e = core::decode_structured(req.body);
+        if (!e) co_return reject(invalid_event(e.error()));
+        events.push_back(std::move(*e));
+    } else if (media == "application/cloudevents-batch+json") {
+        batch = true;
+        auto b = core::decode_batch(req.body);
+        if (!b) co_return reject(invalid_event(b.error()));
+        events = std::move(*b);
+        if (events.empty())
+            co_return reject(problem(400, "invalid-event", "Invalid CloudEvent", "the batch is empty", "[]"));
+    } else if (req.has_header("ce-specversion")) {
+        std::vector<core::Header> headers(req.headers.begin(), req.headers.end());
+        auto e = core::decode_binary(headers, req.header("Content-Type"), req.body);
+        if (!e) co_return reject(invalid_event(e.error()));
+        events.push_back(std::move(*e));
+    } else if (media == "application/json" || media.empty()) {
+        std::string type = req.query_param("type").value_or("");
+        if (type.empty()) {
+            auto it = ctx_.config.topics.find(topic);
+            type = it != ctx_.config.topics.end() ? it->second.default_type : ctx_.config.topic_defaults.default_type;
+        }
+        if (type.empty())
+            co_return reject(problem(400, "invalid-event", "Invalid CloudEvent",
+                                     "a plain JSON body needs an event type: pass ?type= or configure the topic's "
+                                     "default_type (or send a CloudEvent)",
+                                     "type"));
+        auto e = core::wrap_json(req.body, type, ctx_.config.event_source);
+        if (!e) co_return reject(invalid_event(e.error()));
+        events.push_back(std::move(*e));
+    } else {
+        co_return reject(problem(415, "unsupported-media-type", "Unsupported media type",
+                                 "send application/cloudevents+json, application/cloudevents-batch+json, "
+                                 "binary-mode ce-* headers, or application/json",
+                                 "Content-Type"));
+    }
+
+    std::string idempotency_key(req.header("Idempotency-Key"));
+    if (idempotency_key.size() > 256)
+        co_return reject(bad_parameter("Idempotency-Key is limited to 256 characters", "Idempotency-Key"));
+
+    auto reader = ctx_.engine.topic(topic, true);
+    if (!reader) co_return reject(http::problem_response(http::problem_from_error(reader.error(), "invalid-topic")));
+
+    engine::PublishRequest pr;
+    pr.topic = topic;
+    pr.idempotency_key = std::move(idempotency_key);
+    pr.items.reserve(events.size());
+    for (auto& e : events) {
+        auto json = core::encode_structured(e);
+        pr.items.push_back(engine::PublishItem{std::move(e.id), std::move(e.source), std::move(e.type),
+                                               std::move(json)});
+    }
+    auto shared = co_await async_publish(ctx_.engine, std::move(pr), asio::use_awaitable);
+    auto& result = *shared;
+    if (!result) co_return reject(http::problem_response(http::problem_from_error(result.error())));
+
+    std::uint64_t fresh = 0, dups = 0;
+    for (auto& o : result->outcomes) (o.duplicate ? dups : fresh)++;
+    if (!result->replayed) {
+        ctx_.stats.events_published.fetch_add(fresh, std::memory_order_relaxed);
+        ctx_.stats.events_duplicate.fetch_add(dups, std::memory_order_relaxed);
+    }
+    const unsigned status = (result->replayed || fresh == 0) ? 200 : 201;
+    Response res;
+    if (batch) {
+        json::array arr;
+        for (auto& o : result->outcomes) arr.push_back(outcome_json(o, result->epoch));
+        json::object body;
+        body["results"] = std::move(arr);
+        res = http::json_response(status, json::serialize(body));
+    } else {
+        res = http::json_response(status, json::serialize(outcome_json(result->outcomes.front(), result->epoch)));
+    }
+    if (result->replayed) res.set("Idempotent-Replayed", "true");
+    co_return res;
+}
+
+Response DataPlane::open_stream(Request& req, const std::string& topic) {
+    auto reader = ctx_.engine.topic(topic, ctx_.engine.auto_create());
+    if (!reader) return http::problem_response(http::problem_from_error(reader.error(), "invalid-topic"));
+    // A reconnecting EventSource repeats the URL and adds Last-Event-ID: the header wins over ?from=.
+    std::string from(req.header("Last-Event-ID"));
+    if (from.empty()) from = req.query_param("from").value_or("");
+    auto start = resolve_start(**reader, from, /*default_latest=*/true);
+    if (!start) return bad_parameter(start.error().message, req.has_header("Last-Event-ID") ? "Last-Event-ID" : "from");
+
+    sse::StreamStart s;
+    s.topic = *reader;
+    s.next_offset = start->next;
+    s.feed.format = hub::WireFormat::sse;
+    s.feed.types = split_list(req.query_param("types").value_or(""));
+    s.feed.high_water_bytes = ctx_.config.sse.high_water_bytes;
+    if (!start->reset_reason.empty()) {
+        auto cursor = cursor_text((*reader)->epoch(), start->next);
+        s.notice = sse::control_event("herald.reset",
+                                      "{\"reason\":\"" + start->reset_reason + "\",\"cursor\":\"" + cursor +
+                                          "\",\"missed\":" + std::to_string(start->missed) + "}",
+                                      cursor);
+    }
+    Response r;
+    r.takeover = [this, s = std::move(s)](asio::ip::tcp::socket socket, Request request) mutable {
+        sse::Stream::start(std::move(socket), std::move(request.connection_slot), worker_hub_,
+                           ctx_.hub.encoder(hub::WireFormat::sse), std::move(s), ctx_.sse_options, ctx_.stats.sse);
+    };
+    return r;
+}
+
+asio::awaitable<Response> DataPlane::read_page(Request& req, const std::string& topic) {
+    auto reader_r = ctx_.engine.topic(topic, false);
+    if (!reader_r) co_return http::problem_response(http::problem_from_error(reader_r.error(), "invalid-topic"));
+    auto reader = std::move(*reader_r);
+
+    std::size_t limit = 100;
+    if (auto l = req.query_param("limit")) {
+        auto [p, ec] = std::from_chars(l->data(), l->data() + l->size(), limit);
+        if (ec != std::errc() || p != l->data() + l->size() || limit == 0 || limit > ctx_.config.page_max_events)
+            co_return bad_parameter("limit must be a number from 1 to " + std::to_string(ctx_.config.page_max_events),
+                                    "limit");
+    }
+    std::int64_t wait_ms = 0;
+    if (auto w = req.query_param("wait")) {
+        double seconds = -1;
+        auto [p, ec] = std::from_chars(w->data(), w->data() + w->size(), seconds);
+        if (ec != std::errc() || p != w->data() + w->size() || seconds < 0 ||
+            seconds * 1000 > static_cast<double>(ctx_.config.long_poll_max_ms))
+            co_return bad_parameter("wait must be a number of seconds from 0 to " +
+                                        std::to_string(ctx_.config.long_poll_max_ms / 1000),
+                                    "wait");
+        wait_ms = static_cast<std::int64_t>(seconds * 1000);
+    }
+    auto types = split_list(req.query_param("types").value_or(""));
+    auto start = resolve_start(*reader, req.query_param("from").value_or(""), /*default_latest=*/false);
+    if (!start) co_return bad_parameter(start.error().message, "from");
+
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+    std::uint64_t next = start->next;
+    json::array events;
+    for (;;) {
+        auto records = reader->read(next, limit, 1u << 20);
+        if (!records) {
+            if (records.error().code == Errc::gone) {
+                // Retention ran while we were waiting: restart at the first retained event and say so.
+                start->missed += reader->start_offset() - next;
+                start->reset_reason = "retention";
+                next = reader->start_offset();
+                continue;
+            }
+            co_return http::problem_response(http::problem_from_error(records.error()));
+        }
+        for (auto& r : *records) {
+            next = r.offset + 1;
+            auto rec = core::decode_event_record(r.payload);
+            if (!rec) continue;
+            if (!types.empty() && std::find(types.begin(), types.end(), rec->type) == types.end()) continue;
+            events.push_back(json::parse(rec->json));
+        }
+        if (!events.empty() || records->size() == limit) break;  // a full page of filtered-out events: return
+        if (std::chrono::steady_clock::now() >= deadline) break;
+        // Nothing yet: wait for the topic's next commit on this worker, or the deadline.
+        asio::steady_timer timer(co_await asio::this_coro::executor);
+        timer.expires_at(deadline);
+        Waiter waiter(timer);
+        worker_hub_.subscribe(topic, waiter);
+        if (reader->end_offset() > next) {
+            waiter.unlink();
+            continue;
+        }
+        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    ctx_.stats.pages_served.fetch_add(1, std::memory_order_relaxed);
+    json::object body;
+    body["events"] = std::move(events);
+    body["next"] = cursor_text(reader->epoch(), next);
+    if (!start->reset_reason.empty()) {
+        json::object gap;
+        gap["reason"] = start->reset_reason;
+        gap["missed"] = start->missed;
+        body["gap"] = std::move(gap);
+    }
+    co_return http::json_response(200, json::serialize(body));
+}
+
+Response DataPlane::list_topics() {
+    json::array arr;
+    for (auto& t : ctx_.engine.topics()) {
+        json::object o;
+        o["name"] = t.name;
+        o["start_offset"] = t.start_offset;
+        o["end_offset"] = t.end_offset;
+        o["size_bytes"] = t.size_bytes;
+        arr.push_back(std::move(o));
+    }
+    json::object body;
+    body["topics"] = std::move(arr);
+    return http::json_response(200, json::serialize(body));
+}
+
+Response DataPlane::topic_info(const std::string& topic) {
+    for (auto& t : ctx_.engine.topics()) {
+        if (t.name != topic) continue;
+        json::object o;
+        o["name"] = t.name;
+        o["start_offset"] = t.start_offset;
+        o["end_offset"] = t.end_offset;
+        o["earliest"] = cursor_text(t.epoch, t.start_offset);
+        o["latest"] = cursor_text(t.epoch, t.end_offset);
+        o["size_bytes"] = t.size_bytes;
+        const char* fsync = t.settings.fsync == engine::FsyncPolicy::always ? "always"
+                            : t.settings.fsync == engine::FsyncPolicy::interval ? "interval" : "never";
+        o["fsync"] = fsync;
+        json::object retention;
+        if (t.settings.retention_ms) retention["max_age_ms"] = *t.settings.retention_ms;
+        if (t.settings.retention_bytes) retention["max_bytes"] = *t.settings.retention_bytes;
+        o["retention"] = std::move(retention);
+        return http::json_response(200, json::serialize(o));
+    }
+    return problem(404, "not-found", "Not found", "topic '" + topic + "' does not exist", "topic");
+}
+
+}  // namespace herald::server

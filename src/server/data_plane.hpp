@@ -1,0 +1,56 @@
+#pragma once
+// The data-plane HTTP API (DESIGN.md §5, docs/api.md): publishing, reading pages with long-poll, SSE streams, and
+// the topic catalog. One DataPlane per worker: it knows its worker's hub, so streams and long-polls it starts
+// live on the worker that accepted the connection.
+//
+// Threading: handle() runs on the worker's thread; the shared state it touches (engine, config) is thread-safe
+// or immutable.
+
+#include <boost/asio/awaitable.hpp>
+
+#include <atomic>
+#include <memory>
+
+#include "config/config.hpp"
+#include "engine/engine.hpp"
+#include "http/message.hpp"
+#include "hub/hub.hpp"
+#include "sse/stream.hpp"
+
+namespace herald::server {
+
+// Counters shared by all workers' data planes.
+struct DataPlaneStats {
+    std::atomic<std::uint64_t> publish_requests{0};
+    std::atomic<std::uint64_t> events_published{0};
+    std::atomic<std::uint64_t> events_duplicate{0};
+    std::atomic<std::uint64_t> publish_rejected{0};
+    std::atomic<std::uint64_t> pages_served{0};
+    sse::StreamStats sse;
+};
+
+struct DataPlaneContext {
+    const config::Config& config;
+    engine::Engine& engine;
+    hub::Hub& hub;
+    DataPlaneStats& stats;
+    sse::StreamOptions sse_options;
+};
+
+class DataPlane {
+public:
+    DataPlane(DataPlaneContext context, hub::WorkerHub& worker_hub);
+    boost::asio::awaitable<http::Response> handle(http::Request& request);
+
+private:
+    boost::asio::awaitable<http::Response> publish(http::Request& request, const std::string& topic);
+    boost::asio::awaitable<http::Response> read_page(http::Request& request, const std::string& topic);
+    http::Response open_stream(http::Request& request, const std::string& topic);
+    http::Response list_topics();
+    http::Response topic_info(const std::string& topic);
+
+    DataPlaneContext ctx_;
+    hub::WorkerHub& worker_hub_;
+};
+
+}  // namespace herald::server

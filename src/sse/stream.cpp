@@ -1,0 +1,146 @@
+#include "sse/stream.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "sse/frame.hpp"
+
+namespace herald::sse {
+
+namespace asio = boost::asio;
+
+void Stream::start(asio::ip::tcp::socket socket, std::shared_ptr<void> connection_slot, hub::WorkerHub& hub,
+                   const hub::Encoder& encoder, StreamStart start, const StreamOptions& options,
+                   StreamStats& stats) {
+    auto s = std::make_shared<Stream>(std::move(socket), std::move(connection_slot), hub, encoder, std::move(start),
+                                      options, stats);
+    hub.subscribe(s->feed_.topic().name(), *s);
+    s->watch_peer();
+    s->pump();
+}
+
+Stream::Stream(asio::ip::tcp::socket socket, std::shared_ptr<void> connection_slot, hub::WorkerHub& hub,
+               const hub::Encoder& encoder, StreamStart start, const StreamOptions& options, StreamStats& stats)
+    : socket_(std::move(socket)),
+      connection_slot_(std::move(connection_slot)),
+      hub_(hub),
+      feed_(std::move(start.topic), start.next_offset, std::move(start.feed), encoder),
+      options_(options),
+      stats_(stats),
+      last_write_(std::chrono::steady_clock::now()) {
+    stats_.open.fetch_add(1, std::memory_order_relaxed);
+    stats_.opened.fetch_add(1, std::memory_order_relaxed);
+    std::string head =
+        "HTTP/1.1 200 OK\r\n"
+        "Content-Type: text/event-stream\r\n"
+        "Cache-Control: no-cache\r\n"
+        "X-Accel-Buffering: no\r\n"
+        "Connection: close\r\n";
+    head += start.extra_headers;
+    head += "\r\nretry: " + std::to_string(options_.retry.count()) + "\n\n";
+    head += start.notice;
+    feed_.queue().push(std::move(head));
+}
+
+Stream::~Stream() {
+    stats_.open.fetch_sub(1, std::memory_order_relaxed);
+    stats_.catchup_switches.fetch_add(feed_.catchup_switches(), std::memory_order_relaxed);
+}
+
+void Stream::on_batch(const hub::BatchPtr& batch) {
+    if (closed_ || closing_) return;
+    feed_.on_batch(batch);
+    pump();
+}
+
+void Stream::on_tick(std::chrono::steady_clock::time_point now) {
+    if (closed_ || writing_ || now - last_write_ < options_.heartbeat) return;
+    feed_.queue().push(std::string(":\n\n"));
+    pump();
+}
+
+void Stream::on_shutdown() {
+    if (closed_) return;
+    closing_ = true;
+    std::string data = "{\"reason\":\"shutdown\"";
+    std::optional<std::string> cursor;
+    cursor = engine::format_cursor(feed_.position());
+    data += ",\"cursor\":\"" + *cursor + "\"";
+    data += "}";
+    feed_.queue().push(control_event("herald.shutdown", data, cursor));
+    pump();
+}
+
+void Stream::pump() {
+    if (writing_ || closed_) return;
+    // Top up from the log while we are behind and the queue has room.
+    while (feed_.low_water() && !feed_.live() && !closing_) {
+        auto r = feed_.refill();
+        if (r == hub::Feed::Refill::gap) {
+            // Events were removed by retention before this subscriber read them: say so, with the cursor the
+            // stream continues from, instead of skipping silently.
+            auto cursor = engine::format_cursor(feed_.position());
+            feed_.queue().push(control_event("herald.reset",
+                                             "{\"reason\":\"retention\",\"cursor\":\"" + cursor +
+                                                 "\",\"missed\":" +
+                                                 std::to_string(feed_.next_offset() - feed_.gap_from()) + "}",
+                                             cursor));
+            continue;
+        }
+        if (r == hub::Feed::Refill::idle) break;
+    }
+    if (feed_.queue().empty()) {
+        if (closing_) close();
+        return;
+    }
+    buffers_.clear();
+    feed_.queue().gather(buffers_, 64, options_.max_write_bytes);
+    writing_ = true;
+    asio::async_write(socket_, buffers_, [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+        self->writing_ = false;
+        if (ec) {
+            self->close();
+            return;
+        }
+        self->stats_.bytes_written.fetch_add(n, std::memory_order_relaxed);
+        self->last_write_ = std::chrono::steady_clock::now();
+        self->feed_.queue().consume(n);
+        self->pump();
+    });
+}
+
+void Stream::watch_peer() {
+    socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](boost::system::error_code ec) {
+        if (self->closed_) return;
+        if (ec) {
+            self->close();
+            return;
+        }
+        // An SSE client sends nothing after its request: readable means it closed (or sent junk we ignore).
+        char scratch[256];
+        boost::system::error_code rec;
+        self->socket_.non_blocking(true, rec);
+        auto n = self->socket_.read_some(asio::buffer(scratch), rec);
+        if (rec == asio::error::would_block) {
+            self->watch_peer();
+            return;
+        }
+        if (rec || n == 0) {
+            self->close();
+            return;
+        }
+        self->watch_peer();
+    });
+}
+
+void Stream::close() {
+    if (closed_) return;
+    closed_ = true;
+    unlink();
+    feed_.queue().clear();
+    boost::system::error_code ec;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+}
+
+}  // namespace herald::sse

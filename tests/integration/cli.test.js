@@ -1,0 +1,86 @@
+'use strict';
+// The command-line tools: `herald publish` (argument, file, stdin), `herald tail` (follows, resumes by itself
+// across a server restart), `herald log verify`, and `herald serve` flag errors.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const net = require('node:net');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+const { Herald, BIN, request, publish, run, sleep, tmpDir, waitFor } = require('./lib/herald');
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+}
+
+test('herald publish from an argument, a file and stdin', async () => {
+  const h = await new Herald().start();
+  try {
+    const a = await run(BIN, ['publish', 'cli', '--url', h.url, '--type', 'cli.said.v1', '--data', '{"n":1}']);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(JSON.parse(a.stdout).offset, 0);
+    const file = path.join(h.dir, 'events.ndjson');
+    fs.writeFileSync(file, '{"n":2}\n{"n":3}\n');
+    const b = await run(BIN, ['publish', 'cli', '--url', h.url, '--type', 'cli.said.v1', '--file', file]);
+    assert.equal(b.code, 0, b.stderr);
+    const c = await run(BIN, ['publish', 'cli', '--url', h.url, '--type', 'cli.said.v1'], {
+      input: '{"n":4}\n{"specversion":"1.0","id":"x-5","source":"/cli","type":"cli.said.v1","data":{"n":5}}\n',
+    });
+    assert.equal(c.code, 0, c.stderr);
+    const page = await request(`${h.url}/v1/topics/cli/events?from=earliest`);
+    assert.deepEqual(page.json.events.map((e) => e.data.n), [1, 2, 3, 4, 5]);
+    assert.equal(page.json.events[4].id, 'x-5');
+    const bad = await run(BIN, ['publish', 'cli', '--url', h.url, '--data', '{"no-type":true}']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /HTTP 400/);
+  } finally {
+    await h.stop();
+    h.cleanup();
+  }
+});
+
+test('herald tail prints events as JSON lines and resumes by itself after a restart', async () => {
+  const port = await freePort();
+  const dataDir = path.join(tmpDir(), 'data');
+  const url = `http://127.0.0.1:${port}`;
+  let h = await new Herald({ dataDir, args: ['--listen', `127.0.0.1:${port}`] }).start();
+  for (let i = 0; i < 3; i++) await publish(h.url, 'tailed', { i });
+  const tail = spawn(BIN, ['tail', 'tailed', '--url', url, '--from', 'earliest', '--count', '6']);
+  let out = '';
+  tail.stdout.on('data', (d) => { out += d; });
+  const exited = new Promise((r) => tail.on('exit', r));
+  await waitFor(() => out.split('\n').filter(Boolean).length === 3, { what: 'first three events' });
+  await h.stop();
+  await sleep(200);
+  h = await new Herald({ dataDir, args: ['--listen', `127.0.0.1:${port}`] }).start();
+  for (let i = 3; i < 6; i++) await publish(h.url, 'tailed', { i });
+  const code = await Promise.race([exited, sleep(20000).then(() => 'timeout')]);
+  assert.equal(code, 0, `tail exit: ${code}`);
+  const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((e) => e.data.i), [0, 1, 2, 3, 4, 5]);
+  await h.stop();
+  h.cleanup();
+});
+
+test('herald log verify on a healthy data directory; serve rejects bad flags and config', async () => {
+  const h = await new Herald().start();
+  await publish(h.url, 'v', { a: 1 });
+  await h.stop();
+  const r = await run(BIN, ['log', 'verify', h.dataDir]);
+  assert.equal(r.code, 0, r.stdout);
+  assert.match(r.stdout, /v: ok .* 1 records/);
+  const missing = await run(BIN, ['log', 'verify', path.join(h.dir, 'nope')]);
+  assert.equal(missing.code, 2);
+
+  const badListen = await run(BIN, ['serve', '--listen', 'nowhere', '--data-dir', h.dataDir]);
+  assert.equal(badListen.code, 2);
+  assert.match(badListen.stderr, /listen/);
+  const cfg = path.join(h.dir, 'bad.yaml');
+  fs.writeFileSync(cfg, 'listen: 127.0.0.1:0\ntopics:\n  defaults:\n    fsync: sometimes\n');
+  const badCfg = await run(BIN, ['serve', '--config', cfg]);
+  assert.equal(badCfg.code, 2);
+  assert.match(badCfg.stderr, /topics\.defaults\.fsync .*line 4.*always, interval or never/);
+  h.cleanup();
+});
