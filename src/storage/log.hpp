@@ -52,7 +52,9 @@ class Log {
 public:
     // Opens the log in `dir`, creating it (and a fresh random epoch) when absent. Recovers the tail of the last
     // segment: verifies CRCs from its last index entry on, truncates at the first invalid or torn batch,
-    // rebuilds the index tail. Everything recovered is visible.
+    // rebuilds the index tail. Everything recovered is visible. The directory is locked (flock) while the Log
+    // lives: a second open of it fails with Errc::conflict. Offsets missing between segments (a middle segment
+    // deleted or damaged by hand) are skipped by reads and named in report->detail; verify_log reports them.
     static Result<std::unique_ptr<Log>> open(const std::filesystem::path& dir, LogOptions options,
                                              RecoveryReport* report = nullptr);
     virtual ~Log() = default;
@@ -61,17 +63,21 @@ public:
     // Writes `payloads` as one batch (one write syscall) at the end of the log, rolling the segment first when
     // it is full. Returns the offset of the first payload. Written data is not yet visible to readers (see
     // make_visible) nor durable (see sync). On an I/O error (Errc::io_error or Errc::no_space) the log is
-    // unchanged: a partial write is cut back so the next append starts at a clean boundary.
+    // unchanged: a partial write is cut back so the next append starts at a clean boundary. An empty batch is
+    // Errc::invalid_argument, one over 64 MiB encoded (format::kMaxBatchBytes) Errc::payload_too_large.
     virtual Result<std::uint64_t> append(std::span<const std::string_view> payloads, std::int64_t timestamp_ms) = 0;
-    // fsync of the written data (and of the directory after a segment was created or deleted).
+    // fsync of the written data (and of the directory after a segment was created or deleted). After a failed
+    // fsync the kernel may have dropped the unsynced pages, so the log then refuses append and sync with
+    // Errc::io_error until it is reopened (recovery re-verifies the tail).
     virtual Result<void> sync() = 0;
     // Readers may now read every offset below `end` (end <= written end). Called after sync for fsync=always,
     // right after append otherwise.
     virtual void make_visible(std::uint64_t end) = 0;
     // Deletes whole closed segments per the retention options; never the active one.
     virtual Result<RetentionReport> apply_retention(std::int64_t now_ms) = 0;
+    // These two are also safe to call from other threads (for stats); they may lag the writer slightly.
     virtual std::uint64_t written_end() const = 0;
-    virtual std::uint64_t size_bytes() const = 0;
+    virtual std::uint64_t size_bytes() const = 0;  // bytes of all .log files
 
     // --- any thread ---
     virtual std::uint64_t epoch() const = 0;
