@@ -144,7 +144,8 @@ Result<void> read_sse(const Url& base, const std::string& target,
     for (;;) {
         parser.get().body().data = chunk;
         parser.get().body().size = sizeof chunk;
-        bhttp::read(socket, buffer, parser, ec);
+        // read_some returns as soon as some body arrived: an SSE body never fills the buffer on its own.
+        bhttp::read_some(socket, buffer, parser, ec);
         if (ec == bhttp::error::need_buffer) ec = {};
         if (ec) break;
         std::size_t n = sizeof chunk - parser.get().body().size;

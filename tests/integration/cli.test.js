@@ -7,7 +7,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
-const { Herald, BIN, request, publish, run, sleep, tmpDir, waitFor } = require('./lib/herald');
+const { Herald, BIN, deadline, request, publish, run, sleep, tmpDir, waitFor } = require('./lib/herald');
 
 function freePort() {
   return new Promise((resolve) => {
@@ -51,17 +51,21 @@ test('herald tail prints events as JSON lines and resumes by itself after a rest
   let out = '';
   tail.stdout.on('data', (d) => { out += d; });
   const exited = new Promise((r) => tail.on('exit', r));
-  await waitFor(() => out.split('\n').filter(Boolean).length === 3, { what: 'first three events' });
-  await h.stop();
-  await sleep(200);
-  h = await new Herald({ dataDir, args: ['--listen', `127.0.0.1:${port}`] }).start();
-  for (let i = 3; i < 6; i++) await publish(h.url, 'tailed', { i });
-  const code = await Promise.race([exited, sleep(20000).then(() => 'timeout')]);
-  assert.equal(code, 0, `tail exit: ${code}`);
-  const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-  assert.deepEqual(lines.map((e) => e.data.i), [0, 1, 2, 3, 4, 5]);
-  await h.stop();
-  h.cleanup();
+  try {
+    await waitFor(() => out.split('\n').filter(Boolean).length === 3, { what: 'first three events' });
+    await h.stop();
+    await sleep(200);
+    h = await new Herald({ dataDir, args: ['--listen', `127.0.0.1:${port}`] }).start();
+    for (let i = 3; i < 6; i++) await publish(h.url, 'tailed', { i });
+    const code = await Promise.race([exited, deadline(20000)]);
+    assert.equal(code, 0, `tail exit: ${code}`);
+    const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((e) => e.data.i), [0, 1, 2, 3, 4, 5]);
+  } finally {
+    tail.kill('SIGKILL');
+    await h.stop();
+    h.cleanup();
+  }
 });
 
 test('herald log verify on a healthy data directory; serve rejects bad flags and config', async () => {

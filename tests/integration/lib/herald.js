@@ -11,6 +11,8 @@ const http = require('node:http');
 const BIN = process.env.HERALD_BIN || path.resolve(__dirname, '../../../build/herald');
 
 function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
+// Like sleep, but does not keep the process alive: for the losing side of a Promise.race.
+function deadline(ms, value = 'timeout') { return new Promise((r) => setTimeout(() => r(value), ms).unref()); }
 
 function tmpDir(prefix = 'herald-it-') {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -174,4 +176,4 @@ function run(bin, args, { timeout = 30000, input } = {}) {
   });
 }
 
-module.exports = { BIN, Herald, request, publish, publishEvent, sseConnect, metrics, sleep, waitFor, tmpDir, run };
+module.exports = { BIN, Herald, deadline, request, publish, publishEvent, sseConnect, metrics, sleep, waitFor, tmpDir, run };

@@ -1,0 +1,1220 @@
+// herald-loadgen — load generator for Herald's HTTP publish API and SSE fan-out.
+//
+// What it measures (all on one machine, loopback only):
+//   * publishing: events acknowledged (201) per second from C keep-alive connections, paced
+//     (--rate) or closed-loop as fast as the server answers (--max), one event or K events
+//     (--batch) per request; the acknowledgement round trip as a latency distribution.
+//   * fan-out: N SSE subscribers on the topic; every event carries {"seq":N,"t":<CLOCK_MONOTONIC
+//     ns at send>}, so each delivery's latency is now - t (same clock, same machine); per
+//     subscriber a bitmap of received seqs gives lost (acknowledged but never received once
+//     publishing stopped and the drain time passed) and duplicated events.
+//   * idle: N held SSE connections: the server's RSS before and after, per connection, then the
+//     time for one event to reach all of them.
+//   * the server's CPU seconds and RSS from /proc/<pid> (--server-pid), and this process's own CPU
+//     time, with a warning when the generator was the bottleneck (>= 90% of a core).
+//
+// How: one thread, one io_context, plain Asio sockets with per-connection handler memory (no heap
+// allocation per message; the report counts any); SSE frames are split in place in each
+// connection's fixed buffer and the two fields are found by scanning, not by a JSON parser.
+//
+// Limits: HTTP/1.1 without TLS, LF-delimited SSE only (what Herald writes); latency is measured
+// from the moment the publish request is handed to the kernel, so time a request waits for a busy
+// publisher connection (paced mode falling behind) is reported as schedule lag, not as latency;
+// subscribers are not reconnected (a dropped stream is reported, and its missing events count as
+// lost); the 20000-fd limit caps one process at about 19000 connections. Every run ends by a hard
+// deadline (connect timeout + settle + duration + drain + 30 s).
+
+#include <sys/resource.h>
+#include <time.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "loadgen/alloc_counter.hpp"
+#include "loadgen/handler_memory.hpp"
+#include "loadgen/histogram.hpp"
+#include "loadgen/options.hpp"
+#include "loadgen/proc_stats.hpp"
+#include "loadgen/scan.hpp"
+
+namespace herald::bench {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+
+constexpr std::int64_t kNsPerSec = 1'000'000'000;
+constexpr std::int64_t kRequestTimeoutNs = 10 * kNsPerSec;
+
+std::int64_t mono_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * kNsPerSec + ts.tv_nsec;
+}
+
+// steady_clock is CLOCK_MONOTONIC on Linux, so deadlines computed with mono_ns() convert directly.
+asio::steady_timer::time_point at_ns(std::int64_t ns) {
+    return asio::steady_timer::time_point(std::chrono::nanoseconds(ns));
+}
+
+std::size_t digits(std::uint64_t v) {
+    std::size_t d = 1;
+    while (v >= 10) {
+        v /= 10;
+        ++d;
+    }
+    return d;
+}
+
+void append_uint(std::string& out, std::uint64_t v) {
+    char tmp[24];
+    auto [p, ec] = std::to_chars(tmp, tmp + sizeof tmp, v);
+    out.append(tmp, p);
+}
+
+class Run;
+
+// ---------------------------------------------------------------------------------------------
+// One SSE subscriber: connect, send the GET, check the 200 head, then split frames in place.
+class Subscriber {
+public:
+    enum class State { pending, connecting, head, streaming, failed, closed };
+
+    Subscriber(Run& run, std::uint64_t* bits, std::size_t buffer_bytes);
+    void start();
+    void abort(const char* why);  // close without waiting (deadline, connect timeout)
+    void finish_check(const std::uint64_t* acked, std::size_t words, std::uint64_t acked_count);
+
+    State state = State::pending;
+    bool complete = false;        // has every acknowledged event (checked while draining)
+    int http_status = 0;
+    const char* failure = nullptr;
+    std::uint64_t* bits;          // received seqs; a slice of Run's shared bitmap
+    std::uint64_t unique = 0;     // distinct in-range seqs received
+    std::uint64_t deliveries = 0; // frames carrying a seq, duplicates included
+    std::uint64_t dups = 0;
+    std::uint64_t out_of_range = 0;
+    std::uint64_t foreign = 0;    // events without a generator seq (someone else publishing)
+    std::uint64_t heartbeats = 0;
+    std::uint64_t controls = 0;   // herald.reset / herald.shutdown
+    std::int64_t last_recv_ns = 0;
+
+private:
+    void read();
+    void on_read(const error_code& ec, std::size_t n);
+    void on_frame(std::string_view frame, std::int64_t now);
+    void fail(const char* why);
+
+    Run& run_;
+    tcp::socket socket_;
+    HandlerSlot<> connect_slot_, write_slot_, read_slot_;
+    std::unique_ptr<char[]> buf_;
+    std::size_t cap_;
+    std::size_t fill_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// One keep-alive publishing connection: claims the next request from the Run's schedule, sends
+// it, waits for the answer, repeats. One request in flight per connection (closed loop).
+class Publisher {
+public:
+    enum class State { idle, connecting, waiting, in_flight, done };
+
+    Publisher(Run& run, std::size_t index);
+    void connect();
+    void go();  // start claiming requests (after every publisher connected)
+    void watchdog(std::int64_t now);
+
+    State state = State::idle;
+    bool connected_once = false;
+    std::uint64_t reconnects = 0;
+
+private:
+    void next();
+    void send();
+    void read_answer();
+    void on_answer(const ResponseHead& head, std::string_view body);
+    void on_failure();
+    void finish();
+
+    Run& run_;
+    std::size_t index_;
+    tcp::socket socket_;
+    asio::steady_timer timer_;
+    HandlerSlot<> connect_slot_, read_slot_, timer_slot_;
+    HandlerSlot<1536> write_slot_;  // composed async_write over two buffers
+    std::string head_;
+    std::string body_;
+    std::unique_ptr<char[]> rbuf_;
+    std::size_t rcap_;
+    std::size_t rfill_ = 0;
+    std::uint64_t request_ = 0;
+    std::int64_t due_ns_ = 0;
+    std::int64_t sent_ns_ = 0;
+    int connect_failures_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+class Run {
+public:
+    explicit Run(const Options& o);
+    int execute();
+
+    // For the connections.
+    asio::io_context& io() { return io_; }
+    const tcp::endpoint& endpoint() const { return endpoint_; }
+    const Options& opts() const { return o_; }
+    const std::string& subscribe_request() const { return subscribe_request_; }
+    const std::string& pad() const { return pad_; }
+    std::uint64_t capacity() const { return capacity_; }
+    Histogram& latency() { return latency_; }
+    const std::string& run_id() const { return run_id_; }
+
+    void on_sub_connected(Subscriber& s);
+    void on_sub_failed(Subscriber& s);
+    void on_sub_closed(Subscriber& s);
+    void on_delivery() { ++deliveries_; }
+
+    void on_publisher_connected(Publisher& p);
+    void on_publisher_gave_up(Publisher& p);
+    std::optional<std::uint64_t> claim_request(std::int64_t now);
+    std::int64_t due_ns(std::uint64_t request) const;
+    void on_sent(std::int64_t lag_ns) { max_lag_ns_ = std::max(max_lag_ns_, lag_ns); }
+    void on_answer(std::uint64_t request, int status, std::int64_t rtt_ns);
+    void on_publish_failed(std::uint64_t request);
+    void on_publisher_done();
+    bool ending() const { return ending_; }
+
+private:
+    void connect_more();
+    void all_connected();
+    void start_publishers();
+    void begin_window();
+    void sample_tick();
+    void drain_tick();
+    void finish(const char* why);
+    int report();
+
+    Options o_;
+    asio::io_context io_{1};  // one thread: lets Asio skip its locks
+    tcp::endpoint endpoint_;
+    std::string subscribe_request_;
+    std::string pad_;
+    std::string run_id_;
+    std::uint64_t capacity_ = 0;  // seqs 0..capacity-1 can be published
+    std::size_t words_ = 0;       // bitmap words per subscriber
+
+    std::vector<std::uint64_t> sub_bits_;
+    std::vector<std::unique_ptr<Subscriber>> subs_;
+    std::vector<std::unique_ptr<Publisher>> pubs_;
+    std::vector<std::uint64_t> acked_;  // bitmap of acknowledged seqs
+
+    asio::steady_timer deadline_timer_{io_};
+    asio::steady_timer connect_timer_{io_};
+    asio::steady_timer phase_timer_{io_};
+    asio::steady_timer sample_timer_{io_};
+    asio::steady_timer drain_timer_{io_};
+    HandlerSlot<> deadline_slot_, connect_slot_, phase_slot_, sample_slot_, drain_slot_;
+    asio::signal_set signals_{io_, SIGINT, SIGTERM};
+
+    // Subscriber connection phase.
+    std::size_t next_sub_ = 0;
+    std::size_t connecting_ = 0;
+    std::size_t subs_settled_ = 0;  // connected or failed
+    std::size_t subs_ready_ = 0;
+    std::size_t subs_failed_ = 0;
+    std::size_t subs_dropped_ = 0;  // streams that ended during the run
+    bool connect_phase_over_ = false;
+    bool connect_timed_out_ = false;
+    std::int64_t t_connect_start_ = 0;
+    std::int64_t t_connected_ = 0;
+
+    // Publishing.
+    std::size_t pubs_connected_ = 0;
+    std::size_t pubs_settled_ = 0;
+    std::size_t pubs_done_ = 0;
+    bool window_open_ = false;
+    std::uint64_t next_request_ = 0;
+    bool capacity_hit_ = false;
+    std::int64_t t0_ = 0;       // start of the measured window
+    std::int64_t t_stop_ = 0;   // no request is started at or after this
+    std::int64_t t_pub_end_ = 0;
+    std::int64_t t_finish_ = 0;
+    std::uint64_t requests_ok_ = 0;
+    std::uint64_t requests_failed_ = 0;
+    std::uint64_t events_ok_ = 0;
+    std::uint64_t events_failed_ = 0;
+    std::uint64_t events_dup_answer_ = 0;  // 200: the server took it for a duplicate
+    int last_bad_status_ = 0;
+    std::int64_t max_lag_ns_ = 0;
+    Histogram ack_rtt_;
+    Histogram latency_;
+    std::uint64_t deliveries_ = 0;
+
+    // Measurements.
+    ProcSample server_before_{};
+    ProcSample server_connected_{};
+    ProcSample server_t0_{};
+    ProcSample server_end_{};
+    std::uint64_t server_rss_peak_ = 0;
+    double self_cpu_t0_ = 0;
+    double self_cpu_end_ = 0;
+    std::uint64_t allocs_t0_ = 0;
+    std::uint64_t allocs_end_ = 0;
+    std::uint64_t fallbacks_t0_ = 0;
+    std::uint64_t fallbacks_end_ = 0;
+
+    bool ending_ = false;
+    const char* end_reason_ = "";
+    bool deadline_hit_ = false;
+    bool interrupted_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+Subscriber::Subscriber(Run& run, std::uint64_t* bits, std::size_t buffer_bytes)
+    : bits(bits),
+      run_(run),
+      socket_(run.io()),
+      buf_(new char[buffer_bytes]),
+      cap_(buffer_bytes) {}
+
+void Subscriber::start() {
+    state = State::connecting;
+    socket_.async_connect(run_.endpoint(), in_slot(connect_slot_, [this](const error_code& ec) {
+        if (ec) return fail("connect");
+        error_code ignored;
+        socket_.set_option(tcp::no_delay(true), ignored);
+        state = State::head;
+        const auto& req = run_.subscribe_request();
+        asio::async_write(socket_, asio::buffer(req),
+                          in_slot(write_slot_, [this](const error_code& wec, std::size_t) {
+                              if (wec) fail("write");
+                          }));
+        read();
+    }));
+}
+
+void Subscriber::read() {
+    socket_.async_read_some(
+        asio::buffer(buf_.get() + fill_, cap_ - fill_),
+        in_slot(read_slot_, [this](const error_code& ec, std::size_t n) { on_read(ec, n); }));
+}
+
+void Subscriber::on_read(const error_code& ec, std::size_t n) {
+    if (state == State::failed || state == State::closed) return;
+    if (ec) return fail(ec == asio::error::eof ? "closed by server" : "read");
+    const std::int64_t now = mono_ns();  // one clock read per wakeup, not per frame
+    fill_ += n;
+    if (state == State::head) {
+        ResponseHead h;
+        switch (parse_response_head(std::string_view(buf_.get(), fill_), h)) {
+            case HeadResult::incomplete:
+                if (fill_ == cap_) return fail("response head too large");
+                return read();
+            case HeadResult::malformed:
+                return fail("malformed response head");
+            case HeadResult::ok:
+                break;
+        }
+        http_status = h.status;
+        if (h.status != 200) return fail("status not 200");
+        std::memmove(buf_.get(), buf_.get() + h.head_bytes, fill_ - h.head_bytes);
+        fill_ -= h.head_bytes;
+        state = State::streaming;
+        run_.on_sub_connected(*this);
+    }
+    std::size_t used = scan_frames(buf_.get(), fill_,
+                                   [this, now](std::string_view f) { on_frame(f, now); });
+    if (used > 0) {
+        std::memmove(buf_.get(), buf_.get() + used, fill_ - used);
+        fill_ -= used;
+    }
+    if (fill_ == cap_) return fail("SSE frame larger than the receive buffer");
+    read();
+}
+
+void Subscriber::on_frame(std::string_view frame, std::int64_t now) {
+    SseFrame f = classify_frame(frame);
+    switch (f.kind) {
+        case SseFrame::Kind::heartbeat: ++heartbeats; return;
+        case SseFrame::Kind::control: ++controls; return;
+        case SseFrame::Kind::retry:
+        case SseFrame::Kind::other: return;
+        case SseFrame::Kind::event: break;
+    }
+    if (f.seq < 0) {
+        ++foreign;
+        return;
+    }
+    ++deliveries;
+    run_.on_delivery();
+    last_recv_ns = now;
+    if (f.t >= 0) run_.latency().record(now - f.t);
+    auto seq = static_cast<std::uint64_t>(f.seq);
+    if (seq >= run_.capacity()) {
+        ++out_of_range;
+        return;
+    }
+    std::uint64_t& word = bits[seq >> 6];
+    const std::uint64_t bit = std::uint64_t{1} << (seq & 63);
+    if (word & bit) {
+        ++dups;
+    } else {
+        word |= bit;
+        ++unique;
+    }
+}
+
+void Subscriber::fail(const char* why) {
+    if (state == State::failed || state == State::closed) return;
+    error_code ignored;
+    socket_.close(ignored);
+    if (state == State::streaming) {
+        state = State::closed;
+        failure = why;
+        run_.on_sub_closed(*this);
+    } else {
+        state = State::failed;
+        failure = why;
+        run_.on_sub_failed(*this);
+    }
+}
+
+void Subscriber::abort(const char* why) {
+    if (state == State::pending) {
+        state = State::failed;
+        failure = why;
+        return;
+    }
+    fail(why);
+}
+
+void Subscriber::finish_check(const std::uint64_t* acked, std::size_t words,
+                              std::uint64_t acked_count) {
+    if (complete || state != State::streaming || unique < acked_count) return;
+    for (std::size_t w = 0; w < words; ++w)
+        if (acked[w] & ~bits[w]) return;
+    complete = true;
+}
+
+// ---------------------------------------------------------------------------------------------
+Publisher::Publisher(Run& run, std::size_t index)
+    : run_(run), index_(index), socket_(run.io()), timer_(run.io()) {
+    const Options& o = run.opts();
+    // Reserve once: requests are rebuilt in place, so the strings never reallocate afterwards.
+    head_.reserve(512 + o.topic.size() + o.type.size() + o.host_header.size());
+    body_.reserve(o.batch * (o.size + 192 + o.type.size() + run.run_id().size()) + 64);
+    rcap_ = std::max<std::size_t>(64 * 1024, o.batch * 160 + 4096);
+    rbuf_.reset(new char[rcap_]);
+}
+
+void Publisher::connect() {
+    state = State::connecting;
+    error_code ignored;
+    socket_.close(ignored);
+    rfill_ = 0;
+    socket_.async_connect(run_.endpoint(), in_slot(connect_slot_, [this](const error_code& ec) {
+        if (ec) {
+            // Bounded retries with a pause: a server that refuses publishers ends the run.
+            if (++connect_failures_ >= 20 || run_.ending()) {
+                if (!connected_once) run_.on_publisher_gave_up(*this);
+                return finish();
+            }
+            timer_.expires_after(std::chrono::milliseconds(50));
+            timer_.async_wait(in_slot(timer_slot_, [this](const error_code& tec) {
+                if (!tec) connect();
+            }));
+            return;
+        }
+        connect_failures_ = 0;
+        error_code ignored2;
+        socket_.set_option(tcp::no_delay(true), ignored2);
+        state = State::idle;
+        if (!connected_once) {
+            connected_once = true;
+            run_.on_publisher_connected(*this);  // the Run calls go() once all are connected
+        } else {
+            next();
+        }
+    }));
+}
+
+void Publisher::go() { next(); }
+
+void Publisher::next() {
+    const std::int64_t now = mono_ns();
+    auto claimed = run_.claim_request(now);
+    if (!claimed) return finish();
+    request_ = *claimed;
+    due_ns_ = run_.due_ns(request_);
+    if (due_ns_ > now) {
+        state = State::waiting;
+        timer_.expires_at(at_ns(due_ns_));
+        timer_.async_wait(in_slot(timer_slot_, [this](const error_code& ec) {
+            if (ec || state != State::waiting) return;
+            send();
+        }));
+        return;
+    }
+    send();
+}
+
+void Publisher::send() {
+    const Options& o = run_.opts();
+    const std::int64_t now = mono_ns();
+    if (due_ns_ > 0) run_.on_sent(now - due_ns_);
+    sent_ns_ = now;
+    const std::uint64_t first = request_ * o.batch;
+
+    // data = {"seq":N,"t":T,"pad":"xx…"}, padded so its length is exactly --size when possible.
+    auto append_data = [&](std::uint64_t seq) {
+        body_.append("{\"seq\":");
+        append_uint(body_, seq);
+        body_.append(",\"t\":");
+        append_uint(body_, static_cast<std::uint64_t>(now));
+        body_.append(",\"pad\":\"");
+        std::size_t fixed = 22 + digits(seq) + digits(static_cast<std::uint64_t>(now));
+        std::size_t pad = o.size > fixed ? o.size - fixed : 0;
+        body_.append(run_.pad().data(), pad);
+        body_.append("\"}");
+    };
+    body_.clear();
+    if (o.batch == 1) {
+        append_data(first);
+    } else {
+        body_.push_back('[');
+        for (std::size_t i = 0; i < o.batch; ++i) {
+            if (i) body_.push_back(',');
+            // Unique ids per run, so a rerun on the same data dir is not answered from dedup.
+            body_.append(R"({"specversion":"1.0","id":")");
+            body_.append(run_.run_id());
+            body_.push_back('-');
+            append_uint(body_, first + i);
+            body_.append(R"(","source":"/bench","type":")");
+            body_.append(o.type);
+            body_.append(R"(","data":)");
+            append_data(first + i);
+            body_.push_back('}');
+        }
+        body_.push_back(']');
+    }
+    head_.clear();
+    head_.append("POST /v1/topics/");
+    head_.append(o.topic);
+    head_.append("/events");
+    if (o.batch == 1) {
+        head_.append("?type=");
+        head_.append(o.type);
+    }
+    head_.append(" HTTP/1.1\r\nHost: ");
+    head_.append(o.host_header);
+    head_.append(o.batch == 1 ? "\r\nContent-Type: application/json"
+                              : "\r\nContent-Type: application/cloudevents-batch+json");
+    head_.append("\r\nContent-Length: ");
+    append_uint(head_, body_.size());
+    head_.append("\r\n\r\n");
+
+    state = State::in_flight;
+    std::array<asio::const_buffer, 2> bufs{asio::buffer(head_), asio::buffer(body_)};
+    asio::async_write(socket_, bufs,
+                      in_slot(write_slot_, [this](const error_code& ec, std::size_t) {
+                          if (ec) return on_failure();
+                          read_answer();
+                      }));
+}
+
+void Publisher::read_answer() {
+    socket_.async_read_some(
+        asio::buffer(rbuf_.get() + rfill_, rcap_ - rfill_),
+        in_slot(read_slot_, [this](const error_code& ec, std::size_t n) {
+            if (state != State::in_flight) return;
+            if (ec) return on_failure();
+            rfill_ += n;
+            ResponseHead h;
+            auto r = parse_response_head(std::string_view(rbuf_.get(), rfill_), h);
+            if (r == HeadResult::malformed || (r == HeadResult::ok && !h.content_length))
+                return on_failure();
+            if (r == HeadResult::incomplete) {
+                if (rfill_ == rcap_) return on_failure();
+                return read_answer();
+            }
+            std::size_t total = h.head_bytes + *h.content_length;
+            if (total > rcap_) return on_failure();
+            if (rfill_ < total) return read_answer();
+            on_answer(h, std::string_view(rbuf_.get() + h.head_bytes, *h.content_length));
+            // Herald never pipelines answers; anything extra would be a protocol error.
+            rfill_ = 0;
+            if (h.close) {
+                ++reconnects;
+                return connect();
+            }
+            next();
+        }));
+}
+
+void Publisher::on_answer(const ResponseHead& head, std::string_view) {
+    run_.on_answer(request_, head.status, mono_ns() - sent_ns_);
+}
+
+void Publisher::on_failure() {
+    if (state == State::done) return;
+    if (state == State::in_flight) run_.on_publish_failed(request_);
+    ++reconnects;
+    if (run_.ending()) return finish();
+    connect();
+}
+
+void Publisher::watchdog(std::int64_t now) {
+    // A request without an answer for 10 s counts as failed; closing the socket makes the
+    // pending operation complete with an error, which reconnects.
+    if (state == State::in_flight && now - sent_ns_ > kRequestTimeoutNs) {
+        error_code ignored;
+        socket_.close(ignored);
+    }
+}
+
+void Publisher::finish() {
+    if (state == State::done) return;
+    state = State::done;
+    error_code ignored;
+    timer_.cancel();
+    socket_.close(ignored);
+    run_.on_publisher_done();
+}
+
+// ---------------------------------------------------------------------------------------------
+Run::Run(const Options& o) : o_(o) {
+    endpoint_ = tcp::endpoint(asio::ip::make_address(o_.host), o_.port);
+    subscribe_request_ = "GET /v1/topics/" + o_.topic +
+                         "/events HTTP/1.1\r\nHost: " + o_.host_header +
+                         "\r\nAccept: text/event-stream\r\n\r\n";
+    pad_.assign(o_.size, 'x');
+    char id[48];
+    std::snprintf(id, sizeof id, "b%x%llx", static_cast<unsigned>(::getpid()),
+                  static_cast<unsigned long long>(mono_ns()));
+    run_id_ = id;
+
+    // How many seqs can exist: paced runs know it; closed-loop runs are capped so the bitmaps stay
+    // bounded (1 GiB across all subscribers at most).
+    std::uint64_t cap;
+    if (o_.idle) {
+        cap = 1;
+    } else if (o_.rate > 0) {
+        cap = static_cast<std::uint64_t>(std::ceil(o_.rate * o_.duration)) + o_.batch;
+    } else {
+        cap = 50'000'000;
+        if (o_.subscribers > 0) cap = std::min<std::uint64_t>(cap, (8ull << 30) / o_.subscribers);
+    }
+    if (o_.max_events > 0) cap = std::min(cap, o_.max_events);
+    capacity_ = std::max<std::uint64_t>(cap, 1);
+    words_ = (capacity_ + 63) / 64;
+    acked_.assign(words_, 0);
+}
+
+int Run::execute() {
+    // Raise the soft fd limit to the hard one: 10k subscribers need 10k descriptors.
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    ::getrlimit(RLIMIT_NOFILE, &rl);
+    const std::size_t conns = o_.subscribers + o_.publishers;
+    if (rl.rlim_cur != RLIM_INFINITY && conns + 64 > rl.rlim_cur) {
+        std::fprintf(stderr, "herald-loadgen: %zu connections need more than the fd limit %llu\n",
+                     conns, static_cast<unsigned long long>(rl.rlim_cur));
+        return 1;
+    }
+
+    // Everything a run will touch is allocated here, before any traffic.
+    const std::size_t sub_buffer = std::max<std::size_t>(8 * 1024, 4 * o_.size + 4096);
+    sub_bits_.assign(o_.subscribers * words_, 0);
+    subs_.reserve(o_.subscribers);
+    for (std::size_t i = 0; i < o_.subscribers; ++i)
+        subs_.push_back(std::make_unique<Subscriber>(*this, sub_bits_.data() + i * words_,
+                                                     sub_buffer));
+    pubs_.reserve(o_.publishers);
+    for (std::size_t i = 0; i < o_.publishers; ++i)
+        pubs_.push_back(std::make_unique<Publisher>(*this, i));
+
+    server_before_ = sample_process(o_.server_pid);
+    if (o_.server_pid > 0 && !server_before_.ok) {
+        std::fprintf(stderr, "herald-loadgen: cannot read /proc/%d\n", int(o_.server_pid));
+        return 1;
+    }
+    server_rss_peak_ = server_before_.rss_bytes;
+
+    const double hard = o_.connect_timeout + o_.settle + o_.duration + o_.drain + 30;
+    deadline_timer_.expires_after(std::chrono::milliseconds(static_cast<long>(hard * 1000)));
+    deadline_timer_.async_wait(in_slot(deadline_slot_, [this](const error_code& ec) {
+        if (ec) return;
+        deadline_hit_ = true;
+        finish("hard deadline");
+    }));
+    signals_.async_wait([this](const error_code& ec, int) {
+        if (ec) return;
+        interrupted_ = true;
+        finish("interrupted");
+    });
+    sample_tick();
+
+    t_connect_start_ = mono_ns();
+    if (o_.subscribers > 0) {
+        connect_timer_.expires_after(
+            std::chrono::milliseconds(static_cast<long>(o_.connect_timeout * 1000)));
+        connect_timer_.async_wait(in_slot(connect_slot_, [this](const error_code& ec) {
+            if (ec || connect_phase_over_) return;
+            connect_timed_out_ = true;  // stops connect_more() from starting the rest
+            for (auto& s : subs_)
+                if (s->state == Subscriber::State::pending ||
+                    s->state == Subscriber::State::connecting ||
+                    s->state == Subscriber::State::head)
+                    s->abort("connect timeout");
+            all_connected();
+        }));
+        connect_more();
+    } else {
+        all_connected();
+    }
+    io_.run();
+    return report();
+}
+
+void Run::connect_more() {
+    while (!ending_ && !connect_timed_out_ && connecting_ < o_.connect_concurrency &&
+           next_sub_ < subs_.size()) {
+        ++connecting_;
+        subs_[next_sub_++]->start();
+    }
+}
+
+void Run::on_sub_connected(Subscriber&) {
+    --connecting_;
+    ++subs_ready_;
+    if (++subs_settled_ == subs_.size()) all_connected();
+    else connect_more();
+}
+
+void Run::on_sub_failed(Subscriber&) {
+    if (connecting_ > 0) --connecting_;
+    ++subs_failed_;
+    if (++subs_settled_ == subs_.size()) all_connected();
+    else connect_more();
+}
+
+void Run::on_sub_closed(Subscriber&) {
+    if (!ending_) ++subs_dropped_;
+}
+
+void Run::all_connected() {
+    if (connect_phase_over_ || ending_) return;
+    connect_phase_over_ = true;
+    connect_timer_.cancel();
+    t_connected_ = mono_ns();
+    if (o_.subscribers > 0 && subs_ready_ == 0) return finish("no subscriber could connect");
+    if (o_.subscribers == 0) return start_publishers();
+    // Let the server finish whatever the connection burst left behind before sampling RSS.
+    phase_timer_.expires_after(std::chrono::milliseconds(static_cast<long>(o_.settle * 1000)));
+    phase_timer_.async_wait(in_slot(phase_slot_, [this](const error_code& ec) {
+        if (ec || ending_) return;
+        server_connected_ = sample_process(o_.server_pid);
+        start_publishers();
+    }));
+}
+
+void Run::start_publishers() {
+    for (auto& p : pubs_) p->connect();
+}
+
+void Run::on_publisher_connected(Publisher&) {
+    ++pubs_connected_;
+    if (++pubs_settled_ == pubs_.size()) begin_window();
+}
+
+void Run::on_publisher_gave_up(Publisher&) {
+    if (++pubs_settled_ == pubs_.size()) {
+        if (pubs_connected_ == 0) return finish("no publisher could connect");
+        begin_window();
+    }
+}
+
+void Run::begin_window() {
+    if (ending_) return;
+    window_open_ = true;
+    server_t0_ = sample_process(o_.server_pid);
+    self_cpu_t0_ = self_cpu_seconds();
+    fallbacks_t0_ = g_slot_fallbacks;
+    t0_ = mono_ns();
+    t_stop_ = t0_ + static_cast<std::int64_t>(o_.duration * kNsPerSec);
+    allocs_t0_ = heap_allocations();
+    for (auto& p : pubs_)
+        if (p->connected_once && p->state == Publisher::State::idle) p->go();
+}
+
+std::optional<std::uint64_t> Run::claim_request(std::int64_t now) {
+    if (ending_) return std::nullopt;
+    const std::uint64_t first = next_request_ * o_.batch;
+    if (first + o_.batch > capacity_) {
+        capacity_hit_ = true;
+        return std::nullopt;
+    }
+    if (o_.rate > 0) {
+        if (due_ns(next_request_) >= t_stop_) return std::nullopt;
+    } else if (!o_.idle && now >= t_stop_) {
+        return std::nullopt;
+    }
+    return next_request_++;
+}
+
+std::int64_t Run::due_ns(std::uint64_t request) const {
+    if (o_.rate <= 0) return 0;
+    // Absolute schedule from t0: a late request does not shift the ones after it.
+    const double seconds = static_cast<double>(request * o_.batch) / o_.rate;
+    return t0_ + static_cast<std::int64_t>(seconds * kNsPerSec);
+}
+
+void Run::on_answer(std::uint64_t request, int status, std::int64_t rtt_ns) {
+    const std::uint64_t first = request * o_.batch;
+    if (status == 201) {
+        ++requests_ok_;
+        events_ok_ += o_.batch;
+        ack_rtt_.record(rtt_ns);
+        for (std::uint64_t s = first; s < first + o_.batch; ++s)
+            acked_[s >> 6] |= std::uint64_t{1} << (s & 63);
+    } else {
+        if (status == 200) events_dup_answer_ += o_.batch;
+        last_bad_status_ = status;
+        ++requests_failed_;
+        events_failed_ += o_.batch;
+    }
+}
+
+void Run::on_publish_failed(std::uint64_t) {
+    ++requests_failed_;
+    events_failed_ += o_.batch;
+}
+
+void Run::on_publisher_done() {
+    if (++pubs_done_ < pubs_.size() || ending_) return;
+    t_pub_end_ = mono_ns();
+    if (subs_ready_ == 0) return finish("published");
+    drain_tick();
+}
+
+void Run::sample_tick() {
+    // Every 100 ms: the server's RSS (for its peak during this run; VmHWM covers the whole life
+    // of the process) and the publishers' request timeouts.
+    const std::int64_t now = mono_ns();
+    if (o_.server_pid > 0) {
+        auto s = sample_process(o_.server_pid);
+        if (s.ok) server_rss_peak_ = std::max(server_rss_peak_, s.rss_bytes);
+    }
+    for (auto& p : pubs_) p->watchdog(now);
+    sample_timer_.expires_after(std::chrono::milliseconds(100));
+    sample_timer_.async_wait(in_slot(sample_slot_, [this](const error_code& ec) {
+        if (!ec && !ending_) sample_tick();
+    }));
+}
+
+void Run::drain_tick() {
+    std::uint64_t acked_count = 0;
+    for (auto w : acked_) acked_count += std::popcount(w);
+    bool all = true;
+    for (auto& s : subs_) {
+        if (s->state != Subscriber::State::streaming) continue;
+        s->finish_check(acked_.data(), words_, acked_count);
+        if (!s->complete) {
+            all = false;
+            break;
+        }
+    }
+    const std::int64_t now = mono_ns();
+    if (all) return finish("drained");
+    if (now - t_pub_end_ >= static_cast<std::int64_t>(o_.drain * kNsPerSec))
+        return finish("drain timeout");
+    drain_timer_.expires_after(std::chrono::milliseconds(10));
+    drain_timer_.async_wait(in_slot(drain_slot_, [this](const error_code& ec) {
+        if (!ec && !ending_) drain_tick();
+    }));
+}
+
+void Run::finish(const char* why) {
+    if (ending_) return;
+    ending_ = true;
+    end_reason_ = why;
+    t_finish_ = mono_ns();
+    if (t_pub_end_ == 0) t_pub_end_ = t_finish_;
+    allocs_end_ = heap_allocations();
+    fallbacks_end_ = g_slot_fallbacks;
+    self_cpu_end_ = self_cpu_seconds();
+    server_end_ = sample_process(o_.server_pid);
+    if (server_end_.ok) server_rss_peak_ = std::max(server_rss_peak_, server_end_.rss_bytes);
+    if (!window_open_) {
+        t0_ = t_finish_;
+        self_cpu_t0_ = self_cpu_end_;
+        server_t0_ = server_end_;
+    }
+    io_.stop();  // the report reads state; sockets close when the Run is destroyed
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report.
+
+struct Json {
+    std::string s = "{";
+    void key(const char* k) {
+        if (s.size() > 1 && s.back() != '{' && s.back() != '[') s += ',';
+        s += '"';
+        s += k;
+        s += "\":";
+    }
+    void num(const char* k, double v, int prec = 3) {
+        key(k);
+        char b[64];
+        if (!std::isfinite(v)) v = 0;
+        std::snprintf(b, sizeof b, "%.*f", prec, v);
+        s += b;
+    }
+    void num(const char* k, std::uint64_t v) {
+        key(k);
+        append_uint(s, v);
+    }
+    void str(const char* k, std::string_view v) {
+        key(k);
+        s += '"';
+        for (char c : v) {
+            if (c == '"' || c == '\\') s += '\\';
+            if (static_cast<unsigned char>(c) >= 0x20) s += c;
+        }
+        s += '"';
+    }
+    void boolean(const char* k, bool v) {
+        key(k);
+        s += v ? "true" : "false";
+    }
+    void open(const char* k) {
+        key(k);
+        s += '{';
+    }
+    void close() { s += '}'; }
+};
+
+double ms(std::uint64_t ns) { return static_cast<double>(ns) / 1e6; }
+
+int Run::report() {
+    const char* mode = o_.idle ? "idle" : (o_.subscribers > 0 ? "fanout" : "publish");
+    const double window_s = std::max(1e-9, (t_pub_end_ - t0_) / 1e9);
+    const double total_s = std::max(1e-9, (t_finish_ - t0_) / 1e9);
+
+    // Loss accounting against the acknowledged set, per subscriber that got its 200 head.
+    std::uint64_t acked_count = 0;
+    for (auto w : acked_) acked_count += std::popcount(w);
+    std::uint64_t expected = 0, received = 0, lost = 0, dups = 0, unexpected = 0, foreign = 0;
+    std::uint64_t heartbeats = 0, controls = 0, subs_with_loss = 0, max_lost = 0;
+    std::uint64_t lost_on_dropped = 0;
+    std::int64_t last_recv = 0;
+    for (auto& s : subs_) {
+        if (s->http_status != 200) continue;
+        std::uint64_t got = 0, extra = 0;
+        for (std::size_t w = 0; w < words_; ++w) {
+            got += std::popcount(acked_[w] & s->bits[w]);
+            extra += std::popcount(~acked_[w] & s->bits[w]);
+        }
+        const std::uint64_t missing = acked_count - got;
+        expected += acked_count;
+        received += got;
+        lost += missing;
+        if (missing) ++subs_with_loss;
+        if (missing && s->state != Subscriber::State::streaming) lost_on_dropped += missing;
+        max_lost = std::max(max_lost, missing);
+        dups += s->dups;
+        unexpected += extra + s->out_of_range;
+        foreign += s->foreign;
+        heartbeats += s->heartbeats;
+        controls += s->controls;
+        last_recv = std::max(last_recv, s->last_recv_ns);
+    }
+    const double drain_ms = last_recv > t_pub_end_ ? (last_recv - t_pub_end_) / 1e6 : 0.0;
+    const double deliver_s = last_recv > t0_ ? (last_recv - t0_) / 1e9 : total_s;
+
+    const double server_cpu =
+        (server_end_.ok && server_t0_.ok) ? server_end_.cpu_seconds - server_t0_.cpu_seconds : 0;
+    const double self_cpu = self_cpu_end_ - self_cpu_t0_;
+    const double self_pct = 100.0 * self_cpu / total_s;
+    const bool gen_bound = window_open_ && self_pct >= 90.0;
+    const std::uint64_t allocs = allocs_end_ - allocs_t0_;
+    std::int64_t rss_delta = 0;
+    double rss_per_conn = 0;
+    if (o_.idle && server_connected_.ok && subs_ready_ > 0) {
+        rss_delta = static_cast<std::int64_t>(server_connected_.rss_bytes) -
+                    static_cast<std::int64_t>(server_before_.rss_bytes);
+        rss_per_conn = static_cast<double>(rss_delta) / static_cast<double>(subs_ready_);
+    }
+    std::size_t reconnects = 0;
+    for (auto& p : pubs_) reconnects += p->reconnects;
+
+    std::vector<std::string> warnings;
+    if (deadline_hit_) warnings.push_back("hard deadline reached: figures are partial");
+    if (interrupted_) warnings.push_back("interrupted: figures are partial");
+    if (gen_bound)
+        warnings.push_back("generator CPU >= 90% of wall time: the generator was the bottleneck");
+    if (subs_failed_) warnings.push_back(std::to_string(subs_failed_) + " subscribers failed to connect");
+    if (subs_dropped_)
+        warnings.push_back(std::to_string(subs_dropped_) + " subscriber streams ended during the run");
+    if (events_failed_) {
+        warnings.push_back(std::to_string(events_failed_) + " events failed to publish (last status " +
+                           std::to_string(last_bad_status_) + ")");
+    }
+    if (capacity_hit_ && !o_.idle)
+        warnings.push_back("publishing stopped at the event cap (" + std::to_string(capacity_) + ")");
+    if (o_.rate > 0 && max_lag_ns_ > 10'000'000)
+        warnings.push_back("publishers fell behind the schedule by up to " +
+                           std::to_string(max_lag_ns_ / 1'000'000) + " ms");
+    if (latency_.negatives()) warnings.push_back("negative latencies seen (clock or payload bug)");
+    if (allocs > 0 || fallbacks_end_ > fallbacks_t0_)
+        warnings.push_back(std::to_string(allocs) + " heap allocations during the window (" +
+                           std::to_string(fallbacks_end_ - fallbacks_t0_) +
+                           " handler-slot fallbacks, largest " +
+                           std::to_string(g_slot_fallback_max_bytes) + " B)");
+
+    // Human table.
+    FILE* out = o_.json ? stderr : stdout;
+    std::fprintf(out, "herald-loadgen %s  (%s)  ended: %s\n", mode, o_.label.c_str(), end_reason_);
+    std::fprintf(out, "  %-28s %zu ready / %zu failed / %zu dropped\n", "subscribers", subs_ready_,
+                 subs_failed_, subs_dropped_);
+    std::fprintf(out, "  %-28s %zu conns, batch %zu, data %zu B, %s\n", "publishers", o_.publishers,
+                 o_.batch, o_.size,
+                 o_.idle ? "one event" : (o_.max ? "max" : "paced"));
+    std::fprintf(out, "  %-28s %llu ok / %llu failed in %.3f s\n", "events published",
+                 (unsigned long long)events_ok_, (unsigned long long)events_failed_, window_s);
+    std::fprintf(out, "  %-28s %.0f events/s (%.0f requests/s)\n", "publish rate",
+                 events_ok_ / window_s, requests_ok_ / window_s);
+    if (ack_rtt_.count())
+        std::fprintf(out, "  %-28s p50 %.3f  p99 %.3f  max %.3f ms\n", "publish round trip",
+                     ms(ack_rtt_.quantile(0.5)), ms(ack_rtt_.quantile(0.99)), ms(ack_rtt_.max()));
+    if (subs_ready_ > 0) {
+        std::fprintf(out, "  %-28s %llu (%.0f/s)\n", "deliveries",
+                     (unsigned long long)deliveries_, deliveries_ / deliver_s);
+        std::fprintf(out, "  %-28s %llu expected / %llu received\n", "deliveries of acked events",
+                     (unsigned long long)expected, (unsigned long long)received);
+        std::fprintf(out, "  %-28s %llu lost (%llu subscribers, max %llu), %llu duplicated, "
+                     "%llu unexpected\n", "integrity", (unsigned long long)lost,
+                     (unsigned long long)subs_with_loss, (unsigned long long)max_lost,
+                     (unsigned long long)dups, (unsigned long long)unexpected);
+        std::fprintf(out, "  %-28s p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms\n",
+                     "delivery latency", ms(latency_.quantile(0.5)), ms(latency_.quantile(0.9)),
+                     ms(latency_.quantile(0.99)), ms(latency_.quantile(0.999)),
+                     ms(latency_.max()));
+        std::fprintf(out, "  %-28s %.1f ms after publishing ended\n", "last delivery", drain_ms);
+    }
+    if (o_.idle) {
+        std::fprintf(out, "  %-28s %.3f ms\n", "one event to all", ms(latency_.max()));
+        std::fprintf(out, "  %-28s %.1f MiB -> %.1f MiB: %.0f B per connection\n", "server RSS",
+                     server_before_.rss_bytes / 1048576.0, server_connected_.rss_bytes / 1048576.0,
+                     rss_per_conn);
+    }
+    if (o_.server_pid > 0)
+        std::fprintf(out, "  %-28s cpu %.2f s (%.0f%% of a core), RSS peak %.1f MiB, end %.1f MiB\n",
+                     "server", server_cpu, 100 * server_cpu / total_s,
+                     server_rss_peak_ / 1048576.0, server_end_.rss_bytes / 1048576.0);
+    std::fprintf(out, "  %-28s cpu %.2f s (%.0f%% of a core), %llu heap allocations in window\n",
+                 "generator", self_cpu, self_pct, (unsigned long long)allocs);
+    for (auto& w : warnings) std::fprintf(out, "  WARNING: %s\n", w.c_str());
+
+    if (o_.json) {
+        Json j;
+        j.str("mode", mode);
+        j.str("label", o_.label);
+        j.str("ended", end_reason_);
+        j.num("subscribers", o_.subscribers);
+        j.num("subscribers_ready", subs_ready_);
+        j.num("subscribers_failed", subs_failed_);
+        j.num("subscribers_dropped", subs_dropped_);
+        j.num("publishers", o_.publishers);
+        j.num("batch", o_.batch);
+        j.num("size", o_.size);
+        j.num("rate_target", o_.rate, 1);
+        j.num("duration_s", o_.duration);
+        j.num("window_s", window_s);
+        j.num("published_ok", events_ok_);
+        j.num("published_failed", events_failed_);
+        j.num("published_dup_answers", events_dup_answer_);
+        j.num("requests_ok", requests_ok_);
+        j.num("requests_failed", requests_failed_);
+        j.num("publisher_reconnects", reconnects);
+        j.num("publish_rate", events_ok_ / window_s, 1);
+        j.num("schedule_lag_max_ms", max_lag_ns_ / 1e6);
+        j.open("ack_ms");
+        j.num("p50", ms(ack_rtt_.quantile(0.5)));
+        j.num("p99", ms(ack_rtt_.quantile(0.99)));
+        j.num("max", ms(ack_rtt_.max()));
+        j.close();
+        j.num("deliveries", deliveries_);
+        j.num("deliveries_per_s", subs_ready_ ? deliveries_ / deliver_s : 0.0, 1);
+        j.num("expected_deliveries", expected);
+        j.num("received_deliveries", received);
+        j.num("lost", lost);
+        j.num("lost_on_dropped_streams", lost_on_dropped);
+        j.num("subscribers_with_loss", subs_with_loss);
+        j.num("max_lost_per_subscriber", max_lost);
+        j.num("duplicated", dups);
+        j.num("unexpected", unexpected);
+        j.num("foreign_events", foreign);
+        j.num("heartbeats", heartbeats);
+        j.num("control_events", controls);
+        j.num("drain_ms", drain_ms);
+        j.open("latency_ms");
+        j.num("p50", ms(latency_.quantile(0.5)));
+        j.num("p90", ms(latency_.quantile(0.9)));
+        j.num("p99", ms(latency_.quantile(0.99)));
+        j.num("p999", ms(latency_.quantile(0.999)));
+        j.num("max", ms(latency_.max()));
+        j.num("count", latency_.count());
+        j.close();
+        j.num("time_to_all_ms", o_.idle && lost == 0 ? ms(latency_.max()) : 0.0);
+        j.open("server");
+        j.num("pid", static_cast<std::uint64_t>(o_.server_pid));
+        j.num("cpu_s", server_cpu);
+        j.num("rss_before_bytes", server_before_.rss_bytes);
+        j.num("rss_connected_bytes", server_connected_.rss_bytes);
+        j.num("rss_peak_bytes", server_rss_peak_);
+        j.num("rss_end_bytes", server_end_.rss_bytes);
+        j.num("hwm_bytes", server_end_.hwm_bytes);
+        j.num("rss_per_connection_bytes", rss_per_conn, 0);
+        j.close();
+        j.open("generator");
+        j.num("cpu_s", self_cpu);
+        j.num("cpu_pct", self_pct, 1);
+        j.boolean("bottleneck", gen_bound);
+        j.num("heap_allocs_in_window", allocs);
+        j.num("slot_fallbacks", fallbacks_end_);
+        j.num("slot_fallback_max_bytes", g_slot_fallback_max_bytes);
+        j.close();
+        j.boolean("deadline_hit", deadline_hit_);
+        j.key("warnings");
+        j.s += '[';
+        for (std::size_t i = 0; i < warnings.size(); ++i) {
+            if (i) j.s += ',';
+            j.s += '"';
+            for (char c : warnings[i]) {
+                if (c == '"' || c == '\\') j.s += '\\';
+                j.s += c;
+            }
+            j.s += '"';
+        }
+        j.s += ']';
+        j.close();
+        std::fprintf(stdout, "%s\n", j.s.c_str());
+    }
+    std::fflush(stdout);
+    if (deadline_hit_ || interrupted_) return 2;
+    if (!window_open_) return 2;  // never got to publish: setup failed
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// --self-test: the parsers and the histogram, on inputs split at every byte boundary.
+int self_test() {
+    int failures = 0;
+    auto check = [&](bool ok, const char* what) {
+        if (!ok) {
+            ++failures;
+            std::fprintf(stderr, "self-test FAILED: %s\n", what);
+        }
+    };
+
+    const std::string stream =
+        "retry: 3000\n\n"
+        "id: 1.abc.1\nevent: bench.tick.v1\ndata: {\"specversion\":\"1.0\",\"id\":\"x\","
+        "\"time\":\"2026\",\"data\":{\"seq\":41,\"t\":123456789,\"pad\":\"xx\"}}\n\n"
+        ":\n\n"
+        "event: herald.reset\ndata: {\"reason\":\"retention\"}\n\n"
+        "id: 1.abc.2\nevent: other.thing.v1\ndata: {\"data\":{\"hello\":1}}\n\n"
+        "id: 1.abc.3\nevent: bench.tick.v1\ndata: {\"data\":{\"seq\":42,\"t\":7}}\n\n";
+    for (std::size_t split = 0; split <= stream.size(); ++split) {
+        std::string buf;
+        std::vector<SseFrame> frames;
+        auto feed = [&](std::string_view part) {
+            buf.append(part);
+            auto used = scan_frames(buf.data(), buf.size(),
+                                    [&](std::string_view f) { frames.push_back(classify_frame(f)); });
+            buf.erase(0, used);
+        };
+        feed(std::string_view(stream).substr(0, split));
+        feed(std::string_view(stream).substr(split));
+        bool ok = frames.size() == 6 && buf.empty() &&
+                  frames[0].kind == SseFrame::Kind::retry &&
+                  frames[1].kind == SseFrame::Kind::event && frames[1].seq == 41 &&
+                  frames[1].t == 123456789 && frames[2].kind == SseFrame::Kind::heartbeat &&
+                  frames[3].kind == SseFrame::Kind::control &&
+                  frames[4].kind == SseFrame::Kind::event && frames[4].seq == -1 &&
+                  frames[5].seq == 42 && frames[5].t == 7;
+        if (!ok) {
+            check(false, "SSE frames split at a byte boundary");
+            break;
+        }
+    }
+
+    ResponseHead h;
+    const std::string answer =
+        "HTTP/1.1 201 Created\r\nServer: herald\r\ncontent-length: 12\r\nConnection: close\r\n\r\n"
+        "{\"offset\":1}";
+    check(parse_response_head(std::string_view(answer).substr(0, 30), h) == HeadResult::incomplete,
+          "incomplete head");
+    check(parse_response_head(answer, h) == HeadResult::ok && h.status == 201 &&
+              h.content_length == 12u && h.close && answer.size() - h.head_bytes == 12,
+          "response head fields");
+    check(parse_response_head("HTTX/1.1 200 OK\r\n\r\n", h) == HeadResult::malformed,
+          "malformed head");
+
+    auto hist = std::make_unique<Histogram>();
+    for (std::int64_t v = 1; v <= 1'000'000; ++v) hist->record(v * 1000);  // 1 µs .. 1 s
+    auto near = [](double got, double want) { return std::abs(got - want) <= want * 0.016; };
+    check(near(hist->quantile(0.5), 500e6), "histogram p50");
+    check(near(hist->quantile(0.99), 990e6), "histogram p99");
+    check(near(hist->quantile(0.999), 999e6), "histogram p99.9");
+    check(hist->quantile(1.0) == 1'000'000'000u && hist->min() == 1000u, "histogram max/min");
+    for (std::uint64_t v : {0ull, 1ull, 127ull, 128ull, 129ull, 1000ull, 123456789ull,
+                            (1ull << 41) + 5}) {
+        auto i = Histogram::index_of(v);
+        check(i < Histogram::kBuckets && Histogram::upper_bound_of(i) >= v &&
+                  (i == 0 || Histogram::upper_bound_of(i - 1) < v),
+              "histogram bucket bounds");
+    }
+    std::printf(failures ? "self-test: %d failures\n" : "self-test: ok\n", failures);
+    return failures ? 1 : 0;
+}
+
+}  // namespace
+}  // namespace herald::bench
+
+int main(int argc, char** argv) {
+    herald::bench::Options o;
+    bool exit_ok = false;
+    if (!herald::bench::parse_options(argc, argv, o, exit_ok)) return exit_ok ? 0 : 1;
+    if (o.self_test) return herald::bench::self_test();
+    // Deliberately never destroyed: pending operations still point into the connections' handler
+    // slots, and tearing down thousands of sockets in order buys nothing at exit.
+    auto* run = new herald::bench::Run(o);
+    return run->execute();
+}

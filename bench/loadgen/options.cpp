@@ -1,0 +1,227 @@
+#include "loadgen/options.hpp"
+
+#include <boost/asio/ip/address.hpp>
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+namespace herald::bench {
+
+namespace {
+
+constexpr const char* kUsage =
+    R"(usage: herald-loadgen --url http://127.0.0.1:PORT [mode] [options]
+
+modes (one of):
+  --rate R             publish R events/s, paced (default 1 publisher connection)
+  --max                publish as fast as the server answers (needs --publishers C)
+  --idle               hold --subscribers N connections, sample server RSS, then publish one
+                       event and time its delivery to all of them
+
+options:
+  --topic NAME         topic (default bench)
+  --type TYPE          CloudEvents type (default bench.tick.v1)
+  --subscribers N      SSE connections on the topic (opened 200 at a time)
+  --publishers C       keep-alive publishing connections
+  --batch K            K events per request, as application/cloudevents-batch+json
+  --size BYTES         each event's data member is padded to about BYTES (default 256)
+  --duration S         seconds of publishing (default 5)
+  --drain S            seconds to wait for outstanding deliveries afterwards (default 5)
+  --settle S           --idle: seconds to wait before sampling RSS (default 1)
+  --connect-timeout S  bound on opening all subscribers (default 60)
+  --connect-concurrency N  subscribers being opened at once (default 200)
+  --max-connections N  refuse to open more connections than this (default 19000)
+  --max-events N       stop publishing after N events
+  --server-pid PID     sample the server's CPU time and RSS from /proc/PID
+  --label TEXT         copied into the JSON report
+  --json               print one JSON line on stdout (the table goes to stderr)
+  --self-test          check the parsers and the histogram, then exit
+)";
+
+bool parse_number(std::string_view text, double& out) {
+    // from_chars for double is in libstdc++ 11+, but strtod keeps forms like "1e3" simple.
+    std::string copy(text);
+    char* end = nullptr;
+    out = std::strtod(copy.c_str(), &end);
+    return end && *end == '\0' && !copy.empty() && std::isfinite(out);
+}
+
+template <typename T>
+bool parse_integer(std::string_view text, T& out) {
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return ec == std::errc() && p == text.data() + text.size();
+}
+
+bool valid_topic(std::string_view t) {
+    if (t.empty() || t.size() > 200) return false;
+    auto ok_first = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+    if (!ok_first(t[0])) return false;
+    for (char c : t)
+        if (!ok_first(c) && c != '.' && c != '_' && c != '-') return false;
+    return true;
+}
+
+// Only loopback targets are allowed (the platform rule): the host must be a literal loopback
+// address or "localhost"; names are never resolved, so nothing can redirect the traffic.
+bool parse_url(std::string_view url, Options& o, std::string& why) {
+    constexpr std::string_view scheme = "http://";
+    if (!url.starts_with(scheme)) {
+        why = "only http:// URLs are supported";
+        return false;
+    }
+    url.remove_prefix(scheme.size());
+    while (!url.empty() && url.back() == '/') url.remove_suffix(1);
+    if (url.find('/') != std::string_view::npos) {
+        why = "the URL must have no path (http://HOST:PORT)";
+        return false;
+    }
+    auto colon = url.rfind(':');
+    if (colon == std::string_view::npos) {
+        why = "the URL needs an explicit port";
+        return false;
+    }
+    std::string_view host = url.substr(0, colon);
+    if (!parse_integer(url.substr(colon + 1), o.port) || o.port == 0) {
+        why = "bad port";
+        return false;
+    }
+    o.host_header = std::string(url);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
+    if (host == "localhost") host = "127.0.0.1";
+    boost::system::error_code ec;
+    auto addr = boost::asio::ip::make_address(std::string(host), ec);
+    if (ec) {
+        why = "the host must be an IP literal or localhost";
+        return false;
+    }
+    if (!addr.is_loopback()) {
+        why = "refusing a non-loopback target (" + std::string(host) + "): only 127.0.0.0/8 and ::1";
+        return false;
+    }
+    o.host = addr.to_string();
+    return true;
+}
+
+}  // namespace
+
+bool parse_options(int argc, char** argv, Options& o, bool& exit_ok) {
+    exit_ok = false;
+    bool have_url = false;
+    auto fail = [](const std::string& msg) {
+        std::fprintf(stderr, "herald-loadgen: %s\n\n%s", msg.c_str(), kUsage);
+        return false;
+    };
+    for (int i = 1; i < argc; ++i) {
+        std::string_view a = argv[i];
+        auto value = [&](std::string_view& v) {
+            if (i + 1 >= argc) return false;
+            v = argv[++i];
+            return true;
+        };
+        std::string_view v;
+        auto need = [&](auto& target, auto parser) {
+            if (!value(v) || !parser(v, target)) {
+                fail("bad or missing value for " + std::string(a));
+                return false;
+            }
+            return true;
+        };
+        auto as_double = [](std::string_view t, double& x) { return parse_number(t, x) && x >= 0; };
+        auto as_size = [](std::string_view t, std::size_t& x) { return parse_integer(t, x); };
+        auto as_u64 = [](std::string_view t, std::uint64_t& x) { return parse_integer(t, x); };
+        auto as_pid = [](std::string_view t, pid_t& x) { return parse_integer(t, x) && x > 0; };
+        auto as_text = [](std::string_view t, std::string& x) {
+            x = std::string(t);
+            return true;
+        };
+
+        if (a == "--help" || a == "-h") {
+            std::fputs(kUsage, stdout);
+            exit_ok = true;
+            return false;
+        } else if (a == "--url") {
+            if (!value(v)) return fail("--url needs a value");
+            std::string why;
+            if (!parse_url(v, o, why)) return fail("--url: " + why);
+            have_url = true;
+        } else if (a == "--topic") {
+            if (!need(o.topic, as_text)) return false;
+        } else if (a == "--type") {
+            if (!need(o.type, as_text)) return false;
+        } else if (a == "--label") {
+            if (!need(o.label, as_text)) return false;
+        } else if (a == "--subscribers") {
+            if (!need(o.subscribers, as_size)) return false;
+        } else if (a == "--rate") {
+            if (!need(o.rate, as_double)) return false;
+        } else if (a == "--max") {
+            o.max = true;
+        } else if (a == "--idle") {
+            o.idle = true;
+        } else if (a == "--publishers") {
+            if (!need(o.publishers, as_size)) return false;
+        } else if (a == "--batch") {
+            if (!need(o.batch, as_size)) return false;
+        } else if (a == "--size") {
+            if (!need(o.size, as_size)) return false;
+        } else if (a == "--duration") {
+            if (!need(o.duration, as_double)) return false;
+        } else if (a == "--drain") {
+            if (!need(o.drain, as_double)) return false;
+        } else if (a == "--settle") {
+            if (!need(o.settle, as_double)) return false;
+        } else if (a == "--connect-timeout") {
+            if (!need(o.connect_timeout, as_double)) return false;
+        } else if (a == "--connect-concurrency") {
+            if (!need(o.connect_concurrency, as_size)) return false;
+        } else if (a == "--max-connections") {
+            if (!need(o.max_connections, as_size)) return false;
+        } else if (a == "--max-events") {
+            if (!need(o.max_events, as_u64)) return false;
+        } else if (a == "--server-pid") {
+            if (!need(o.server_pid, as_pid)) return false;
+        } else if (a == "--json") {
+            o.json = true;
+        } else if (a == "--self-test") {
+            o.self_test = true;
+        } else {
+            return fail("unknown option " + std::string(a));
+        }
+    }
+    if (o.self_test) return true;
+    if (!have_url) return fail("--url is required");
+    if (!valid_topic(o.topic)) return fail("--topic must match [a-z0-9][a-z0-9._-]{0,199}");
+    for (char c : o.type)
+        if (c <= ' ' || c == '"' || c == '\\' || c == '&' || c == '#' || c == '%' || c > '~')
+            return fail("--type has a character the generator does not escape");
+    int modes = (o.rate > 0) + o.max + o.idle;
+    if (modes != 1) return fail("choose exactly one of --rate R, --max, --idle");
+    if (o.batch == 0 || o.batch > 10'000) return fail("--batch must be 1..10000");
+    if (o.size > 4 * 1024 * 1024) return fail("--size is limited to 4 MiB");
+    if (o.duration <= 0 || o.duration > 3600) return fail("--duration must be in (0, 3600]");
+    if (o.drain > 600 || o.settle > 600 || o.connect_timeout > 600)
+        return fail("--drain, --settle and --connect-timeout are limited to 600 s");
+    if (o.connect_concurrency == 0) return fail("--connect-concurrency must be at least 1");
+    if (o.idle) {
+        if (o.subscribers == 0) return fail("--idle needs --subscribers N");
+        if (o.publishers > 1) return fail("--idle publishes one event from one connection");
+        o.publishers = 1;
+        o.batch = 1;
+        o.max_events = 1;
+    } else if (o.max) {
+        if (o.publishers == 0) return fail("--max needs --publishers C");
+    } else if (o.publishers == 0) {
+        o.publishers = 1;
+    }
+    if (o.publishers > 1024) return fail("--publishers is limited to 1024");
+    if (o.subscribers + o.publishers > o.max_connections)
+        return fail("subscribers + publishers exceed --max-connections (" +
+                    std::to_string(o.max_connections) + ")");
+    return true;
+}
+
+}  // namespace herald::bench

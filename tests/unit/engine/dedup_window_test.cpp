@@ -1,0 +1,57 @@
+#include "engine/dedup_window.hpp"
+
+#include <gtest/gtest.h>
+
+namespace herald::engine {
+namespace {
+
+TEST(DedupWindow, FindsWhatWasInsertedWithinTheWindow) {
+    DedupWindow w({/*window_ms=*/1000, /*max_entries=*/10});
+    auto k = DedupWindow::event_key("/src", "id-1");
+    EXPECT_FALSE(w.find(k, 0));
+    w.insert(k, {5, 1}, 0);
+    auto hit = w.find(k, 999);
+    ASSERT_TRUE(hit);
+    EXPECT_EQ(hit->offset, 5u);
+    EXPECT_EQ(hit->count, 1u);
+    // The first insert is the original: a later one does not replace it.
+    w.insert(k, {9, 1}, 10);
+    EXPECT_EQ(w.find(k, 20)->offset, 5u);
+}
+
+TEST(DedupWindow, ExpiresByAge) {
+    DedupWindow w({1000, 10});
+    w.insert(DedupWindow::event_key("/s", "a"), {1, 1}, 0);
+    w.insert(DedupWindow::event_key("/s", "b"), {2, 1}, 500);
+    EXPECT_TRUE(w.find(DedupWindow::event_key("/s", "a"), 1000));
+    EXPECT_FALSE(w.find(DedupWindow::event_key("/s", "a"), 1001));
+    EXPECT_TRUE(w.find(DedupWindow::event_key("/s", "b"), 1001));
+    EXPECT_EQ(w.size(), 1u);
+}
+
+TEST(DedupWindow, BoundedByCountOldestFirst) {
+    DedupWindow w({1'000'000, 3});
+    for (int i = 0; i < 5; ++i) w.insert(DedupWindow::event_key("/s", std::to_string(i)), {std::uint64_t(i), 1}, i);
+    EXPECT_EQ(w.size(), 3u);
+    EXPECT_FALSE(w.find(DedupWindow::event_key("/s", "0"), 10));
+    EXPECT_FALSE(w.find(DedupWindow::event_key("/s", "1"), 10));
+    EXPECT_TRUE(w.find(DedupWindow::event_key("/s", "4"), 10));
+}
+
+TEST(DedupWindow, KeysDoNotCollide) {
+    // (source, id) pairs that concatenate to the same text, and request keys vs event keys.
+    EXPECT_NE(DedupWindow::event_key("ab", "c"), DedupWindow::event_key("b", "ca"));
+    EXPECT_NE(DedupWindow::request_key("x"), DedupWindow::event_key("", "x"));
+    DedupWindow w;
+    w.insert(DedupWindow::request_key("k"), {0, 3}, 0);
+    EXPECT_EQ(w.find(DedupWindow::request_key("k"), 0)->count, 3u);
+}
+
+TEST(DedupWindow, ZeroEntriesDisablesIt) {
+    DedupWindow w({1000, 0});
+    w.insert(DedupWindow::event_key("/s", "a"), {1, 1}, 0);
+    EXPECT_FALSE(w.find(DedupWindow::event_key("/s", "a"), 0));
+}
+
+}  // namespace
+}  // namespace herald::engine

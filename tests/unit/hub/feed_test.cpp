@@ -1,0 +1,155 @@
+#include "hub/feed.hpp"
+
+#include <gtest/gtest.h>
+
+#include "core/event_record.hpp"
+
+namespace herald::hub {
+namespace {
+
+// An in-memory topic: offsets [start, end) with type "t<offset % 2>".
+class MemoryTopic final : public engine::TopicReader {
+public:
+    std::string topic_name = "mem";
+    std::uint64_t start = 0, end = 0;
+    const std::string& name() const override { return topic_name; }
+    std::uint64_t epoch() const override { return 7; }
+    std::uint64_t start_offset() const override { return start; }
+    std::uint64_t end_offset() const override { return end; }
+    Result<std::vector<engine::StoredEvent>> read(std::uint64_t from, std::size_t max_records,
+                                                  std::size_t) const override {
+        if (from < start) return make_error(Errc::gone, "gone");
+        std::vector<engine::StoredEvent> out;
+        for (auto o = from; o < end && out.size() < max_records; ++o)
+            out.push_back({o, 0, *core::encode_event_record("id", type_of(o), "", json_of(o))});
+        return out;
+    }
+    static std::string type_of(std::uint64_t o) { return "t" + std::to_string(o % 2); }
+    static std::string json_of(std::uint64_t o) { return "{" + std::to_string(o) + "}"; }
+};
+
+void encode(std::string& out, const EventView& e) {
+    out += std::to_string(e.cursor.offset - 1);  // the event's own offset
+    out += ',';
+}
+
+BatchPtr make_batch(std::uint64_t base, std::uint64_t n) {
+    auto b = std::make_shared<EncodedBatch>();
+    b->topic = "mem";
+    b->epoch = 7;
+    b->base_offset = base;
+    for (auto o = base; o < base + n; ++o) {
+        b->types.push_back(MemoryTopic::type_of(o));
+        encode(b->formats[0].bytes, EventView{{7, o + 1}, b->types.back(), ""});
+        b->formats[0].ends.push_back(static_cast<std::uint32_t>(b->formats[0].bytes.size()));
+    }
+    return b;
+}
+
+std::string drain(Feed& f) {
+    std::vector<boost::asio::const_buffer> bufs;
+    auto n = f.queue().gather(bufs, 1000, 1 << 30);
+    std::string s;
+    for (auto& b : bufs) s.append(static_cast<const char*>(b.data()), b.size());
+    f.queue().consume(n);
+    return s;
+}
+
+const Encoder kEncoder = &encode;
+
+TEST(Feed, CatchesUpFromTheLogThenGoesLive) {
+    auto topic = std::make_shared<MemoryTopic>();
+    topic->end = 3;
+    Feed f(topic, 0, {}, kEncoder);
+    EXPECT_FALSE(f.live());
+    f.on_batch(make_batch(3, 1));  // ignored while catching up
+    EXPECT_TRUE(f.queue().empty());
+    EXPECT_EQ(f.refill(), Feed::Refill::queued);
+    EXPECT_EQ(drain(f), "0,1,2,");
+    topic->end = 4;  // the batch above is in the log too
+    EXPECT_EQ(f.refill(), Feed::Refill::queued);
+    EXPECT_EQ(drain(f), "3,");
+    EXPECT_EQ(f.refill(), Feed::Refill::idle);
+    EXPECT_TRUE(f.live());
+    topic->end = 6;
+    f.on_batch(make_batch(4, 2));
+    EXPECT_EQ(drain(f), "4,5,");
+    EXPECT_EQ(f.position().offset, 6u);
+}
+
+TEST(Feed, SkipsWhatItAlreadyHasAndSlicesOverlaps) {
+    auto topic = std::make_shared<MemoryTopic>();
+    topic->end = 5;
+    Feed f(topic, 0, {}, kEncoder);
+    while (f.refill() != Feed::Refill::idle) {}
+    EXPECT_EQ(drain(f), "0,1,2,3,4,");
+    f.on_batch(make_batch(2, 3));  // read from the log already
+    EXPECT_TRUE(f.queue().empty());
+    f.on_batch(make_batch(3, 4));  // overlaps: only 5 and 6 are new
+    EXPECT_EQ(drain(f), "5,6,");
+}
+
+TEST(Feed, AGapSwitchesToCatchUpAndTheLogFillsIt) {
+    auto topic = std::make_shared<MemoryTopic>();
+    Feed f(topic, 0, {}, kEncoder);
+    EXPECT_EQ(f.refill(), Feed::Refill::idle);
+    EXPECT_TRUE(f.live());
+    topic->end = 4;
+    f.on_batch(make_batch(2, 2));  // 0 and 1 never arrived live
+    EXPECT_FALSE(f.live());
+    EXPECT_TRUE(f.queue().empty());
+    while (f.refill() == Feed::Refill::queued) {}
+    EXPECT_EQ(drain(f), "0,1,2,3,");
+    EXPECT_TRUE(f.live());
+}
+
+TEST(Feed, HighWaterMarkSwitchesToCatchUpWithoutLosingAnything) {
+    auto topic = std::make_shared<MemoryTopic>();
+    FeedOptions o;
+    o.high_water_bytes = 8;  // two frames of "N,"... roughly
+    Feed f(topic, 0, o, kEncoder);
+    f.refill();
+    std::string got;
+    for (std::uint64_t base = 0; base < 20; base += 2) {
+        topic->end = base + 2;
+        f.on_batch(make_batch(base, 2));
+    }
+    EXPECT_FALSE(f.live());
+    EXPECT_GE(f.catchup_switches(), 1u);
+    // The consumer reads again: whatever was queued, then the log.
+    got += drain(f);
+    while (f.refill() == Feed::Refill::queued) got += drain(f);
+    std::string want;
+    for (int i = 0; i < 20; ++i) want += std::to_string(i) + ",";
+    EXPECT_EQ(got, want);
+    EXPECT_TRUE(f.live());
+}
+
+TEST(Feed, TypeFilterAppliesToLiveAndLog) {
+    auto topic = std::make_shared<MemoryTopic>();
+    topic->end = 4;
+    FeedOptions o;
+    o.types = {"t1"};
+    Feed f(topic, 0, o, kEncoder);
+    while (f.refill() == Feed::Refill::queued) {}
+    EXPECT_EQ(drain(f), "1,3,");
+    topic->end = 9;
+    f.on_batch(make_batch(4, 5));
+    EXPECT_EQ(drain(f), "5,7,");
+    EXPECT_EQ(f.position().offset, 9u);
+}
+
+TEST(Feed, RetentionGapIsReported) {
+    auto topic = std::make_shared<MemoryTopic>();
+    topic->start = 5;
+    topic->end = 8;
+    Feed f(topic, 2, {}, kEncoder);
+    EXPECT_EQ(f.refill(), Feed::Refill::gap);
+    EXPECT_EQ(f.gap_from(), 2u);
+    EXPECT_EQ(f.next_offset(), 5u);
+    EXPECT_EQ(f.refill(), Feed::Refill::queued);
+    EXPECT_EQ(drain(f), "5,6,7,");
+}
+
+}  // namespace
+}  // namespace herald::hub
