@@ -21,12 +21,17 @@
 // from the moment the publish request is handed to the kernel, so time a request waits for a busy
 // publisher connection (paced mode falling behind) is reported as schedule lag, not as latency;
 // subscribers are not reconnected (a dropped stream is reported, and its missing events count as
-// lost); the 20000-fd limit caps one process at about 19000 connections. Every run ends by a hard
+// lost); latency includes the generator's own time to reach a socket (one thread reads them one
+// after the other, and on loopback the client's kernel work per delivery is about the server's);
+// the 20000-fd limit caps one process at about 19000 connections. Every run ends by a hard
 // deadline (connect timeout + settle + duration + drain + 30 s).
 
 #include <sys/resource.h>
 #include <time.h>
 
+#include <algorithm>
+#include <array>
+#include <bit>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -34,10 +39,6 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
-
-#include <algorithm>
-#include <array>
-#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -50,6 +51,7 @@
 #include <vector>
 
 #include "loadgen/alloc_counter.hpp"
+#include "loadgen/baseline.hpp"
 #include "loadgen/handler_memory.hpp"
 #include "loadgen/histogram.hpp"
 #include "loadgen/options.hpp"
@@ -106,17 +108,17 @@ public:
     void finish_check(const std::uint64_t* acked, std::size_t words, std::uint64_t acked_count);
 
     State state = State::pending;
-    bool complete = false;        // has every acknowledged event (checked while draining)
+    bool complete = false;  // has every acknowledged event (checked while draining)
     int http_status = 0;
     const char* failure = nullptr;
-    std::uint64_t* bits;          // received seqs; a slice of Run's shared bitmap
-    std::uint64_t unique = 0;     // distinct in-range seqs received
-    std::uint64_t deliveries = 0; // frames carrying a seq, duplicates included
+    std::uint64_t* bits;           // received seqs; a slice of Run's shared bitmap
+    std::uint64_t unique = 0;      // distinct in-range seqs received
+    std::uint64_t deliveries = 0;  // frames carrying a seq, duplicates included
     std::uint64_t dups = 0;
     std::uint64_t out_of_range = 0;
-    std::uint64_t foreign = 0;    // events without a generator seq (someone else publishing)
+    std::uint64_t foreign = 0;  // events without a generator seq (someone else publishing)
     std::uint64_t heartbeats = 0;
-    std::uint64_t controls = 0;   // herald.reset / herald.shutdown
+    std::uint64_t controls = 0;  // herald.reset / herald.shutdown
     std::int64_t last_recv_ns = 0;
 
 private:
@@ -127,7 +129,8 @@ private:
 
     Run& run_;
     tcp::socket socket_;
-    HandlerSlot<> connect_slot_, write_slot_, read_slot_;
+    HandlerSlot<> connect_slot_, read_slot_;
+    HandlerSlot<384> write_slot_;  // composed async_write of the request
     std::unique_ptr<char[]> buf_;
     std::size_t cap_;
     std::size_t fill_ = 0;
@@ -187,7 +190,11 @@ public:
     const std::string& subscribe_request() const { return subscribe_request_; }
     const std::string& pad() const { return pad_; }
     std::uint64_t capacity() const { return capacity_; }
-    Histogram& latency() { return latency_; }
+    void on_latency(std::uint64_t seq, std::int64_t sent_ns, std::int64_t ns) {
+        latency_.record(ns);
+        // The slowest delivery of each event, to say *when* slow deliveries happened.
+        if (seq < worst_.size() && ns > worst_[seq].ns) worst_[seq] = {sent_ns, ns};
+    }
     const std::string& run_id() const { return run_id_; }
 
     void on_sub_connected(Subscriber& s);
@@ -216,7 +223,7 @@ private:
     int report();
 
     Options o_;
-    asio::io_context io_{1};  // one thread: lets Asio skip its locks
+    asio::io_context io_{1};  // one thread: Asio's scheduler takes its single-thread path
     tcp::endpoint endpoint_;
     std::string subscribe_request_;
     std::string pad_;
@@ -228,6 +235,11 @@ private:
     std::vector<std::unique_ptr<Subscriber>> subs_;
     std::vector<std::unique_ptr<Publisher>> pubs_;
     std::vector<std::uint64_t> acked_;  // bitmap of acknowledged seqs
+    struct Worst {
+        std::int64_t sent_ns = 0;
+        std::int64_t ns = 0;
+    };
+    std::vector<Worst> worst_;  // per seq, when the run has at most kWorstTracked events
 
     asio::steady_timer deadline_timer_{io_};
     asio::steady_timer connect_timer_{io_};
@@ -256,8 +268,8 @@ private:
     bool window_open_ = false;
     std::uint64_t next_request_ = 0;
     bool capacity_hit_ = false;
-    std::int64_t t0_ = 0;       // start of the measured window
-    std::int64_t t_stop_ = 0;   // no request is started at or after this
+    std::int64_t t0_ = 0;      // start of the measured window
+    std::int64_t t_stop_ = 0;  // no request is started at or after this
     std::int64_t t_pub_end_ = 0;
     std::int64_t t_finish_ = 0;
     std::uint64_t requests_ok_ = 0;
@@ -277,8 +289,11 @@ private:
     ProcSample server_t0_{};
     ProcSample server_end_{};
     std::uint64_t server_rss_peak_ = 0;
-    double self_cpu_t0_ = 0;
-    double self_cpu_end_ = 0;
+    SelfCpu self_cpu_t0_{};
+    SelfCpu self_cpu_end_{};
+    cpu_set_t server_cores_{};  // where the server may run (its affinity)
+    cpu_set_t own_cores_{};
+    CoreTimes server_cores_t0_{}, server_cores_end_{}, own_cores_t0_{}, own_cores_end_{};
     std::uint64_t allocs_t0_ = 0;
     std::uint64_t allocs_end_ = 0;
     std::uint64_t fallbacks_t0_ = 0;
@@ -292,26 +307,23 @@ private:
 
 // ---------------------------------------------------------------------------------------------
 Subscriber::Subscriber(Run& run, std::uint64_t* bits, std::size_t buffer_bytes)
-    : bits(bits),
-      run_(run),
-      socket_(run.io()),
-      buf_(new char[buffer_bytes]),
-      cap_(buffer_bytes) {}
+    : bits(bits), run_(run), socket_(run.io()), buf_(new char[buffer_bytes]), cap_(buffer_bytes) {}
 
 void Subscriber::start() {
     state = State::connecting;
     socket_.async_connect(run_.endpoint(), in_slot(connect_slot_, [this](const error_code& ec) {
-        if (ec) return fail("connect");
-        error_code ignored;
-        socket_.set_option(tcp::no_delay(true), ignored);
-        state = State::head;
-        const auto& req = run_.subscribe_request();
-        asio::async_write(socket_, asio::buffer(req),
-                          in_slot(write_slot_, [this](const error_code& wec, std::size_t) {
-                              if (wec) fail("write");
+                              if (ec) return fail("connect");
+                              error_code ignored;
+                              socket_.set_option(tcp::no_delay(true), ignored);
+                              state = State::head;
+                              const auto& req = run_.subscribe_request();
+                              asio::async_write(
+                                  socket_, asio::buffer(req),
+                                  in_slot(write_slot_, [this](const error_code& wec, std::size_t) {
+                                      if (wec) fail("write");
+                                  }));
+                              read();
                           }));
-        read();
-    }));
 }
 
 void Subscriber::read() {
@@ -343,8 +355,8 @@ void Subscriber::on_read(const error_code& ec, std::size_t n) {
         state = State::streaming;
         run_.on_sub_connected(*this);
     }
-    std::size_t used = scan_frames(buf_.get(), fill_,
-                                   [this, now](std::string_view f) { on_frame(f, now); });
+    std::size_t used =
+        scan_frames(buf_.get(), fill_, [this, now](std::string_view f) { on_frame(f, now); });
     if (used > 0) {
         std::memmove(buf_.get(), buf_.get() + used, fill_ - used);
         fill_ -= used;
@@ -356,11 +368,17 @@ void Subscriber::on_read(const error_code& ec, std::size_t n) {
 void Subscriber::on_frame(std::string_view frame, std::int64_t now) {
     SseFrame f = classify_frame(frame);
     switch (f.kind) {
-        case SseFrame::Kind::heartbeat: ++heartbeats; return;
-        case SseFrame::Kind::control: ++controls; return;
+        case SseFrame::Kind::heartbeat:
+            ++heartbeats;
+            return;
+        case SseFrame::Kind::control:
+            ++controls;
+            return;
         case SseFrame::Kind::retry:
-        case SseFrame::Kind::other: return;
-        case SseFrame::Kind::event: break;
+        case SseFrame::Kind::other:
+            return;
+        case SseFrame::Kind::event:
+            break;
     }
     if (f.seq < 0) {
         ++foreign;
@@ -369,8 +387,8 @@ void Subscriber::on_frame(std::string_view frame, std::int64_t now) {
     ++deliveries;
     run_.on_delivery();
     last_recv_ns = now;
-    if (f.t >= 0) run_.latency().record(now - f.t);
     auto seq = static_cast<std::uint64_t>(f.seq);
+    if (f.t >= 0) run_.on_latency(seq, f.t, now - f.t);
     if (seq >= run_.capacity()) {
         ++out_of_range;
         return;
@@ -433,30 +451,31 @@ void Publisher::connect() {
     error_code ignored;
     socket_.close(ignored);
     rfill_ = 0;
-    socket_.async_connect(run_.endpoint(), in_slot(connect_slot_, [this](const error_code& ec) {
-        if (ec) {
-            // Bounded retries with a pause: a server that refuses publishers ends the run.
-            if (++connect_failures_ >= 20 || run_.ending()) {
-                if (!connected_once) run_.on_publisher_gave_up(*this);
-                return finish();
+    socket_.async_connect(
+        run_.endpoint(), in_slot(connect_slot_, [this](const error_code& ec) {
+            if (ec) {
+                // Bounded retries with a pause: a server that refuses publishers ends the run.
+                if (++connect_failures_ >= 20 || run_.ending()) {
+                    if (!connected_once) run_.on_publisher_gave_up(*this);
+                    return finish();
+                }
+                timer_.expires_after(std::chrono::milliseconds(50));
+                timer_.async_wait(in_slot(timer_slot_, [this](const error_code& tec) {
+                    if (!tec) connect();
+                }));
+                return;
             }
-            timer_.expires_after(std::chrono::milliseconds(50));
-            timer_.async_wait(in_slot(timer_slot_, [this](const error_code& tec) {
-                if (!tec) connect();
-            }));
-            return;
-        }
-        connect_failures_ = 0;
-        error_code ignored2;
-        socket_.set_option(tcp::no_delay(true), ignored2);
-        state = State::idle;
-        if (!connected_once) {
-            connected_once = true;
-            run_.on_publisher_connected(*this);  // the Run calls go() once all are connected
-        } else {
-            next();
-        }
-    }));
+            connect_failures_ = 0;
+            error_code ignored2;
+            socket_.set_option(tcp::no_delay(true), ignored2);
+            state = State::idle;
+            if (!connected_once) {
+                connected_once = true;
+                run_.on_publisher_connected(*this);  // the Run calls go() once all are connected
+            } else {
+                next();
+            }
+        }));
 }
 
 void Publisher::go() { next(); }
@@ -629,6 +648,8 @@ Run::Run(const Options& o) : o_(o) {
     capacity_ = std::max<std::uint64_t>(cap, 1);
     words_ = (capacity_ + 63) / 64;
     acked_.assign(words_, 0);
+    constexpr std::uint64_t kWorstTracked = 1'000'000;
+    if (o_.subscribers > 0 && capacity_ <= kWorstTracked) worst_.resize(capacity_);
 }
 
 int Run::execute() {
@@ -651,8 +672,8 @@ int Run::execute() {
     sub_bits_.assign(o_.subscribers * words_, 0);
     subs_.reserve(o_.subscribers);
     for (std::size_t i = 0; i < o_.subscribers; ++i)
-        subs_.push_back(std::make_unique<Subscriber>(*this, sub_bits_.data() + i * words_,
-                                                     sub_buffer));
+        subs_.push_back(
+            std::make_unique<Subscriber>(*this, sub_bits_.data() + i * words_, sub_buffer));
     pubs_.reserve(o_.publishers);
     for (std::size_t i = 0; i < o_.publishers; ++i)
         pubs_.push_back(std::make_unique<Publisher>(*this, i));
@@ -663,6 +684,10 @@ int Run::execute() {
         return 1;
     }
     server_rss_peak_ = server_before_.rss_bytes;
+    CPU_ZERO(&server_cores_);
+    CPU_ZERO(&own_cores_);
+    if (o_.server_pid > 0) ::sched_getaffinity(o_.server_pid, sizeof server_cores_, &server_cores_);
+    ::sched_getaffinity(0, sizeof own_cores_, &own_cores_);
 
     const double hard = o_.connect_timeout + o_.settle + o_.duration + o_.drain + 30;
     deadline_timer_.expires_after(std::chrono::milliseconds(static_cast<long>(hard * 1000)));
@@ -711,15 +736,19 @@ void Run::connect_more() {
 void Run::on_sub_connected(Subscriber&) {
     --connecting_;
     ++subs_ready_;
-    if (++subs_settled_ == subs_.size()) all_connected();
-    else connect_more();
+    if (++subs_settled_ == subs_.size())
+        all_connected();
+    else
+        connect_more();
 }
 
 void Run::on_sub_failed(Subscriber&) {
     if (connecting_ > 0) --connecting_;
     ++subs_failed_;
-    if (++subs_settled_ == subs_.size()) all_connected();
-    else connect_more();
+    if (++subs_settled_ == subs_.size())
+        all_connected();
+    else
+        connect_more();
 }
 
 void Run::on_sub_closed(Subscriber&) {
@@ -762,7 +791,9 @@ void Run::begin_window() {
     if (ending_) return;
     window_open_ = true;
     server_t0_ = sample_process(o_.server_pid);
-    self_cpu_t0_ = self_cpu_seconds();
+    self_cpu_t0_ = self_cpu();
+    server_cores_t0_ = sample_cores(server_cores_);
+    own_cores_t0_ = sample_cores(own_cores_);
     fallbacks_t0_ = g_slot_fallbacks;
     t0_ = mono_ns();
     t_stop_ = t0_ + static_cast<std::int64_t>(o_.duration * kNsPerSec);
@@ -778,9 +809,11 @@ std::optional<std::uint64_t> Run::claim_request(std::int64_t now) {
         capacity_hit_ = true;
         return std::nullopt;
     }
-    if (o_.rate > 0) {
-        if (due_ns(next_request_) >= t_stop_) return std::nullopt;
-    } else if (!o_.idle && now >= t_stop_) {
+    // Paced: the schedule ends at t_stop; and a publisher that fell far behind (a server that
+    // stopped answering) does not send leftovers after it either, so publishing is bounded by
+    // duration + one request timeout.
+    if (o_.rate > 0 && due_ns(next_request_) >= t_stop_) return std::nullopt;
+    if (!o_.idle && now >= t_stop_) {
         return std::nullopt;
     }
     return next_request_++;
@@ -866,12 +899,16 @@ void Run::finish(const char* why) {
     if (t_pub_end_ == 0) t_pub_end_ = t_finish_;
     allocs_end_ = heap_allocations();
     fallbacks_end_ = g_slot_fallbacks;
-    self_cpu_end_ = self_cpu_seconds();
+    self_cpu_end_ = self_cpu();
+    server_cores_end_ = sample_cores(server_cores_);
+    own_cores_end_ = sample_cores(own_cores_);
     server_end_ = sample_process(o_.server_pid);
     if (server_end_.ok) server_rss_peak_ = std::max(server_rss_peak_, server_end_.rss_bytes);
     if (!window_open_) {
         t0_ = t_finish_;
         self_cpu_t0_ = self_cpu_end_;
+        server_cores_t0_ = server_cores_end_;
+        own_cores_t0_ = own_cores_end_;
         server_t0_ = server_end_;
     }
     io_.stop();  // the report reads state; sockets close when the Run is destroyed
@@ -925,6 +962,7 @@ int Run::report() {
     const char* mode = o_.idle ? "idle" : (o_.subscribers > 0 ? "fanout" : "publish");
     const double window_s = std::max(1e-9, (t_pub_end_ - t0_) / 1e9);
     const double total_s = std::max(1e-9, (t_finish_ - t0_) / 1e9);
+    const double connect_s = t_connected_ > 0 ? (t_connected_ - t_connect_start_) / 1e9 : 0.0;
 
     // Loss accounting against the acknowledged set, per subscriber that got its 200 head.
     std::uint64_t acked_count = 0;
@@ -955,11 +993,20 @@ int Run::report() {
         last_recv = std::max(last_recv, s->last_recv_ns);
     }
     const double drain_ms = last_recv > t_pub_end_ ? (last_recv - t_pub_end_) / 1e6 : 0.0;
+    // The five events whose slowest delivery took longest, with their send time in the window.
+    std::vector<std::pair<std::int64_t, std::uint64_t>> worst;  // (ns, seq)
+    for (std::uint64_t q = 0; q < worst_.size(); ++q)
+        if (worst_[q].ns > 0) worst.emplace_back(worst_[q].ns, q);
+    const std::size_t nworst = std::min<std::size_t>(5, worst.size());
+    std::partial_sort(worst.begin(), worst.begin() + nworst, worst.end(),
+                      [](auto& a, auto& b) { return a.first > b.first; });
+    worst.resize(nworst);
     const double deliver_s = last_recv > t0_ ? (last_recv - t0_) / 1e9 : total_s;
 
     const double server_cpu =
         (server_end_.ok && server_t0_.ok) ? server_end_.cpu_seconds - server_t0_.cpu_seconds : 0;
-    const double self_cpu = self_cpu_end_ - self_cpu_t0_;
+    const double self_cpu = self_cpu_end_.total() - self_cpu_t0_.total();
+    const double self_sys = self_cpu_end_.sys - self_cpu_t0_.sys;
     const double self_pct = 100.0 * self_cpu / total_s;
     const bool gen_bound = window_open_ && self_pct >= 90.0;
     const std::uint64_t allocs = allocs_end_ - allocs_t0_;
@@ -970,6 +1017,27 @@ int Run::report() {
                     static_cast<std::int64_t>(server_before_.rss_bytes);
         rss_per_conn = static_cast<double>(rss_delta) / static_cast<double>(subs_ready_);
     }
+    // Noise: what else the pinned cores did during the window. "others" is process time that
+    // was neither ours nor the server's (someone's build on our core); softirq is mostly the
+    // loopback traffic itself; iowait on the server's core means its log writes waited.
+    struct Share {
+        double others = 0, softirq = 0, iowait = 0, steal = 0;
+    };
+    static const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+    auto core_share = [&](const CoreTimes& a, const CoreTimes& b, double own_cpu_s) {
+        Share sh;
+        if (!a.ok || !b.ok || b.total <= a.total) return sh;
+        const double total = static_cast<double>(b.total - a.total);
+        auto pct = [&](std::uint64_t x, std::uint64_t y) { return 100.0 * (y - x) / total; };
+        sh.others = std::max(0.0, pct(a.task, b.task) - 100.0 * own_cpu_s * ticks / total);
+        sh.softirq = pct(a.softirq, b.softirq);
+        sh.iowait = pct(a.iowait, b.iowait);
+        sh.steal = pct(a.steal, b.steal);
+        return sh;
+    };
+    const Share srv_core =
+        core_share(server_cores_t0_, server_cores_end_, o_.server_pid > 0 ? server_cpu : 0);
+    const Share gen_core = core_share(own_cores_t0_, own_cores_end_, self_cpu);
     std::size_t reconnects = 0;
     for (auto& p : pubs_) reconnects += p->reconnects;
 
@@ -978,20 +1046,38 @@ int Run::report() {
     if (interrupted_) warnings.push_back("interrupted: figures are partial");
     if (gen_bound)
         warnings.push_back("generator CPU >= 90% of wall time: the generator was the bottleneck");
-    if (subs_failed_) warnings.push_back(std::to_string(subs_failed_) + " subscribers failed to connect");
+    if (subs_failed_)
+        warnings.push_back(std::to_string(subs_failed_) + " subscribers failed to connect");
     if (subs_dropped_)
-        warnings.push_back(std::to_string(subs_dropped_) + " subscriber streams ended during the run");
+        warnings.push_back(std::to_string(subs_dropped_) +
+                           " subscriber streams ended during the run");
     if (events_failed_) {
-        warnings.push_back(std::to_string(events_failed_) + " events failed to publish (last status " +
+        warnings.push_back(std::to_string(events_failed_) +
+                           " events failed to publish (last status " +
                            std::to_string(last_bad_status_) + ")");
     }
     if (capacity_hit_ && !o_.idle)
-        warnings.push_back("publishing stopped at the event cap (" + std::to_string(capacity_) + ")");
+        warnings.push_back("publishing stopped at the event cap (" + std::to_string(capacity_) +
+                           ")");
     if (o_.rate > 0 && max_lag_ns_ > 10'000'000)
         warnings.push_back("publishers fell behind the schedule by up to " +
                            std::to_string(max_lag_ns_ / 1'000'000) + " ms");
+    // Other processes on the server's core matter when the server wanted the core (it was busy);
+    // on the generator's core they delay its wakeups, which slows closed-loop publishing and adds
+    // to measured latency even when the generator itself is far from busy.
+    if (window_open_ && o_.server_pid > 0 && srv_core.others + srv_core.steal >= 10 &&
+        100 * server_cpu / total_s + srv_core.others + srv_core.steal >= 90)
+        warnings.push_back("other processes took " +
+                           std::to_string(static_cast<int>(srv_core.others + srv_core.steal)) +
+                           "% of the server's core: figures are disturbed");
+    if (window_open_ && gen_core.others + gen_core.steal >= 10)
+        warnings.push_back("other processes took " +
+                           std::to_string(static_cast<int>(gen_core.others + gen_core.steal)) +
+                           "% of the generator's core: its wakeups were delayed, figures may be "
+                           "disturbed");
     if (latency_.negatives()) warnings.push_back("negative latencies seen (clock or payload bug)");
-    if (allocs > 0 || fallbacks_end_ > fallbacks_t0_)
+    // A handful of allocations (a timer queue growing once) are not per message; more would be.
+    if (allocs >= 64 || fallbacks_end_ > fallbacks_t0_)
         warnings.push_back(std::to_string(allocs) + " heap allocations during the window (" +
                            std::to_string(fallbacks_end_ - fallbacks_t0_) +
                            " handler-slot fallbacks, largest " +
@@ -1000,32 +1086,40 @@ int Run::report() {
     // Human table.
     FILE* out = o_.json ? stderr : stdout;
     std::fprintf(out, "herald-loadgen %s  (%s)  ended: %s\n", mode, o_.label.c_str(), end_reason_);
-    std::fprintf(out, "  %-28s %zu ready / %zu failed / %zu dropped\n", "subscribers", subs_ready_,
-                 subs_failed_, subs_dropped_);
+    std::fprintf(out, "  %-28s %zu ready / %zu failed / %zu dropped (opened in %.2f s)\n",
+                 "subscribers", subs_ready_, subs_failed_, subs_dropped_, connect_s);
     std::fprintf(out, "  %-28s %zu conns, batch %zu, data %zu B, %s\n", "publishers", o_.publishers,
-                 o_.batch, o_.size,
-                 o_.idle ? "one event" : (o_.max ? "max" : "paced"));
+                 o_.batch, o_.size, o_.idle ? "one event" : (o_.max ? "max" : "paced"));
     std::fprintf(out, "  %-28s %llu ok / %llu failed in %.3f s\n", "events published",
                  (unsigned long long)events_ok_, (unsigned long long)events_failed_, window_s);
-    std::fprintf(out, "  %-28s %.0f events/s (%.0f requests/s)\n", "publish rate",
-                 events_ok_ / window_s, requests_ok_ / window_s);
+    if (!o_.idle)
+        std::fprintf(out, "  %-28s %.0f events/s (%.0f requests/s)\n", "publish rate",
+                     events_ok_ / window_s, requests_ok_ / window_s);
     if (ack_rtt_.count())
         std::fprintf(out, "  %-28s p50 %.3f  p99 %.3f  max %.3f ms\n", "publish round trip",
                      ms(ack_rtt_.quantile(0.5)), ms(ack_rtt_.quantile(0.99)), ms(ack_rtt_.max()));
     if (subs_ready_ > 0) {
-        std::fprintf(out, "  %-28s %llu (%.0f/s)\n", "deliveries",
-                     (unsigned long long)deliveries_, deliveries_ / deliver_s);
+        std::fprintf(out, "  %-28s %llu (%.0f/s)\n", "deliveries", (unsigned long long)deliveries_,
+                     deliveries_ / deliver_s);
         std::fprintf(out, "  %-28s %llu expected / %llu received\n", "deliveries of acked events",
                      (unsigned long long)expected, (unsigned long long)received);
-        std::fprintf(out, "  %-28s %llu lost (%llu subscribers, max %llu), %llu duplicated, "
-                     "%llu unexpected\n", "integrity", (unsigned long long)lost,
-                     (unsigned long long)subs_with_loss, (unsigned long long)max_lost,
-                     (unsigned long long)dups, (unsigned long long)unexpected);
+        std::fprintf(out,
+                     "  %-28s %llu lost (%llu subscribers, max %llu), %llu duplicated, "
+                     "%llu unexpected\n",
+                     "integrity", (unsigned long long)lost, (unsigned long long)subs_with_loss,
+                     (unsigned long long)max_lost, (unsigned long long)dups,
+                     (unsigned long long)unexpected);
         std::fprintf(out, "  %-28s p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms\n",
                      "delivery latency", ms(latency_.quantile(0.5)), ms(latency_.quantile(0.9)),
-                     ms(latency_.quantile(0.99)), ms(latency_.quantile(0.999)),
-                     ms(latency_.max()));
+                     ms(latency_.quantile(0.99)), ms(latency_.quantile(0.999)), ms(latency_.max()));
         std::fprintf(out, "  %-28s %.1f ms after publishing ended\n", "last delivery", drain_ms);
+        if (!worst.empty()) {
+            std::fprintf(out, "  %-28s", "slowest events (sent at)");
+            for (auto& [ns, q] : worst)
+                std::fprintf(out, " #%llu %.1f ms (t+%.3f s);", (unsigned long long)q, ns / 1e6,
+                             (worst_[q].sent_ns - t0_) / 1e9);
+            std::fprintf(out, "\n");
+        }
     }
     if (o_.idle) {
         std::fprintf(out, "  %-28s %.3f ms\n", "one event to all", ms(latency_.max()));
@@ -1034,11 +1128,20 @@ int Run::report() {
                      rss_per_conn);
     }
     if (o_.server_pid > 0)
-        std::fprintf(out, "  %-28s cpu %.2f s (%.0f%% of a core), RSS peak %.1f MiB, end %.1f MiB\n",
-                     "server", server_cpu, 100 * server_cpu / total_s,
-                     server_rss_peak_ / 1048576.0, server_end_.rss_bytes / 1048576.0);
-    std::fprintf(out, "  %-28s cpu %.2f s (%.0f%% of a core), %llu heap allocations in window\n",
-                 "generator", self_cpu, self_pct, (unsigned long long)allocs);
+        std::fprintf(out,
+                     "  %-28s cpu %.2f s (%.0f%% of a core), RSS peak %.1f MiB, end %.1f MiB\n",
+                     "server", server_cpu, 100 * server_cpu / total_s, server_rss_peak_ / 1048576.0,
+                     server_end_.rss_bytes / 1048576.0);
+    std::fprintf(out,
+                 "  %-28s cpu %.2f s (%.0f%% of a core, %.0f%% of it in the kernel), %llu heap "
+                 "allocations in window\n",
+                 "generator", self_cpu, self_pct, self_cpu > 0 ? 100 * self_sys / self_cpu : 0.0,
+                 (unsigned long long)allocs);
+    std::fprintf(out,
+                 "  %-28s others / softirq / iowait / steal: server's %.0f / %.0f / %.0f / %.0f%%, "
+                 "generator's %.0f / %.0f / %.0f / %.0f%%\n",
+                 "pinned cores", srv_core.others, srv_core.softirq, srv_core.iowait, srv_core.steal,
+                 gen_core.others, gen_core.softirq, gen_core.iowait, gen_core.steal);
     for (auto& w : warnings) std::fprintf(out, "  WARNING: %s\n", w.c_str());
 
     if (o_.json) {
@@ -1050,6 +1153,7 @@ int Run::report() {
         j.num("subscribers_ready", subs_ready_);
         j.num("subscribers_failed", subs_failed_);
         j.num("subscribers_dropped", subs_dropped_);
+        j.num("subscribers_connect_s", connect_s);
         j.num("publishers", o_.publishers);
         j.num("batch", o_.batch);
         j.num("size", o_.size);
@@ -1091,6 +1195,17 @@ int Run::report() {
         j.num("max", ms(latency_.max()));
         j.num("count", latency_.count());
         j.close();
+        j.key("slowest_events");
+        j.s += '[';
+        for (std::size_t i = 0; i < worst.size(); ++i) {
+            if (i) j.s += ',';
+            char b[128];
+            std::snprintf(b, sizeof b, "{\"seq\":%llu,\"sent_s\":%.4f,\"max_ms\":%.3f}",
+                          (unsigned long long)worst[i].second,
+                          (worst_[worst[i].second].sent_ns - t0_) / 1e9, worst[i].first / 1e6);
+            j.s += b;
+        }
+        j.s += ']';
         j.num("time_to_all_ms", o_.idle && lost == 0 ? ms(latency_.max()) : 0.0);
         j.open("server");
         j.num("pid", static_cast<std::uint64_t>(o_.server_pid));
@@ -1105,10 +1220,20 @@ int Run::report() {
         j.open("generator");
         j.num("cpu_s", self_cpu);
         j.num("cpu_pct", self_pct, 1);
+        j.num("sys_s", self_sys);
         j.boolean("bottleneck", gen_bound);
         j.num("heap_allocs_in_window", allocs);
         j.num("slot_fallbacks", fallbacks_end_);
         j.num("slot_fallback_max_bytes", g_slot_fallback_max_bytes);
+        j.close();
+        j.open("cores");
+        j.num("server_others_pct", srv_core.others, 1);
+        j.num("server_softirq_pct", srv_core.softirq, 1);
+        j.num("server_iowait_pct", srv_core.iowait, 1);
+        j.num("server_steal_pct", srv_core.steal, 1);
+        j.num("generator_others_pct", gen_core.others, 1);
+        j.num("generator_softirq_pct", gen_core.softirq, 1);
+        j.num("generator_steal_pct", gen_core.steal, 1);
         j.close();
         j.boolean("deadline_hit", deadline_hit_);
         j.key("warnings");
@@ -1156,14 +1281,14 @@ int self_test() {
         std::vector<SseFrame> frames;
         auto feed = [&](std::string_view part) {
             buf.append(part);
-            auto used = scan_frames(buf.data(), buf.size(),
-                                    [&](std::string_view f) { frames.push_back(classify_frame(f)); });
+            auto used = scan_frames(buf.data(), buf.size(), [&](std::string_view f) {
+                frames.push_back(classify_frame(f));
+            });
             buf.erase(0, used);
         };
         feed(std::string_view(stream).substr(0, split));
         feed(std::string_view(stream).substr(split));
-        bool ok = frames.size() == 6 && buf.empty() &&
-                  frames[0].kind == SseFrame::Kind::retry &&
+        bool ok = frames.size() == 6 && buf.empty() && frames[0].kind == SseFrame::Kind::retry &&
                   frames[1].kind == SseFrame::Kind::event && frames[1].seq == 41 &&
                   frames[1].t == 123456789 && frames[2].kind == SseFrame::Kind::heartbeat &&
                   frames[3].kind == SseFrame::Kind::control &&
@@ -1194,8 +1319,8 @@ int self_test() {
     check(near(hist->quantile(0.99), 990e6), "histogram p99");
     check(near(hist->quantile(0.999), 999e6), "histogram p99.9");
     check(hist->quantile(1.0) == 1'000'000'000u && hist->min() == 1000u, "histogram max/min");
-    for (std::uint64_t v : {0ull, 1ull, 127ull, 128ull, 129ull, 1000ull, 123456789ull,
-                            (1ull << 41) + 5}) {
+    for (std::uint64_t v :
+         {0ull, 1ull, 127ull, 128ull, 129ull, 1000ull, 123456789ull, (1ull << 41) + 5}) {
         auto i = Histogram::index_of(v);
         check(i < Histogram::kBuckets && Histogram::upper_bound_of(i) >= v &&
                   (i == 0 || Histogram::upper_bound_of(i - 1) < v),
@@ -1213,6 +1338,24 @@ int main(int argc, char** argv) {
     bool exit_ok = false;
     if (!herald::bench::parse_options(argc, argv, o, exit_ok)) return exit_ok ? 0 : 1;
     if (o.self_test) return herald::bench::self_test();
+    if (o.baseline) {
+        herald::bench::BaselineResult b;
+        if (!herald::bench::run_baseline(o.baseline_core, o.duration, b)) {
+            std::fprintf(stderr, "herald-loadgen: baseline failed\n");
+            return 1;
+        }
+        if (o.json)
+            std::printf(
+                "{\"mode\":\"baseline\",\"label\":\"%s\",\"roundtrips_per_s\":%.1f,"
+                "\"cpu_ns_per_iter\":%.3f}\n",
+                o.label.c_str(), b.roundtrips_per_s, b.cpu_ns_per_iter);
+        else
+            std::printf(
+                "baseline: %.0f round trips/s (1 KiB / 64 B, loopback TCP), CPU loop "
+                "%.3f ns/iteration on core %d\n",
+                b.roundtrips_per_s, b.cpu_ns_per_iter, o.baseline_core);
+        return 0;
+    }
     // Deliberately never destroyed: pending operations still point into the connections' handler
     // slots, and tearing down thousands of sockets in order buys nothing at exit.
     auto* run = new herald::bench::Run(o);

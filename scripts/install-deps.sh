@@ -9,6 +9,7 @@ packages=(
     libssl-dev libyaml-cpp-dev libsqlite3-dev
     libgtest-dev libgmock-dev libbenchmark-dev
     procps psmisc
+    chromium  # headless browser tests (EventSource and WebSocket from a real page), driven by playwright-core
 )
 # Node.js runs the client-side integration tests (eventsource, ws). The base image may already carry a
 # newer Node.js from another source; only install Debian's when there is none at all.

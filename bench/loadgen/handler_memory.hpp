@@ -5,7 +5,6 @@
 #pragma once
 
 #include <boost/asio/bind_allocator.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -56,7 +55,9 @@ public:
     template <std::size_t Size>
     explicit SlotAllocator(HandlerSlot<Size>& slot) noexcept
         : slot_(&slot),
-          alloc_([](void* s, std::size_t n) { return static_cast<HandlerSlot<Size>*>(s)->allocate(n); }),
+          alloc_([](void* s, std::size_t n) {
+              return static_cast<HandlerSlot<Size>*>(s)->allocate(n);
+          }),
           dealloc_([](void* s, void* p) { static_cast<HandlerSlot<Size>*>(s)->deallocate(p); }) {}
     template <typename U>
     SlotAllocator(const SlotAllocator<U>& other) noexcept

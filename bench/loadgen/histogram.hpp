@@ -67,8 +67,8 @@ public:
 
     static constexpr std::size_t index_of(std::uint64_t v) {
         if (v < kLinear) return static_cast<std::size_t>(v);
-        int msb = 63 - std::countl_zero(v);     // >= 7
-        int shift = msb - kSubBits;              // >= 1
+        int msb = 63 - std::countl_zero(v);                        // >= 7
+        int shift = msb - kSubBits;                                // >= 1
         auto sub = (v >> shift) - (std::uint64_t{1} << kSubBits);  // 0..63
         return kLinear + static_cast<std::size_t>(shift - 1) * (std::size_t{1} << kSubBits) + sub;
     }

@@ -1,7 +1,6 @@
 #include "loadgen/options.hpp"
 
 #include <boost/asio/ip/address.hpp>
-
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -30,7 +29,8 @@ options:
   --size BYTES         each event's data member is padded to about BYTES (default 256)
   --duration S         seconds of publishing (default 5)
   --drain S            seconds to wait for outstanding deliveries afterwards (default 5)
-  --settle S           --idle: seconds to wait before sampling RSS (default 1)
+  --settle S           after the subscribers are open, wait S s before sampling RSS and
+                       publishing (default 1)
   --connect-timeout S  bound on opening all subscribers (default 60)
   --connect-concurrency N  subscribers being opened at once (default 200)
   --max-connections N  refuse to open more connections than this (default 19000)
@@ -39,6 +39,9 @@ options:
   --label TEXT         copied into the JSON report
   --json               print one JSON line on stdout (the table goes to stderr)
   --self-test          check the parsers and the histogram, then exit
+  --baseline           no Herald: 1 KiB/64 B ping-pong over loopback TCP for --duration S
+                       (default 1) with the echo side on --baseline-core N (default 0), and a
+                       fixed CPU loop there; for comparing runs on a noisy machine
 )";
 
 bool parse_number(std::string_view text, double& out) {
@@ -99,7 +102,8 @@ bool parse_url(std::string_view url, Options& o, std::string& why) {
         return false;
     }
     if (!addr.is_loopback()) {
-        why = "refusing a non-loopback target (" + std::string(host) + "): only 127.0.0.0/8 and ::1";
+        why =
+            "refusing a non-loopback target (" + std::string(host) + "): only 127.0.0.0/8 and ::1";
         return false;
     }
     o.host = addr.to_string();
@@ -188,11 +192,22 @@ bool parse_options(int argc, char** argv, Options& o, bool& exit_ok) {
             o.json = true;
         } else if (a == "--self-test") {
             o.self_test = true;
+        } else if (a == "--baseline") {
+            o.baseline = true;
+        } else if (a == "--baseline-core") {
+            auto as_core = [](std::string_view t, int& x) { return parse_integer(t, x) && x >= 0; };
+            if (!need(o.baseline_core, as_core)) return false;
         } else {
             return fail("unknown option " + std::string(a));
         }
     }
     if (o.self_test) return true;
+    if (o.baseline) {
+        if (o.duration == 0) o.duration = 1;
+        if (o.duration > 60) return fail("--baseline --duration is limited to 60 s");
+        return true;
+    }
+    if (o.duration == 0) o.duration = 5;
     if (!have_url) return fail("--url is required");
     if (!valid_topic(o.topic)) return fail("--topic must match [a-z0-9][a-z0-9._-]{0,199}");
     for (char c : o.type)

@@ -10,24 +10,24 @@
 namespace herald::bench {
 
 struct Options {
-    std::string host;           // a loopback IP literal; never resolved through DNS
+    std::string host;  // a loopback IP literal; never resolved through DNS
     std::uint16_t port = 0;
-    std::string host_header;    // HOST:PORT as given, for the Host header
+    std::string host_header;  // HOST:PORT as given, for the Host header
     std::string topic = "bench";
     std::string type = "bench.tick.v1";
-    std::string label;          // copied into the JSON report, for scripts
+    std::string label;  // copied into the JSON report, for scripts
 
     std::size_t subscribers = 0;
-    double rate = 0;            // events/s, paced; 0 when --max or --idle
-    bool max = false;           // publish as fast as the server answers
-    bool idle = false;          // hold the subscribers, then time one event to all of them
-    std::size_t publishers = 0; // keep-alive publishing connections
-    std::size_t batch = 1;      // events per request (batch content type when > 1)
-    std::size_t size = 256;     // bytes of each event's data member (padded)
+    double rate = 0;             // events/s, paced; 0 when --max or --idle
+    bool max = false;            // publish as fast as the server answers
+    bool idle = false;           // hold the subscribers, then time one event to all of them
+    std::size_t publishers = 0;  // keep-alive publishing connections
+    std::size_t batch = 1;       // events per request (batch content type when > 1)
+    std::size_t size = 256;      // bytes of each event's data member (padded)
 
-    double duration = 5;        // seconds of publishing
-    double drain = 5;           // seconds to wait for deliveries after publishing ends
-    double settle = 1;          // --idle: seconds between the last connect and the RSS sample
+    double duration = 0;  // seconds of publishing (default 5; --baseline: 1)
+    double drain = 5;     // seconds to wait for deliveries after publishing ends
+    double settle = 1;    // seconds between the last subscriber connect and RSS sample/publishing
     double connect_timeout = 60;
     std::size_t connect_concurrency = 200;
     std::size_t max_connections = 19'000;  // below the 20000-fd hard limit, with room to spare
@@ -36,6 +36,8 @@ struct Options {
     pid_t server_pid = 0;
     bool json = false;
     bool self_test = false;
+    bool baseline = false;  // measure the machine instead of Herald (see baseline.hpp)
+    int baseline_core = 0;  // where the echo side of --baseline runs: the server's core
 };
 
 // Parses argv into `out`; on failure returns false after printing the reason (and usage) to

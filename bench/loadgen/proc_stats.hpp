@@ -3,6 +3,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -17,9 +18,9 @@ namespace herald::bench {
 
 struct ProcSample {
     bool ok = false;
-    double cpu_seconds = 0;          // utime + stime
-    std::uint64_t rss_bytes = 0;     // VmRSS
-    std::uint64_t hwm_bytes = 0;     // VmHWM: peak RSS over the process's whole life
+    double cpu_seconds = 0;       // utime + stime
+    std::uint64_t rss_bytes = 0;  // VmRSS
+    std::uint64_t hwm_bytes = 0;  // VmHWM: peak RSS over the process's whole life
 };
 
 namespace detail {
@@ -87,11 +88,62 @@ inline ProcSample sample_process(pid_t pid) {
     return s;
 }
 
-inline double self_cpu_seconds() {
+// Time the given cores spent, from /proc/stat, in clock ticks: on a shared machine the share of a
+// pinned core that went to other processes (or to the hypervisor: steal) says how far a figure
+// can be trusted.
+struct CoreTimes {
+    bool ok = false;
+    std::uint64_t task = 0;     // user + nice + system: processes, ours included
+    std::uint64_t softirq = 0;  // irq + softirq: on loopback mostly our own traffic
+    std::uint64_t iowait = 0;   // idle while a task on this core waited for the disk
+    std::uint64_t steal = 0;    // taken by the hypervisor
+    std::uint64_t total = 0;
+};
+
+inline CoreTimes sample_cores(const cpu_set_t& cores) {
+    CoreTimes t;
+    static char buf[16384];  // /proc/stat grows with the core count; static keeps it off the stack
+    auto n = detail::read_small_file("/proc/stat", buf, sizeof buf);
+    std::string_view text(buf, n);
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        auto eol = text.find('\n', pos);
+        if (eol == std::string_view::npos) eol = text.size();
+        std::string_view line = text.substr(pos, eol - pos);
+        pos = eol + 1;
+        if (line.size() < 4 || !line.starts_with("cpu") || line[3] < '0' || line[3] > '9') continue;
+        int cpu = 0;
+        auto [p, ec] = std::from_chars(line.data() + 3, line.data() + line.size(), cpu);
+        if (ec != std::errc() || cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &cores)) continue;
+        std::uint64_t f[8] = {};  // user nice system idle iowait irq softirq steal
+        const char* q = p;
+        const char* end = line.data() + line.size();
+        for (auto& v : f) {
+            while (q < end && *q == ' ') ++q;
+            auto r = std::from_chars(q, end, v);
+            q = r.ptr;
+        }
+        t.task += f[0] + f[1] + f[2];
+        t.softirq += f[5] + f[6];
+        t.iowait += f[4];
+        t.steal += f[7];
+        t.total += f[0] + f[1] + f[2] + f[3] + f[4] + f[5] + f[6] + f[7];
+        t.ok = true;
+    }
+    return t;
+}
+
+struct SelfCpu {
+    double user = 0;
+    double sys = 0;
+    double total() const { return user + sys; }
+};
+
+inline SelfCpu self_cpu() {
     rusage ru{};
     ::getrusage(RUSAGE_SELF, &ru);
     auto tv = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec * 1e-6; };
-    return tv(ru.ru_utime) + tv(ru.ru_stime);
+    return {tv(ru.ru_utime), tv(ru.ru_stime)};
 }
 
 }  // namespace herald::bench

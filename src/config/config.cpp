@@ -125,7 +125,7 @@ Result<Config> parse_root(const Walker& w, const YAML::Node& root) {
     Config c;
     if (!root || root.IsNull()) return c;
     if (auto k = w.keys(root, "", {"listen", "admin_listen", "data_dir", "threads", "event_source", "http", "sse",
-                                   "topics", "dedup", "long_poll_max_wait", "page_max_events"});
+                                   "topics", "dedup", "long_poll_max_wait", "page_max_events", "websocket", "cors"});
         !k)
         return std::move(k).error();
     if (auto n = root["listen"]) { HERALD_TRY(v, w.str(n, "listen")); c.listen = v; }
@@ -158,6 +158,39 @@ Result<Config> parse_root(const Walker& w, const YAML::Node& root) {
         if (auto n = s["heartbeat"]) { HERALD_TRY(v, w.duration(n, "sse.heartbeat", 100)); c.sse.heartbeat_ms = v; }
         if (auto n = s["retry"]) { HERALD_TRY(v, w.duration(n, "sse.retry", 0)); c.sse.retry_ms = v; }
         if (auto n = s["high_water_bytes"]) { HERALD_TRY(v, w.bytes(n, "sse.high_water_bytes", 1024)); c.sse.high_water_bytes = v; }
+    }
+    if (auto s = root["websocket"]) {
+        auto& ws = c.websocket;
+        if (auto k = w.keys(s, "websocket", {"ping_interval", "pong_timeout", "max_frame_bytes", "max_message_bytes",
+                                             "max_subscriptions", "max_inflight_publishes", "publish_rate",
+                                             "publish_burst", "high_water_bytes"});
+            !k)
+            return std::move(k).error();
+        if (auto n = s["ping_interval"]) { HERALD_TRY(v, w.duration(n, "websocket.ping_interval", 100)); ws.ping_interval_ms = v; }
+        if (auto n = s["pong_timeout"]) { HERALD_TRY(v, w.duration(n, "websocket.pong_timeout", 100)); ws.pong_timeout_ms = v; }
+        if (auto n = s["max_frame_bytes"]) { HERALD_TRY(v, w.bytes(n, "websocket.max_frame_bytes", 1024)); ws.max_frame_bytes = v; }
+        if (auto n = s["max_message_bytes"]) { HERALD_TRY(v, w.bytes(n, "websocket.max_message_bytes", 1024)); ws.max_message_bytes = v; }
+        if (auto n = s["max_subscriptions"]) { HERALD_TRY(v, w.count(n, "websocket.max_subscriptions", 1, 100'000)); ws.max_subscriptions = v; }
+        if (auto n = s["max_inflight_publishes"]) { HERALD_TRY(v, w.count(n, "websocket.max_inflight_publishes", 1, 100'000)); ws.max_inflight_publishes = v; }
+        if (auto n = s["publish_rate"]) { HERALD_TRY(v, w.count(n, "websocket.publish_rate", 0, 10'000'000)); ws.publish_rate = v; }
+        if (auto n = s["publish_burst"]) { HERALD_TRY(v, w.count(n, "websocket.publish_burst", 1, 10'000'000)); ws.publish_burst = v; }
+        if (auto n = s["high_water_bytes"]) { HERALD_TRY(v, w.bytes(n, "websocket.high_water_bytes", 1024)); ws.high_water_bytes = v; }
+    }
+    if (auto s = root["cors"]) {
+        if (auto k = w.keys(s, "cors", {"allowed_origins", "allow_credentials", "max_age"}); !k)
+            return std::move(k).error();
+        if (auto n = s["allowed_origins"]) {
+            if (!n.IsSequence()) return w.error(n, "cors.allowed_origins", "expected a list of origins");
+            for (std::size_t i = 0; i < n.size(); ++i) {
+                auto path = "cors.allowed_origins[" + std::to_string(i) + "]";
+                HERALD_TRY(o, w.str(n[i], path));
+                if (o != "*" && o.find("://") == std::string::npos)
+                    return w.error(n[i], path, "expected an origin like https://app.example.com, or *");
+                c.cors.allowed_origins.push_back(o);
+            }
+        }
+        if (auto n = s["allow_credentials"]) { HERALD_TRY(v, w.boolean(n, "cors.allow_credentials")); c.cors.allow_credentials = v; }
+        if (auto n = s["max_age"]) { HERALD_TRY(v, w.duration(n, "cors.max_age", 0)); c.cors.max_age_ms = v; }
     }
     if (auto d = root["dedup"]) {
         if (auto k = w.keys(d, "dedup", {"window", "max_entries"}); !k) return std::move(k).error();

@@ -32,9 +32,27 @@ struct SseSettings {
     std::size_t high_water_bytes = 256 * 1024;
 };
 
+struct WebSocketSettings {
+    std::int64_t ping_interval_ms = 30'000;
+    std::int64_t pong_timeout_ms = 10'000;
+    std::size_t max_frame_bytes = 1 << 20;
+    std::size_t max_message_bytes = 1 << 20;
+    std::size_t max_subscriptions = 100;
+    std::size_t max_inflight_publishes = 64;
+    std::uint64_t publish_rate = 0;  // messages per second per connection; 0 = unlimited
+    std::uint64_t publish_burst = 100;
+    std::size_t high_water_bytes = 256 * 1024;
+};
+
 struct TopicConfig {
     engine::TopicSettings settings;
     std::string default_type;  // type given to plain-JSON publishes without ?type=
+};
+
+struct CorsSettings {
+    std::vector<std::string> allowed_origins;  // empty: same-origin only
+    bool allow_credentials = false;
+    std::int64_t max_age_ms = 600'000;
 };
 
 struct Config {
@@ -45,6 +63,8 @@ struct Config {
     std::string event_source = "/herald";  // `source` of events Herald wraps from plain JSON
     HttpLimits http;
     SseSettings sse;
+    WebSocketSettings websocket;
+    CorsSettings cors;
     bool auto_create_topics = true;
     TopicConfig topic_defaults;
     std::map<std::string, TopicConfig> topics;  // declared topics

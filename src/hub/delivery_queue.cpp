@@ -2,10 +2,10 @@
 
 namespace herald::hub {
 
-void DeliveryQueue::push(BatchPtr batch, std::string_view bytes) {
+void DeliveryQueue::push(std::shared_ptr<const void> keepalive, std::string_view bytes) {
     if (bytes.empty()) return;
     bytes_ += bytes.size();
-    items_.push_back(Item{std::move(batch), {}, bytes});
+    items_.push_back(Item{std::move(keepalive), {}, bytes});
 }
 
 void DeliveryQueue::push(std::string owned) {

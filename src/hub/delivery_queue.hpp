@@ -19,7 +19,8 @@ namespace herald::hub {
 
 class DeliveryQueue {
 public:
-    void push(BatchPtr batch, std::string_view bytes);  // `bytes` must point into `batch`
+    // `bytes` must point into memory that `keepalive` keeps alive (a shared batch, a subscription's prefix).
+    void push(std::shared_ptr<const void> keepalive, std::string_view bytes);
     void push(std::string owned);
 
     std::size_t bytes() const noexcept { return bytes_; }
@@ -35,7 +36,7 @@ public:
 
 private:
     struct Item {
-        BatchPtr batch;      // keeps `view` alive when it points into a shared batch
+        std::shared_ptr<const void> keepalive;  // keeps `view` alive when it points into shared memory
         std::string owned;   // or the bytes themselves
         std::string_view view;
     };

@@ -20,6 +20,7 @@ inline constexpr std::size_t kWireFormats = 2;
 
 // What an encoder sees of an event, whether it comes from a live commit or from a read of the log.
 struct EventView {
+    std::string_view topic;
     engine::Cursor cursor;  // the position just after this event (what a client resumes from)
     std::string_view type;
     std::string_view json;  // the structured CloudEvent, one line

@@ -26,7 +26,9 @@ void Feed::on_batch(const BatchPtr& batch) {
     }
     auto first = static_cast<std::size_t>(next_ - batch->base_offset);
     auto n = batch->size();
-    if (options_.types.empty()) {
+    if (options_.frame_header) {
+        push_framed(batch, first, n);
+    } else if (options_.types.empty()) {
         queue_.push(batch, batch->frames(options_.format, first, n));
     } else {
         // Consecutive wanted frames become one slice.
@@ -39,6 +41,29 @@ void Feed::on_batch(const BatchPtr& batch) {
         if (run < n) queue_.push(batch, batch->frames(options_.format, run, n));
     }
     next_ = batch->end_offset();
+}
+
+void Feed::push_framed(const BatchPtr& batch, std::size_t first, std::size_t last) {
+    const auto& prefix = *options_.frame_prefix;
+    for (std::size_t i = first; i < last; ++i) {
+        if (!wants(batch->types[i])) continue;
+        auto frame = batch->frames(options_.format, i, i + 1);
+        unsigned char header[10];
+        auto len = options_.frame_header(header, prefix.size() + frame.size());
+        // The header fits in the string's inline buffer: no allocation per delivery.
+        queue_.push(std::string(reinterpret_cast<const char*>(header), len));
+        queue_.push(options_.frame_prefix, prefix);
+        queue_.push(batch, frame);
+    }
+}
+
+void Feed::append_framed(std::string& out, std::string_view frame) const {
+    const auto& prefix = *options_.frame_prefix;
+    unsigned char header[10];
+    auto len = options_.frame_header(header, prefix.size() + frame.size());
+    out.append(reinterpret_cast<const char*>(header), len);
+    out.append(prefix);
+    out.append(frame);
 }
 
 Feed::Refill Feed::refill() {
@@ -68,7 +93,14 @@ Feed::Refill Feed::refill() {
         next_ = r.offset + 1;
         auto rec = core::decode_event_record(r.payload);
         if (!rec || !wants(rec->type)) continue;
-        encoder_(chunk, EventView{engine::Cursor{epoch, r.offset + 1}, rec->type, rec->json});
+        EventView view{topic_->name(), engine::Cursor{epoch, r.offset + 1}, rec->type, rec->json};
+        if (options_.frame_header) {
+            scratch_.clear();
+            encoder_(scratch_, view);
+            append_framed(chunk, scratch_);
+        } else {
+            encoder_(chunk, view);
+        }
     }
     queue_.push(std::move(chunk));
     return Refill::queued;

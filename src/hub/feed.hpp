@@ -22,8 +22,16 @@
 
 namespace herald::hub {
 
+// Writes a WebSocket text-frame header for a payload of `size` bytes into `out` (room for 10 bytes); returns
+// its length. Supplied by the websocket module so the hub stays transport-agnostic.
+using FrameHeaderFn = std::size_t (*)(unsigned char* out, std::uint64_t size);
+
 struct FeedOptions {
     WireFormat format = WireFormat::sse;
+    // Message framing (WebSocket): each event becomes header + prefix + the shared encoded frame, where the
+    // prefix is the subscriber's own (its subscription id) and the frame is shared by every subscriber.
+    std::shared_ptr<const std::string> frame_prefix;
+    FrameHeaderFn frame_header = nullptr;
     std::vector<std::string> types;              // deliver only these event types; empty = all
     std::size_t high_water_bytes = 256 * 1024;   // live → catch-up past this much unsent
     std::size_t refill_bytes = 64 * 1024;        // how much one catch-up read takes from the log
@@ -55,10 +63,14 @@ public:
     bool low_water() const noexcept { return queue_.bytes() < options_.high_water_bytes / 2; }
 
 private:
+    void push_framed(const BatchPtr& batch, std::size_t first, std::size_t last);
+    void append_framed(std::string& out, std::string_view frame) const;
+
     std::shared_ptr<engine::TopicReader> topic_;
     FeedOptions options_;
     const Encoder& encoder_;
     DeliveryQueue queue_;
+    std::string scratch_;  // catch-up encoding buffer, reused
     std::uint64_t next_;
     std::uint64_t gap_from_ = 0;
     std::uint64_t catchup_switches_ = 0;

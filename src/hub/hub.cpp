@@ -11,6 +11,12 @@ WorkerHub::WorkerHub(boost::asio::io_context& io, std::chrono::milliseconds tick
 
 WorkerHub::~WorkerHub() {
     for (auto& [topic, list] : topics_) list.clear();
+    tickers_.clear();
+}
+
+void WorkerHub::add_ticker(Ticker& t) {
+    t.TickerHook::unlink();
+    tickers_.push_back(t);
 }
 
 void WorkerHub::subscribe(const std::string& topic, Subscriber& s) {
@@ -42,6 +48,7 @@ void WorkerHub::arm_tick() {
         auto now = std::chrono::steady_clock::now();
         for (auto& [topic, list] : topics_)
             for (auto& s : list) s.on_tick(now);
+        for (auto& t : tickers_) t.on_tick(now);
         arm_tick();
     });
 }
@@ -53,7 +60,10 @@ void WorkerHub::shutdown() {
     std::vector<Subscriber*> all;
     for (auto& [topic, list] : topics_)
         for (auto& s : list) all.push_back(&s);
+    std::vector<Ticker*> tickers;
+    for (auto& t : tickers_) tickers.push_back(&t);
     for (auto* s : all) s->on_shutdown();
+    for (auto* t : tickers) t->on_shutdown();
 }
 
 Hub::Hub(Encoders encoders, std::vector<WorkerHub*> workers)
@@ -74,7 +84,7 @@ void Hub::on_commit(engine::CommittedBatch&& committed) {
         frames.bytes.reserve(json_bytes + committed.events.size() * 64);
         frames.ends.reserve(committed.events.size());
         for (auto& e : committed.events) {
-            encoders_[f](frames.bytes, EventView{engine::Cursor{committed.epoch, e.offset + 1}, e.type, e.json});
+            encoders_[f](frames.bytes, EventView{batch->topic, engine::Cursor{committed.epoch, e.offset + 1}, e.type, e.json});
             frames.ends.push_back(static_cast<std::uint32_t>(frames.bytes.size()));
         }
     }

@@ -40,6 +40,22 @@ public:
 
 using SubscriberList = boost::intrusive::list<Subscriber, boost::intrusive::constant_time_size<false>>;
 
+using TickerHook = boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>,
+                                                    boost::intrusive::tag<struct ticker_tag>>;
+
+// A connection that wants the worker's periodic tick and the shutdown notice without being a subscriber of one
+// topic (a multiplexed WebSocket session: its subscriptions are Subscribers, the session is a Ticker).
+// Unlinks itself on destruction. The same rules as Subscriber: never unlink another ticker synchronously.
+class Ticker : public TickerHook {
+public:
+    virtual ~Ticker() = default;
+    virtual void on_tick(std::chrono::steady_clock::time_point now) = 0;
+    virtual void on_shutdown() = 0;
+};
+
+using TickerList = boost::intrusive::list<Ticker, boost::intrusive::base_hook<TickerHook>,
+                                          boost::intrusive::constant_time_size<false>>;
+
 // Counters of one worker's fan-out; read by metrics from other threads (relaxed atomics).
 struct FanoutStats {
     std::atomic<std::uint64_t> batches{0};
@@ -52,6 +68,7 @@ public:
     ~WorkerHub();
 
     void subscribe(const std::string& topic, Subscriber& s);
+    void add_ticker(Ticker& t);
     // Not needed for closing (auto_unlink); for moving a subscriber between topics.
     static void unsubscribe(Subscriber& s) { s.unlink(); }
     void dispatch(const BatchPtr& batch);
@@ -65,6 +82,7 @@ private:
 
     boost::asio::io_context& io_;
     std::unordered_map<std::string, SubscriberList> topics_;
+    TickerList tickers_;
     boost::asio::steady_timer tick_;
     std::chrono::milliseconds tick_period_;
     FanoutStats stats_;

@@ -39,13 +39,13 @@ std::string AdminPlane::metrics_text() const {
 
     auto& d = ctx_.data;
     metric(o, "herald_publish_requests_total", "counter", "Publish requests received.");
-    o << "herald_publish_requests_total " << d.publish_requests.load() << '\n';
+    o << "herald_publish_requests_total " << d.publish.requests.load() << '\n';
     metric(o, "herald_publish_events_total", "counter", "Events appended by publish requests.");
-    o << "herald_publish_events_total " << d.events_published.load() << '\n';
+    o << "herald_publish_events_total " << d.publish.events.load() << '\n';
     metric(o, "herald_publish_duplicates_total", "counter", "Published events answered from the dedup window.");
-    o << "herald_publish_duplicates_total " << d.events_duplicate.load() << '\n';
+    o << "herald_publish_duplicates_total " << d.publish.duplicates.load() << '\n';
     metric(o, "herald_publish_rejected_total", "counter", "Publish requests answered with an error.");
-    o << "herald_publish_rejected_total " << d.publish_rejected.load() << '\n';
+    o << "herald_publish_rejected_total " << d.publish.rejected.load() << '\n';
     metric(o, "herald_pages_served_total", "counter", "JSON pages (including long-polls) answered.");
     o << "herald_pages_served_total " << d.pages_served.load() << '\n';
 
@@ -58,6 +58,22 @@ std::string AdminPlane::metrics_text() const {
     metric(o, "herald_sse_catchup_switches_total", "counter",
            "Times a closed SSE stream had switched from live to catch-up (slow consumer or gap).");
     o << "herald_sse_catchup_switches_total " << d.sse.catchup_switches.load() << '\n';
+
+    auto& ws = d.websocket;
+    metric(o, "herald_websocket_sessions_open", "gauge", "Open WebSocket sessions.");
+    o << "herald_websocket_sessions_open " << ws.open.load() << '\n';
+    metric(o, "herald_websocket_sessions_opened_total", "counter", "WebSocket sessions opened.");
+    o << "herald_websocket_sessions_opened_total " << ws.opened.load() << '\n';
+    metric(o, "herald_websocket_subscriptions_open", "gauge", "Open WebSocket subscriptions.");
+    o << "herald_websocket_subscriptions_open " << ws.subscriptions.load() << '\n';
+    metric(o, "herald_websocket_messages_received_total", "counter", "WebSocket data messages received.");
+    o << "herald_websocket_messages_received_total " << ws.messages_received.load() << '\n';
+    metric(o, "herald_websocket_protocol_errors_total", "counter", "WebSocket connections closed for a protocol violation.");
+    o << "herald_websocket_protocol_errors_total " << ws.protocol_errors.load() << '\n';
+    metric(o, "herald_websocket_error_messages_total", "counter", "herald.v1 error messages sent.");
+    o << "herald_websocket_error_messages_total " << ws.message_errors.load() << '\n';
+    metric(o, "herald_websocket_bytes_written_total", "counter", "Bytes written to WebSocket connections.");
+    o << "herald_websocket_bytes_written_total " << ws.bytes_written.load() << '\n';
 
     std::uint64_t batches = 0, deliveries = 0;
     for (auto* w : ctx_.worker_hubs) {

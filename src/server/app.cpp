@@ -16,6 +16,7 @@
 #include "server/admin_plane.hpp"
 #include "server/data_plane.hpp"
 #include "sse/frame.hpp"
+#include "websocket/session.hpp"
 
 namespace herald::server {
 
@@ -103,6 +104,7 @@ int serve(ServeOptions options) {
     }
     hub::Encoders encoders;
     encoders[static_cast<std::size_t>(hub::WireFormat::sse)] = &sse::encode_event;
+    encoders[static_cast<std::size_t>(hub::WireFormat::websocket)] = &websocket::encode_event_tail;
     hub::Hub hub(encoders, hubs);
 
     engine::EmbeddedEngine engine(engine_options(cfg));
@@ -112,17 +114,33 @@ int serve(ServeOptions options) {
     }
 
     DataPlaneStats stats;
+    publish::Pipeline pipeline(engine, stats.publish);
     auto connections = std::make_shared<http::ConnectionStats>();
     auto admin_connections = std::make_shared<http::ConnectionStats>();
     sse::StreamOptions sse_options;
     sse_options.heartbeat = std::chrono::milliseconds(cfg.sse.heartbeat_ms);
     sse_options.retry = std::chrono::milliseconds(cfg.sse.retry_ms);
     auto lopts = listener_options(cfg);
+    websocket::SessionOptions ws_options;
+    {
+        auto& w = cfg.websocket;
+        ws_options.ping_interval = std::chrono::milliseconds(w.ping_interval_ms);
+        ws_options.pong_timeout = std::chrono::milliseconds(w.pong_timeout_ms);
+        ws_options.limits.max_frame_bytes = w.max_frame_bytes;
+        ws_options.limits.max_message_bytes = w.max_message_bytes;
+        ws_options.max_subscriptions = w.max_subscriptions;
+        ws_options.max_inflight_publishes = w.max_inflight_publishes;
+        ws_options.publish_rate = static_cast<double>(w.publish_rate);
+        ws_options.publish_burst = static_cast<double>(w.publish_burst);
+        ws_options.high_water_bytes = w.high_water_bytes;
+    }
+    websocket::SessionContext ws_context{engine, pipeline, hub.encoder(hub::WireFormat::websocket), ws_options,
+                                         stats.websocket, cfg.auto_create_topics};
 
     // Listeners: the first binds (port 0 becomes a real port), the others join it with SO_REUSEPORT.
     asio::ip::tcp::endpoint bound = *data_ep;
     for (auto& w : workers) {
-        w->data_plane = std::make_unique<DataPlane>(DataPlaneContext{cfg, engine, hub, stats, sse_options}, *w->hub);
+        w->data_plane = std::make_unique<DataPlane>(DataPlaneContext{cfg, engine, pipeline, hub, stats, sse_options, ws_context}, *w->hub);
         auto* dp = w->data_plane.get();
         auto l = http::Listener::create(w->io, bound, lopts, [dp](http::Request& r) { return dp->handle(r); },
                                         connections);
@@ -184,7 +202,8 @@ int serve(ServeOptions options) {
     run_on(*workers[0], [&] { (*admin_listener)->stop(); });
     for (auto& w : workers) run_on(*w, [&] { w->hub->shutdown(); });
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-    while (stats.sse.open.load() > 0 && std::chrono::steady_clock::now() < deadline)
+    while ((stats.sse.open.load() > 0 || stats.websocket.open.load() > 0) &&
+           std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     engine.stop();
     for (auto& w : workers) {

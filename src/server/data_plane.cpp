@@ -13,9 +13,11 @@
 
 #include "core/codec.hpp"
 #include "core/event_record.hpp"
+#include "engine/start_position.hpp"
 #include "engine/topic_name.hpp"
 #include "http/problem.hpp"
 #include "sse/frame.hpp"
+#include "websocket/handshake.hpp"
 
 namespace herald::server {
 
@@ -26,22 +28,6 @@ using http::Request;
 using http::Response;
 
 namespace {
-
-// Bridges the engine's callback (engine thread) into the calling coroutine (its worker).
-template <class Token>
-auto async_publish(engine::Engine& e, engine::PublishRequest req, Token&& token) {
-    using Shared = std::shared_ptr<Result<engine::PublishResult>>;
-    return asio::async_initiate<Token, void(Shared)>(
-        [&e](auto handler, engine::PublishRequest req) {
-            auto h = std::make_shared<decltype(handler)>(std::move(handler));
-            e.publish(std::move(req), [h](Result<engine::PublishResult> r) {
-                auto ex = asio::get_associated_executor(*h);
-                auto res = std::make_shared<Result<engine::PublishResult>>(std::move(r));
-                asio::post(ex, [h, res]() mutable { std::move (*h)(res); });
-            });
-        },
-        token, std::move(req));
-}
 
 Response problem(unsigned status, std::string kind, std::string title, std::string detail,
                  std::string attribute = {}) {
@@ -83,43 +69,7 @@ std::vector<std::string> split_list(std::string_view s) {
     return out;
 }
 
-// Where a reader of `topic` starts, from a `from` parameter or Last-Event-ID. A cursor of another epoch or one
-// whose events were removed is not an error: the reader starts at the first retained event and is told why.
-struct Start {
-    std::uint64_t next = 0;
-    std::string reset_reason;  // "epoch" or "retention" when the requested position could not be honoured
-    std::uint64_t missed = 0;  // events skipped for retention
-};
-
-Result<Start> resolve_start(const engine::TopicReader& topic, std::string_view text, bool default_latest) {
-    Start s;
-    if (text.empty()) {
-        s.next = default_latest ? topic.end_offset() : topic.start_offset();
-        return s;
-    }
-    auto pos = engine::parse_start(text);
-    if (!pos) return std::move(pos).error();
-    if (std::holds_alternative<engine::StartEarliest>(*pos)) {
-        s.next = topic.start_offset();
-    } else if (std::holds_alternative<engine::StartLatest>(*pos)) {
-        s.next = topic.end_offset();
-    } else {
-        auto c = std::get<engine::Cursor>(*pos);
-        if (c.epoch != topic.epoch()) {
-            s.next = topic.start_offset();
-            s.reset_reason = "epoch";
-        } else if (c.offset > topic.end_offset()) {
-            return make_error(Errc::invalid_argument, "cursor is ahead of the topic's log", "cursor");
-        } else if (c.offset < topic.start_offset()) {
-            s.next = topic.start_offset();
-            s.reset_reason = "retention";
-            s.missed = topic.start_offset() - c.offset;
-        } else {
-            s.next = c.offset;
-        }
-    }
-    return s;
-}
+using engine::resolve_start;
 
 std::string cursor_text(std::uint64_t epoch, std::uint64_t offset) {
     return engine::format_cursor(engine::Cursor{epoch, offset});
@@ -132,21 +82,23 @@ struct Waiter final : hub::Subscriber {
     asio::steady_timer& timer;
 };
 
-json::object outcome_json(const engine::PublishOutcome& o, std::uint64_t epoch) {
-    json::object r;
-    r["offset"] = o.offset;
-    r["id"] = o.id;
-    r["cursor"] = cursor_text(epoch, o.offset + 1);
-    if (o.duplicate) r["duplicate"] = true;
-    return r;
-}
-
 }  // namespace
 
 DataPlane::DataPlane(DataPlaneContext context, hub::WorkerHub& worker_hub)
-    : ctx_(std::move(context)), worker_hub_(worker_hub) {}
+    : ctx_(std::move(context)), worker_hub_(worker_hub) {
+    cors_.allowed_origins = ctx_.config.cors.allowed_origins;
+    cors_.allow_credentials = ctx_.config.cors.allow_credentials;
+    cors_.max_age_seconds = ctx_.config.cors.max_age_ms / 1000;
+}
 
 asio::awaitable<Response> DataPlane::handle(Request& req) {
+    if (http::CorsPolicy::is_preflight(req)) co_return cors_.preflight(req, "GET, POST, OPTIONS");
+    auto response = co_await route(req);
+    if (!response.takeover) cors_.apply(req, response);
+    co_return response;
+}
+
+asio::awaitable<Response> DataPlane::route(Request& req) {
     auto seg = http::split_path(req.path);
     auto method_not_allowed = [](std::string allow) {
         auto r = problem(405, "method-not-allowed", "Method not allowed", "allowed: " + allow);
@@ -169,9 +121,7 @@ asio::awaitable<Response> DataPlane::handle(Request& req) {
         if (seg.size() == 4 && seg[3] == "events") {
             if (req.method == "POST") co_return co_await publish(req, topic);
             if (req.method == "GET" || req.method == "HEAD") {
-                if (http::iequals(req.header("Upgrade"), "websocket"))
-                    co_return problem(501, "not-implemented", "Not implemented",
-                                      "WebSocket streams are not available in this build");
+                if (websocket::is_upgrade_request(req)) co_return open_websocket(req, &topic);
                 if (req.header("Accept").find("text/event-stream") != std::string_view::npos)
                     co_return open_stream(req, topic);
                 co_return co_await read_page(req, topic);
@@ -179,13 +129,61 @@ asio::awaitable<Response> DataPlane::handle(Request& req) {
             co_return method_not_allowed("GET, POST");
         }
     }
+    if (seg.size() == 2 && seg[0] == "v1" && seg[1] == "ws") {
+        if (req.method != "GET") co_return method_not_allowed("GET");
+        if (!websocket::is_upgrade_request(req)) {
+            auto r = problem(426, "upgrade-required", "Upgrade required",
+                             "/v1/ws is a WebSocket endpoint (subprotocol herald.v1)");
+            r.set("Upgrade", "websocket");
+            co_return r;
+        }
+        co_return open_websocket(req, nullptr);
+    }
     co_return problem(404, "not-found", "Not found", "no route for " + req.method + " " + req.path);
 }
 
+Response DataPlane::open_websocket(Request& req, const std::string* topic) {
+    // Browsers send Origin on every WebSocket handshake and do not apply CORS to it: check it here, against
+    // the same allow-list, so a page on another origin cannot ride a user's network position.
+    if (!http::same_origin(req) && !cors_.allows(req.header("Origin")))
+        return problem(403, "cors-origin-not-allowed", "Origin not allowed",
+                       "this origin is not in the gateway's CORS allow-list", "Origin");
+    auto up = websocket::check_upgrade(req);
+    if (!up) {
+        auto r = problem(400, "bad-handshake", "Bad WebSocket handshake", up.error().message, up.error().attribute);
+        if (up.error().attribute == "Sec-WebSocket-Version") r.set("Sec-WebSocket-Version", "13");
+        return r;
+    }
+    std::string protocol;
+    if (!topic) {
+        // herald.v1 is the only subprotocol; a client that offers others but not it would misread our messages.
+        bool offered = std::find(up->protocols.begin(), up->protocols.end(), "herald.v1") != up->protocols.end();
+        if (!up->protocols.empty() && !offered)
+            return problem(400, "bad-handshake", "Bad WebSocket handshake",
+                           "this endpoint speaks the herald.v1 subprotocol only", "Sec-WebSocket-Protocol");
+        if (offered) protocol = "herald.v1";
+    }
+    std::optional<websocket::SingleTopic> single;
+    if (topic) {
+        auto reader = ctx_.engine.topic(*topic, ctx_.engine.auto_create());
+        if (!reader) return http::problem_response(http::problem_from_error(reader.error(), "invalid-topic"));
+        auto start = resolve_start(**reader, req.query_param("from").value_or(""), /*default_latest=*/true);
+        if (!start) return bad_parameter(start.error().message, "from");
+        single = websocket::SingleTopic{*reader, start->next, split_list(req.query_param("types").value_or("")),
+                                        start->reset_reason, start->missed};
+    }
+    Response r;
+    r.takeover = [this, head = websocket::switching_protocols(up->key, protocol), single = std::move(single)](
+                     asio::ip::tcp::socket socket, Request request) mutable {
+        websocket::Session::start(std::move(socket), std::move(request.connection_slot), worker_hub_,
+                                  ctx_.websocket, std::move(head), std::move(single));
+    };
+    return r;
+}
+
 asio::awaitable<Response> DataPlane::publish(Request& req, const std::string& topic) {
-    ctx_.stats.publish_requests.fetch_add(1, std::memory_order_relaxed);
     auto reject = [&](Response r) {
-        ctx_.stats.publish_rejected.fetch_add(1, std::memory_order_relaxed);
+        ctx_.pipeline.count_rejected();
         return r;
     };
     const auto media = media_type_of(req.header("Content-Type"));
@@ -228,43 +226,18 @@ asio::awaitable<Response> DataPlane::publish(Request& req, const std::string& to
                                  "Content-Type"));
     }
 
-    std::string idempotency_key(req.header("Idempotency-Key"));
-    if (idempotency_key.size() > 256)
-        co_return reject(bad_parameter("Idempotency-Key is limited to 256 characters", "Idempotency-Key"));
-
-    auto reader = ctx_.engine.topic(topic, true);
-    if (!reader) co_return reject(http::problem_response(http::problem_from_error(reader.error(), "invalid-topic")));
-
-    engine::PublishRequest pr;
-    pr.topic = topic;
-    pr.idempotency_key = std::move(idempotency_key);
-    pr.items.reserve(events.size());
-    for (auto& e : events) {
-        auto json = core::encode_structured(e);
-        pr.items.push_back(engine::PublishItem{std::move(e.id), std::move(e.source), std::move(e.type),
-                                               std::move(json)});
+    auto result = co_await ctx_.pipeline.publish(topic, std::move(events), std::string(req.header("Idempotency-Key")));
+    if (!result) {
+        auto kind = result.error().attribute == "topic" ? "invalid-topic"
+                    : result.error().attribute == "Idempotency-Key" ? "invalid-parameter" : "invalid-event";
+        co_return http::problem_response(http::problem_from_error(result.error(), kind));
     }
-    auto shared = co_await async_publish(ctx_.engine, std::move(pr), asio::use_awaitable);
-    auto& result = *shared;
-    if (!result) co_return reject(http::problem_response(http::problem_from_error(result.error())));
-
-    std::uint64_t fresh = 0, dups = 0;
-    for (auto& o : result->outcomes) (o.duplicate ? dups : fresh)++;
-    if (!result->replayed) {
-        ctx_.stats.events_published.fetch_add(fresh, std::memory_order_relaxed);
-        ctx_.stats.events_duplicate.fetch_add(dups, std::memory_order_relaxed);
-    }
+    std::size_t fresh = 0;
+    for (auto& o : result->outcomes) fresh += o.duplicate ? 0 : 1;
     const unsigned status = (result->replayed || fresh == 0) ? 200 : 201;
-    Response res;
-    if (batch) {
-        json::array arr;
-        for (auto& o : result->outcomes) arr.push_back(outcome_json(o, result->epoch));
-        json::object body;
-        body["results"] = std::move(arr);
-        res = http::json_response(status, json::serialize(body));
-    } else {
-        res = http::json_response(status, json::serialize(outcome_json(result->outcomes.front(), result->epoch)));
-    }
+    Response res = batch ? http::json_response(status, "{\"results\":" + publish::Pipeline::results_json(*result) + "}")
+                         : http::json_response(status, publish::Pipeline::outcome_json(result->outcomes.front(),
+                                                                                       result->epoch));
     if (result->replayed) res.set("Idempotent-Replayed", "true");
     co_return res;
 }
@@ -279,6 +252,7 @@ Response DataPlane::open_stream(Request& req, const std::string& topic) {
     if (!start) return bad_parameter(start.error().message, req.has_header("Last-Event-ID") ? "Last-Event-ID" : "from");
 
     sse::StreamStart s;
+    s.extra_headers = cors_.response_headers(req.header("Origin"));
     s.topic = *reader;
     s.next_offset = start->next;
     s.feed.format = hub::WireFormat::sse;

@@ -13,28 +13,31 @@
 
 #include "config/config.hpp"
 #include "engine/engine.hpp"
+#include "http/cors.hpp"
 #include "http/message.hpp"
 #include "hub/hub.hpp"
+#include "publish/pipeline.hpp"
 #include "sse/stream.hpp"
+#include "websocket/session.hpp"
 
 namespace herald::server {
 
 // Counters shared by all workers' data planes.
 struct DataPlaneStats {
-    std::atomic<std::uint64_t> publish_requests{0};
-    std::atomic<std::uint64_t> events_published{0};
-    std::atomic<std::uint64_t> events_duplicate{0};
-    std::atomic<std::uint64_t> publish_rejected{0};
+    publish::Stats publish;
     std::atomic<std::uint64_t> pages_served{0};
     sse::StreamStats sse;
+    websocket::SessionStats websocket;
 };
 
 struct DataPlaneContext {
     const config::Config& config;
     engine::Engine& engine;
+    publish::Pipeline& pipeline;
     hub::Hub& hub;
     DataPlaneStats& stats;
     sse::StreamOptions sse_options;
+    websocket::SessionContext& websocket;
 };
 
 class DataPlane {
@@ -43,14 +46,17 @@ public:
     boost::asio::awaitable<http::Response> handle(http::Request& request);
 
 private:
+    boost::asio::awaitable<http::Response> route(http::Request& request);
     boost::asio::awaitable<http::Response> publish(http::Request& request, const std::string& topic);
     boost::asio::awaitable<http::Response> read_page(http::Request& request, const std::string& topic);
     http::Response open_stream(http::Request& request, const std::string& topic);
+    http::Response open_websocket(http::Request& request, const std::string* topic);
     http::Response list_topics();
     http::Response topic_info(const std::string& topic);
 
     DataPlaneContext ctx_;
     hub::WorkerHub& worker_hub_;
+    http::CorsPolicy cors_;
 };
 
 }  // namespace herald::server

@@ -40,7 +40,7 @@ BatchPtr make_batch(std::uint64_t base, std::uint64_t n) {
     b->base_offset = base;
     for (auto o = base; o < base + n; ++o) {
         b->types.push_back(MemoryTopic::type_of(o));
-        encode(b->formats[0].bytes, EventView{{7, o + 1}, b->types.back(), ""});
+        encode(b->formats[0].bytes, EventView{"mem", {7, o + 1}, b->types.back(), ""});
         b->formats[0].ends.push_back(static_cast<std::uint32_t>(b->formats[0].bytes.size()));
     }
     return b;

@@ -1,0 +1,295 @@
+#!/usr/bin/env bash
+# Herald benchmarks: starts Herald itself (a fresh data dir and server per run, port 0 + ready
+# file), drives it with herald-loadgen, and prints a markdown table of the figures next to the
+# project's floors. Usage: bash bench/run.sh [OUT.md]   (default bench/results/latest.md)
+#
+# Scenarios (about 2 minutes in all; a 1 s baseline without Herald precedes every run):
+#   publish  1 KiB events, 16 keep-alive connections, 5 s, closed loop: fsync interval, fsync
+#            always, and batches of 100 events per request (fsync interval); each 3 times
+#            (BENCH_REPEAT), the median is reported because the machine is shared and noisy.
+#   fan-out  1,000 SSE subscribers, 200 events/s of 512 B for 10 s: deliveries/s, latency, lost,
+#            duplicated, server CPU and RSS; for comparison the same at 100 events/s, and at
+#            200 events/s from one closed-loop publisher.
+#   idle     10,000 idle SSE connections: server RSS per connection, then one event to all.
+#
+# The server runs on core 0 and the generator on core 1 (taskset), one worker thread. Everything
+# this script starts is stopped by PID on exit (trap), and every generator run has a hard deadline.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+OUT=${1:-$ROOT/bench/results/latest.md}
+HERALD=${HERALD_BIN:-$ROOT/build/herald}
+LOADGEN=${LOADGEN_BIN:-$ROOT/build/bench/herald-loadgen}
+SERVER_CPU=${BENCH_SERVER_CPU:-0}
+GEN_CPU=${BENCH_GEN_CPU:-1}
+REPEAT=${BENCH_REPEAT:-3}
+for bin in "$HERALD" "$LOADGEN"; do
+    if [[ ! -x $bin ]]; then
+        echo "run.sh: $bin is missing; build first: ninja -C build -j1 herald herald-loadgen" >&2
+        exit 1
+    fi
+done
+for tool in jq taskset timeout; do
+    command -v "$tool" >/dev/null || { echo "run.sh: $tool is required" >&2; exit 1; }
+done
+
+# What was measured; set BENCH_REVISION when HERALD_BIN was built from another tree.
+if [[ -z ${BENCH_REVISION:-} ]]; then
+    REVISION=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)
+    # A dirty tree is named by a hash of its diff, so two results can be told apart.
+    if [[ $REVISION == *-dirty ]]; then
+        REVISION+=" (diff $(git -C "$ROOT" diff HEAD 2>/dev/null | sha256sum | cut -c1-12))"
+    fi
+    REVISION+=", binary built $(date -u -r "$HERALD" +%Y-%m-%dT%H:%M:%SZ)"
+else
+    REVISION=$BENCH_REVISION
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/herald-bench.XXXXXX")
+SERVER_PID=""
+URL=""
+
+stop_server() {
+    [[ -n $SERVER_PID ]] || return 0
+    if kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        # Graceful shutdown flushes logs and says goodbye to streams; give it 10 s, then force.
+        for _ in $(seq 100); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$SERVER_PID" 2>/dev/null; then
+            echo "run.sh: server $SERVER_PID ignored SIGTERM for 10 s; killing it" >&2
+            kill -KILL "$SERVER_PID" 2>/dev/null || true
+        fi
+    fi
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+}
+
+cleanup() {
+    local rc=$?
+    stop_server
+    rm -rf "$WORK"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# start_server NAME CONFIG_YAML: a fresh server with its own data dir; sets SERVER_PID and URL.
+start_server() {
+    local name=$1 config=$2 dir=$WORK/$1
+    mkdir -p "$dir"
+    printf '%s\n' "$config" >"$dir/herald.yaml"
+    # Herald holds one fd per connection: give it the hard limit (20000 here).
+    ulimit -n "$(ulimit -Hn)"
+    taskset -c "$SERVER_CPU" "$HERALD" serve --config "$dir/herald.yaml" \
+        --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --data-dir "$dir/data" \
+        --ready-file "$dir/ready" --threads 1 >"$dir/server.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 200); do
+        [[ -s $dir/ready ]] && break
+        if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+            echo "run.sh: herald exited during start; its log:" >&2
+            cat "$dir/server.log" >&2
+            exit 1
+        fi
+        sleep 0.05
+    done
+    [[ -s $dir/ready ]] || { echo "run.sh: herald not ready after 10 s" >&2; exit 1; }
+    URL="http://$(jq -r .listen "$dir/ready")"
+}
+
+# loadgen NAME ARGS...: one generator run against the current server; its JSON line goes to
+# $WORK/NAME.json and its table to stderr (and $WORK/NAME.txt); a baseline goes to NAME.baseline.
+loadgen() {
+    local name=$1
+    shift
+    echo "== $name: herald-loadgen $*" >&2
+    local rc=0
+    # A baseline without Herald just before each run: on a shared machine, figures from different
+    # moments compare only as ratios to what the machine could do at that moment.
+    taskset -c "$GEN_CPU" "$LOADGEN" --baseline --baseline-core "$SERVER_CPU" --json \
+        --label "$name" >"$WORK/$name.baseline" || echo '{}' >"$WORK/$name.baseline"
+    # The generator ends itself by its own hard deadline; timeout(1) only backs that up.
+    timeout --foreground -k 5 300 taskset -c "$GEN_CPU" "$LOADGEN" --url "$URL" \
+        --server-pid "$SERVER_PID" --label "$name" --json "$@" \
+        >"$WORK/$name.json" 2> >(tee "$WORK/$name.txt" >&2) || rc=$?
+    if [[ $rc -ne 0 || ! -s $WORK/$name.json ]]; then
+        echo "run.sh: $name: herald-loadgen failed (exit $rc)" >&2
+        echo '{"failed":true}' >"$WORK/$name.json"
+    fi
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+        echo "run.sh: $name: THE SERVER DIED; its log:" >&2
+        tail -20 "$WORK/$name/server.log" >&2 || true
+    fi
+}
+
+CFG_INTERVAL=$'topics:\n  defaults:\n    fsync: interval'
+CFG_ALWAYS=$'topics:\n  defaults:\n    fsync: always'
+# 10,000 streams plus the publisher's connection exceed the default http.max_connections (10000).
+CFG_IDLE=$'http:\n  max_connections: 10100\ntopics:\n  defaults:\n    fsync: interval'
+
+PUBLISH_ARGS=(--max --publishers 16 --size 1024 --duration 5)
+
+run_publish() {  # run_publish NAME CONFIG EXTRA_ARGS...
+    local name=$1 cfg=$2
+    shift 2
+    for i in $(seq "$REPEAT"); do
+        start_server "$name-$i" "$cfg"
+        loadgen "$name-$i" --topic bench "${PUBLISH_ARGS[@]}" "$@"
+        stop_server
+    done
+}
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+T_START=$(date +%s)
+
+run_publish publish-interval "$CFG_INTERVAL"
+run_publish publish-always "$CFG_ALWAYS"
+run_publish batch-interval "$CFG_INTERVAL" --batch 100
+
+# Enough publisher connections that the 200/s schedule is kept even when acknowledgements are slow
+# (each connection has one request in flight): arrivals then do not depend on the server's speed.
+start_server fanout "$CFG_INTERVAL"
+loadgen fanout --topic fanout --subscribers 1000 --rate 200 --publishers 16 --size 512 \
+    --duration 10 --drain 5
+stop_server
+
+# Half the rate, to show how latency depends on how busy the server's core is.
+start_server fanout-half "$CFG_INTERVAL"
+loadgen fanout-half --topic fanout --subscribers 1000 --rate 100 --publishers 16 --size 512 \
+    --duration 10 --drain 5
+stop_server
+
+# The same with one closed-loop publisher, for comparison: it cannot send the next event before
+# the previous one is acknowledged, so when the server is slow the publisher falls behind its
+# schedule instead of the events queueing in the server (coordinated omission), and latency looks
+# better than what producers would see.
+start_server fanout-1pub "$CFG_INTERVAL"
+loadgen fanout-1pub --topic fanout --subscribers 1000 --rate 200 --publishers 1 --size 512 \
+    --duration 10 --drain 5
+stop_server
+
+start_server idle "$CFG_IDLE"
+loadgen idle --topic idle --idle --subscribers 10000 --size 512 --settle 2 --drain 10 \
+    --connect-timeout 60
+stop_server
+
+T_END=$(date +%s)
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---- the table -----------------------------------------------------------------------------
+j() { jq -r "$2" "$WORK/$1.json" 2>/dev/null || echo "n/a"; }
+fmt_int() {  # 1234567.8 → 1,234,568
+    local n
+    n=$(awk -v v="$1" 'BEGIN{ if (v ~ /^-?[0-9.]+$/) printf "%.0f", v; else print v }')
+    sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/' -e 'ta' <<<"$n"
+}
+
+# median_of NAME JQ_EXPR: median over the repetitions, plus "min–max".
+median_of() {
+    local name=$1 expr=$2 values
+    values=$(for i in $(seq "$REPEAT"); do j "$name-$i" "$expr"; done | grep -E '^[0-9.]+$' | sort -n)
+    [[ -n $values ]] || { echo "n/a"; return; }
+    local n mid
+    n=$(wc -l <<<"$values")
+    mid=$(sed -n "$(((n + 1) / 2))p" <<<"$values")
+    echo "$mid $(head -1 <<<"$values") $(tail -1 <<<"$values")"
+}
+
+verdict() {  # verdict OK? → met / missed
+    if [[ $1 == 1 ]]; then echo "met"; else echo "**missed**"; fi
+}
+
+publish_row() {  # publish_row NAME LABEL FLOOR_EVENTS_PER_S (0 = none)
+    local name=$1 label=$2 floor=$3 m lo hi cpu ack
+    read -r m lo hi <<<"$(median_of "$name" '.publish_rate')"
+    cpu=$(median_of "$name" '(.server.cpu_s / .window_s * 100)' | cut -d' ' -f1)
+    ack=$(median_of "$name" '.ack_ms.p99' | cut -d' ' -f1)
+    local gen noise iowait ratio
+    gen=$(median_of "$name" '.generator.cpu_pct' | cut -d' ' -f1)
+    noise=$(median_of "$name" '(.cores.server_others_pct + .cores.server_steal_pct)' | cut -d' ' -f3)
+    iowait=$(median_of "$name" '.cores.server_iowait_pct' | cut -d' ' -f3)
+    ratio=$(for i in $(seq "$REPEAT"); do
+        jq -rs '(.[0].publish_rate // 0) / ((.[1].roundtrips_per_s // 0) + 1e-9)
+                | if . > 0 and . < 1e6 then (. * 100 | round / 100) else empty end' \
+            "$WORK/$name-$i.json" "$WORK/$name-$i.baseline" 2>/dev/null
+    done | sort -n | awk '{v[NR]=$1} END {if (NR) print v[int((NR+1)/2)]}')
+    local measured="n/a" floor_text="—" met="—"
+    if [[ $m != n/a ]]; then
+        measured="$(fmt_int "$m") events/s (runs: $(fmt_int "$lo")–$(fmt_int "$hi"); ${ratio:-n/a} × baseline; ack p99 ${ack} ms;"
+        measured+=" server CPU ${cpu%.*}%, generator ${gen%.*}%; other work on the server's core ≤ ${noise%.*}%, iowait ≤ ${iowait%.*}%)"
+    fi
+    if [[ $floor != 0 ]]; then
+        floor_text="≥ $(fmt_int "$floor") events/s"
+        if [[ $m == n/a ]]; then met="**missed**"; else
+            met=$(verdict "$(awk -v a="$m" -v b="$floor" 'BEGIN{print (a>=b)?1:0}')"); fi
+    fi
+    echo "| $label | $measured | $floor_text | $met |"
+}
+
+{
+    echo "# Herald benchmark results"
+    echo
+    echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ), herald $REVISION ($HERALD)"
+    echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load average $LOAD_BEFORE before, $LOAD_AFTER after"
+    echo "- server on core $SERVER_CPU (\`--threads 1\`), generator on core $GEN_CPU; run time $((T_END - T_START)) s"
+    rts=$(cat "$WORK"/*.baseline | jq -r '.roundtrips_per_s // empty' | sort -n)
+    cpus=$(cat "$WORK"/*.baseline | jq -r '.cpu_ns_per_iter // empty' | sort -n)
+    if [[ -n $rts ]]; then
+        echo "- baseline without Herald, taken before each run (\`herald-loadgen --baseline\`): loopback TCP ping-pong of 1 KiB requests and 64 B answers between the two cores, median $(fmt_int "$(awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}' <<<"$rts")") round trips/s (range $(fmt_int "$(head -1 <<<"$rts")")–$(fmt_int "$(tail -1 <<<"$rts")")); CPU loop on the server's core $(awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}' <<<"$cpus") ns/iteration (range $(head -1 <<<"$cpus")–$(tail -1 <<<"$cpus")). Publish rates are also given as a ratio to the baseline of their own run."
+    fi
+    echo
+    echo "| scenario | measured | floor | |"
+    echo "|---|---|---|---|"
+    publish_row publish-interval "publish 1 KiB, 16 keep-alive conns, fsync interval (median of $REPEAT × 5 s)" 20000
+    publish_row publish-always "publish 1 KiB, 16 keep-alive conns, fsync always (median of $REPEAT × 5 s)" 0
+    publish_row batch-interval "batch publish 100 × 1 KiB per request, 16 conns, fsync interval (median of $REPEAT × 5 s)" 200000
+
+    if [[ $(j fanout '.failed // false') == true ]]; then
+        echo "| fan-out 1,000 SSE × 200 events/s × 512 B, 10 s | run failed | p99 < 10 ms, 0 lost | **missed** |"
+    else
+        p99=$(j fanout '.latency_ms.p99')
+        lost=$(j fanout '.lost')
+        echo "| fan-out 1,000 SSE × 200 events/s × 512 B, 10 s, 16 publisher conns: latency p50 / p99 / p99.9 / max | $(j fanout '.latency_ms.p50') / $p99 / $(j fanout '.latency_ms.p999') / $(j fanout '.latency_ms.max') ms (schedule lag max $(j fanout '.schedule_lag_max_ms') ms) | p99 < 10 ms | $(verdict "$(awk -v p="$p99" 'BEGIN{print (p<10)?1:0}')") |"
+        echo "| fan-out: lost / duplicated (of $(fmt_int "$(j fanout '.expected_deliveries')") expected deliveries) | $lost / $(j fanout '.duplicated') ($(j fanout '.subscribers_ready') subscribers ready, $(j fanout '.subscribers_dropped') dropped) | 0 lost | $(verdict "$(awk -v l="$lost" 'BEGIN{print (l==0)?1:0}')") |"
+        echo "| fan-out: deliveries/s | $(fmt_int "$(j fanout '.deliveries_per_s')") ($(j fanout '.published_ok') events published) | — | — |"
+        echo "| fan-out: server CPU, RSS peak | $(j fanout '.server.cpu_s') s ($(j fanout '(.server.cpu_s / .window_s * 100 | floor)')% of a core; $(j fanout '(.server.cpu_s / (.deliveries + 0.001) * 1e6 * 100 | round / 100)') µs per delivery), $(j fanout '(.server.rss_peak_bytes / 1048576 * 10 | round / 10)') MiB | — | — |"
+        echo "| fan-out: generator CPU; other load on the server's core | $(j fanout '.generator.cpu_pct')% of a core; $(j fanout '(.cores.server_others_pct + .cores.server_steal_pct)')% | — | — |"
+    fi
+    if [[ $(j fanout-half '.failed // false') != true ]]; then
+        echo "| fan-out at half the rate (100 events/s, 16 conns; comparison): latency p50 / p99 / p99.9 / max | $(j fanout-half '.latency_ms.p50') / $(j fanout-half '.latency_ms.p99') / $(j fanout-half '.latency_ms.p999') / $(j fanout-half '.latency_ms.max') ms; lost $(j fanout-half '.lost'); server CPU $(j fanout-half '(.server.cpu_s / .window_s * 100 | floor)')% of a core, generator $(j fanout-half '.generator.cpu_pct | floor')% | — | — |"
+    fi
+    if [[ $(j fanout-1pub '.failed // false') != true ]]; then
+        echo "| fan-out, same load from 1 closed-loop publisher (comparison): latency p50 / p99 / p99.9 / max | $(j fanout-1pub '.latency_ms.p50') / $(j fanout-1pub '.latency_ms.p99') / $(j fanout-1pub '.latency_ms.p999') / $(j fanout-1pub '.latency_ms.max') ms; lost $(j fanout-1pub '.lost'); but it published only $(j fanout-1pub '.publish_rate | round') events/s and fell up to $(j fanout-1pub '.schedule_lag_max_ms | round') ms behind its schedule | — | — |"
+    fi
+
+    if [[ $(j idle '.failed // false') == true ]]; then
+        echo "| idle 10,000 SSE | run failed | < 16 KiB per connection | **missed** |"
+    else
+        per=$(j idle '.server.rss_per_connection_bytes')
+        echo "| idle $(fmt_int "$(j idle '.subscribers_ready')") SSE connections: server RSS per connection | $(fmt_int "$per") B ($(j idle '(.server.rss_before_bytes / 1048576 * 10 | round / 10)') → $(j idle '(.server.rss_connected_bytes / 1048576 * 10 | round / 10)') MiB) | < 16 KiB | $(verdict "$(awk -v p="$per" 'BEGIN{print (p<16384)?1:0}')") |"
+        echo "| idle: one event to all connections (time until the last one has it) | $(j idle '.time_to_all_ms') ms (lost $(j idle '.lost'); RSS after delivery $(j idle '(.server.rss_end_bytes / 1048576 * 10 | round / 10)') MiB; the $(fmt_int "$(j idle '.subscribers_ready')") streams were opened in $(j idle '.subscribers_connect_s') s, 200 at a time) | — | — |"
+    fi
+    echo
+    warnings=$(for f in "$WORK"/*.json; do
+        jq -r --arg n "$(basename "$f" .json)" '.warnings[]? | "- \($n): \(.)"' "$f" 2>/dev/null
+    done)
+    if [[ -n $warnings ]]; then
+        echo "Warnings from the generator:"
+        echo
+        echo "$warnings"
+    else
+        echo "No warnings from the generator (it was never the bottleneck, nothing failed)."
+    fi
+} >"$WORK/table.md"
+
+mkdir -p "$(dirname "$OUT")"
+cp "$WORK/table.md" "$OUT"
+# The raw JSON lines, for anyone who wants more than the table.
+cat "$WORK"/*.json "$WORK"/*.baseline >"${OUT%.md}.jsonl"
+echo
+cat "$OUT"
+echo
+echo "written to $OUT (raw: ${OUT%.md}.jsonl)"

@@ -1,0 +1,105 @@
+#include "publish/pipeline.hpp"
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "core/codec.hpp"
+#include "engine/topic_name.hpp"
+
+namespace herald::publish {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Bridges the engine's callback (engine thread) into the calling coroutine (its worker).
+template <class Token>
+auto async_publish(engine::Engine& e, engine::PublishRequest req, Token&& token) {
+    using Shared = std::shared_ptr<Result<engine::PublishResult>>;
+    return asio::async_initiate<Token, void(Shared)>(
+        [&e](auto handler, engine::PublishRequest req) {
+            auto h = std::make_shared<decltype(handler)>(std::move(handler));
+            e.publish(std::move(req), [h](Result<engine::PublishResult> r) {
+                auto ex = asio::get_associated_executor(*h);
+                auto res = std::make_shared<Result<engine::PublishResult>>(std::move(r));
+                asio::post(ex, [h, res]() mutable { std::move (*h)(res); });
+            });
+        },
+        token, std::move(req));
+}
+
+}  // namespace
+
+asio::awaitable<Result<engine::PublishResult>> Pipeline::publish(std::string topic,
+                                                                std::vector<core::CloudEvent> events,
+                                                                std::string idempotency_key) {
+    stats_.requests.fetch_add(1, std::memory_order_relaxed);
+    auto reject = [&](Error e) -> Result<engine::PublishResult> {
+        stats_.rejected.fetch_add(1, std::memory_order_relaxed);
+        return e;
+    };
+    if (!engine::is_valid_topic_name(topic))
+        co_return reject(make_error(Errc::invalid_argument, "topic names must match [a-z0-9][a-z0-9._-]{0,199}",
+                                    "topic"));
+    if (events.empty()) co_return reject(make_error(Errc::invalid_argument, "there are no events to publish"));
+    if (idempotency_key.size() > 256)
+        co_return reject(make_error(Errc::invalid_argument, "Idempotency-Key is limited to 256 characters",
+                                    "Idempotency-Key"));
+    if (auto topic_ok = engine_.topic(topic, true); !topic_ok) co_return reject(std::move(topic_ok).error());
+
+    engine::PublishRequest pr;
+    pr.topic = std::move(topic);
+    pr.idempotency_key = std::move(idempotency_key);
+    pr.items.reserve(events.size());
+    for (auto& e : events) {
+        auto json = core::encode_structured(e);
+        pr.items.push_back(
+            engine::PublishItem{std::move(e.id), std::move(e.source), std::move(e.type), std::move(json)});
+    }
+    auto shared = co_await async_publish(engine_, std::move(pr), asio::use_awaitable);
+    auto result = std::move(*shared);
+    if (!result) co_return reject(std::move(result).error());
+    if (!result->replayed) {
+        std::uint64_t fresh = 0, dups = 0;
+        for (auto& o : result->outcomes) (o.duplicate ? dups : fresh)++;
+        stats_.events.fetch_add(fresh, std::memory_order_relaxed);
+        stats_.duplicates.fetch_add(dups, std::memory_order_relaxed);
+    }
+    co_return result;
+}
+
+std::string Pipeline::outcome_json(const engine::PublishOutcome& o, std::uint64_t epoch) {
+    std::string s = "{\"offset\":" + std::to_string(o.offset) + ",\"id\":";
+    // Ids are validated CloudEvents strings; escape what JSON requires.
+    s.push_back('"');
+    for (unsigned char c : o.id) {
+        if (c == '"' || c == '\\') {
+            s.push_back('\\');
+            s.push_back(static_cast<char>(c));
+        } else if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            s += buf;
+        } else {
+            s.push_back(static_cast<char>(c));
+        }
+    }
+    s += "\",\"cursor\":\"" + engine::format_cursor({epoch, o.offset + 1}) + "\"";
+    if (o.duplicate) s += ",\"duplicate\":true";
+    s += '}';
+    return s;
+}
+
+std::string Pipeline::results_json(const engine::PublishResult& r) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < r.outcomes.size(); ++i) {
+        if (i) s += ',';
+        s += outcome_json(r.outcomes[i], r.epoch);
+    }
+    s += ']';
+    return s;
+}
+
+}  // namespace herald::publish

@@ -1,0 +1,47 @@
+#pragma once
+// The publishing pipeline shared by every way in (HTTP, WebSocket): decoded events → checks → engine → the
+// per-event answers. One pipeline, so the rules (topic names, Idempotency-Key bounds, dedup, all-or-nothing
+// batches, durability before the answer) are the same whatever the transport.
+//
+// Threading: publish() is a coroutine on the caller's worker; the engine's completion is posted back to it.
+
+#include <boost/asio/awaitable.hpp>
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "core/cloud_event.hpp"
+#include "engine/engine.hpp"
+
+namespace herald::publish {
+
+struct Stats {
+    std::atomic<std::uint64_t> requests{0};
+    std::atomic<std::uint64_t> events{0};      // appended
+    std::atomic<std::uint64_t> duplicates{0};  // answered from the dedup window
+    std::atomic<std::uint64_t> rejected{0};    // requests refused (bad input, storage)
+};
+
+class Pipeline {
+public:
+    Pipeline(engine::Engine& engine, Stats& stats) : engine_(engine), stats_(stats) {}
+
+    // Appends `events` (already decoded and valid) to `topic`: all of them or none.
+    boost::asio::awaitable<Result<engine::PublishResult>> publish(std::string topic,
+                                                                  std::vector<core::CloudEvent> events,
+                                                                  std::string idempotency_key);
+    // Counts a request refused before it reached publish() (bad input).
+    void count_rejected() noexcept { stats_.rejected.fetch_add(1, std::memory_order_relaxed); }
+
+    // {"offset","id","cursor","duplicate"?} for one outcome; a JSON array of them for a result.
+    static std::string outcome_json(const engine::PublishOutcome& outcome, std::uint64_t epoch);
+    static std::string results_json(const engine::PublishResult& result);
+
+private:
+    engine::Engine& engine_;
+    Stats& stats_;
+};
+
+}  // namespace herald::publish

@@ -1,0 +1,146 @@
+#pragma once
+// One WebSocket connection after the 101 answer, in either of two modes:
+//   multiplexed (/v1/ws, subprotocol herald.v1): many subscriptions, publishing, acks (docs/websocket.md);
+//   single-topic (GET /v1/topics/{topic}/events with Upgrade): one implicit subscription, receive-only.
+//
+// Delivery is the same cursor mechanism as SSE (hub::Feed per subscription): live slices of the shared encoded
+// batch with a per-subscription prefix and frame header, or catch-up reads from the log when the subscription
+// is behind or its queue passed the high-water mark. Every byte written goes through one writer: control
+// messages (replies, pongs, close) first, then the subscriptions round-robin, gathered into one writev.
+//
+// Reading holds no buffer while idle: the session waits for readability, then reads into a per-thread scratch
+// buffer and feeds the frame parser. A protocol violation is answered with a close frame carrying the RFC 6455
+// code and a reason; a bad herald.v1 message with an `error` message (the connection continues).
+//
+// Ownership: kept alive by its own pending operations (shared_from_this). Threading: one worker thread.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/engine.hpp"
+#include "hub/feed.hpp"
+#include "hub/hub.hpp"
+#include "publish/pipeline.hpp"
+#include "websocket/frame.hpp"
+#include "websocket/protocol.hpp"
+
+namespace herald::websocket {
+
+struct SessionOptions {
+    std::chrono::milliseconds ping_interval{30'000};  // ping a peer that sent nothing for this long
+    std::chrono::milliseconds pong_timeout{10'000};   // and close if it does not answer within this
+    ParserLimits limits;                              // frame and message size (1009 beyond)
+    std::size_t max_subscriptions = 100;              // per connection
+    std::size_t max_inflight_publishes = 64;          // per connection; more are answered 429
+    double publish_rate = 0;                          // publish messages per second per connection; 0 = no limit
+    double publish_burst = 100;
+    std::size_t high_water_bytes = 256 * 1024;        // per subscription, as for SSE
+    std::size_t max_write_bytes = 256 * 1024;
+};
+
+struct SessionStats {
+    std::atomic<std::int64_t> open{0};
+    std::atomic<std::uint64_t> opened{0};
+    std::atomic<std::int64_t> subscriptions{0};
+    std::atomic<std::uint64_t> messages_received{0};
+    std::atomic<std::uint64_t> protocol_errors{0};   // connections closed for a violation
+    std::atomic<std::uint64_t> message_errors{0};    // `error` messages sent
+    std::atomic<std::uint64_t> bytes_written{0};
+};
+
+// What a session needs from the server; outlives every session.
+struct SessionContext {
+    engine::Engine& engine;
+    publish::Pipeline& pipeline;
+    const hub::Encoder& encoder;  // the WebSocket wire format (event message tail)
+    const SessionOptions& options;
+    SessionStats& stats;
+    bool auto_create_topics = true;
+};
+
+struct SingleTopic {
+    std::shared_ptr<engine::TopicReader> topic;
+    std::uint64_t next_offset = 0;
+    std::vector<std::string> types;
+    std::string reset_reason;
+    std::uint64_t missed = 0;
+};
+
+class Session final : public hub::Ticker, public std::enable_shared_from_this<Session> {
+public:
+    // `head` is the 101 response, written first. `single` selects single-topic mode.
+    static void start(boost::asio::ip::tcp::socket socket, std::shared_ptr<void> connection_slot,
+                      hub::WorkerHub& hub, SessionContext& context, std::string head,
+                      std::optional<SingleTopic> single);
+
+    Session(boost::asio::ip::tcp::socket socket, std::shared_ptr<void> connection_slot, hub::WorkerHub& hub,
+            SessionContext& context, bool single_topic);
+    ~Session() override;
+
+    void on_tick(std::chrono::steady_clock::time_point now) override;
+    void on_shutdown() override;
+
+    struct Subscription;
+
+private:
+    boost::asio::awaitable<void> read_loop();
+    boost::asio::awaitable<void> run_publish(Publish message);
+    void handle_frame(const FrameEvent& ev);
+    void handle_text(std::string_view text);
+    void on_subscribe(Subscribe&& s);
+    void on_unsubscribe(const Unsubscribe& u);
+    void on_ack(const Ack& a);
+    std::shared_ptr<Subscription> add_subscription(std::string id, std::shared_ptr<engine::TopicReader> topic,
+                                                   std::uint64_t next, std::vector<std::string> types);
+    Subscription* find(std::string_view id);
+
+    void send_control(std::string_view payload, Opcode opcode = Opcode::text);
+    void send_error(std::string_view ref, std::string_view id, unsigned status, std::string kind,
+                    std::string title, std::string detail, std::string member = {});
+    void close(std::uint16_t code, std::string_view reason);
+    void pump();
+    void terminate();
+    bool take_publish_token();
+
+    boost::asio::ip::tcp::socket socket_;
+    std::shared_ptr<void> connection_slot_;
+    hub::WorkerHub& hub_;
+    SessionContext& ctx_;
+    const bool single_topic_;
+    FrameParser parser_;
+    hub::DeliveryQueue control_;
+    std::vector<std::shared_ptr<Subscription>> subs_;
+    std::size_t rr_ = 0;  // round-robin start among subscriptions
+
+    // The write in flight: which queues it took bytes from (subscriptions kept alive until it completes).
+    struct Take {
+        std::shared_ptr<Subscription> sub;  // null for the control queue
+        std::size_t bytes;
+    };
+    std::vector<Take> takes_;
+    std::vector<boost::asio::const_buffer> buffers_;
+    bool writing_ = false;
+    bool closing_ = false;     // a close frame is queued: send nothing else, stop reading
+    bool terminated_ = false;
+    bool shutting_down_close_ = false;  // close with 1001 once every subscription's final cursor is sent
+    std::size_t inflight_publishes_ = 0;
+    std::chrono::steady_clock::time_point last_received_;
+    std::chrono::steady_clock::time_point ping_sent_{};
+    bool ping_outstanding_ = false;
+    double tokens_ = 0;
+    std::chrono::steady_clock::time_point tokens_at_;
+};
+
+// The hub encoder for the WebSocket wire format: the shared tail of an `event` message.
+void encode_event_tail(std::string& out, const hub::EventView& event);
+// FeedOptions::frame_header for text frames.
+std::size_t text_frame_header(unsigned char* out, std::uint64_t size);
+
+}  // namespace herald::websocket
