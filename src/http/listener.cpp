@@ -24,9 +24,16 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 namespace {
 
 // Decrements the open-connection count when the last owner of the connection lets go.
-struct ConnectionSlot {
-    std::shared_ptr<ConnectionStats> stats;
-    ~ConnectionSlot() { stats->open.fetch_sub(1, std::memory_order_relaxed); }
+// Non-copyable: exactly one decrement per accepted connection.
+class ConnectionSlot {
+public:
+    explicit ConnectionSlot(std::shared_ptr<ConnectionStats> stats) : stats_(std::move(stats)) {}
+    ConnectionSlot(const ConnectionSlot&) = delete;
+    ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+    ~ConnectionSlot() { stats_->open.fetch_sub(1, std::memory_order_relaxed); }
+
+private:
+    std::shared_ptr<ConnectionStats> stats_;
 };
 
 bhttp::response<bhttp::string_body> to_beast(Response&& r, unsigned version, bool keep_alive,
@@ -75,7 +82,7 @@ asio::awaitable<void> run_session(tcp::socket socket, ListenerOptions const& opt
         auto ep = socket.remote_endpoint(ec);
         if (!ec) remote = ep.address().to_string();
     }
-    auto slot = std::make_shared<ConnectionSlot>(ConnectionSlot{stats});
+    auto slot = std::make_shared<ConnectionSlot>(stats);
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
     bool first = true;

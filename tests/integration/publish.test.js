@@ -3,7 +3,7 @@
 // Idempotency-Key, and the problem+json answers to bad input (nothing appended).
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { Herald, request, publish, publishEvent } = require('./lib/herald');
+const { Herald, request, publish, publishEvent, metrics, waitFor } = require('./lib/herald');
 
 let h;
 test.before(async () => { h = await new Herald().start(); });
@@ -166,4 +166,32 @@ test('topic catalog lists topics with offsets', async () => {
   assert.match(info.json.earliest, /^1\./);
   const missing = await request(`${h.url}/v1/topics/nope-nothing`);
   assertProblem(missing, 404, 'not-found');
+});
+
+test('the connection limit refuses newcomers with 503 and frees slots when connections close', async () => {
+  const h = await new Herald({ config: 'http:\n  max_connections: 3\n' }).start();
+  const net = require('node:net');
+  const open = async () => {
+    const s = net.connect(h.port, h.host);
+    await new Promise((r, j) => { s.on('connect', r); s.on('error', j); });
+    return s;
+  };
+  const readAll = (s) => new Promise((r) => { let b = ''; s.setEncoding('utf8'); s.on('data', (d) => { b += d; }); s.on('close', () => r(b)); s.on('error', () => r(b)); });
+  try {
+    const held = [await open(), await open(), await open()];
+    await waitFor(async () => (await metrics(h.admin)).herald_http_connections_open === 3, { what: '3 open' });
+    const extra = await open();
+    const answer = await readAll(extra);
+    assert.match(answer, /^HTTP\/1\.1 503/);
+    assert.match(answer, /too-many-connections/);
+    assert.equal((await metrics(h.admin)).herald_http_connections_refused_total, 1);
+    held.forEach((s) => s.destroy());
+    await waitFor(async () => (await metrics(h.admin)).herald_http_connections_open === 0, { what: 'slots freed' });
+    const r = await publish(h.url, 'limits', { a: 1 }, { type: 'demo.limited.v1' });
+    assert.equal(r.status, 201, r.body);
+    await waitFor(async () => (await metrics(h.admin)).herald_http_connections_open === 0, { what: 'gauge back to 0' });
+  } finally {
+    await h.stop();
+    h.cleanup();
+  }
 });
