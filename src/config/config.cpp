@@ -1,5 +1,7 @@
 #include "config/config.hpp"
 
+#include "base/units.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
@@ -125,7 +127,7 @@ Result<Config> parse_root(const Walker& w, const YAML::Node& root) {
     Config c;
     if (!root || root.IsNull()) return c;
     if (auto k = w.keys(root, "", {"listen", "admin_listen", "data_dir", "threads", "event_source", "http", "sse",
-                                   "topics", "dedup", "long_poll_max_wait", "page_max_events", "websocket", "cors"});
+                                   "topics", "dedup", "long_poll_max_wait", "page_max_events", "websocket", "cors", "webhooks"});
         !k)
         return std::move(k).error();
     if (auto n = root["listen"]) { HERALD_TRY(v, w.str(n, "listen")); c.listen = v; }
@@ -192,6 +194,38 @@ Result<Config> parse_root(const Walker& w, const YAML::Node& root) {
         if (auto n = s["allow_credentials"]) { HERALD_TRY(v, w.boolean(n, "cors.allow_credentials")); c.cors.allow_credentials = v; }
         if (auto n = s["max_age"]) { HERALD_TRY(v, w.duration(n, "cors.max_age", 0)); c.cors.max_age_ms = v; }
     }
+    if (auto s = root["webhooks"]) {
+        auto& wh = c.webhooks;
+        if (auto k = w.keys(s, "webhooks", {"retry_schedule", "retry_jitter", "disable_after", "timeout",
+                                            "rotation_overlap", "max_subscriptions", "allow_destinations", "ca_file",
+                                            "user_agent", "handshake_origin"});
+            !k)
+            return std::move(k).error();
+        if (auto n = s["retry_schedule"]) {
+            if (!n.IsSequence() || n.size() > 50)
+                return w.error(n, "webhooks.retry_schedule", "expected a list of at most 50 durations");
+            wh.retry_schedule_ms.clear();
+            for (std::size_t i = 0; i < n.size(); ++i) {
+                HERALD_TRY(v, w.duration(n[i], "webhooks.retry_schedule[" + std::to_string(i) + "]", 1));
+                wh.retry_schedule_ms.push_back(v);
+            }
+        }
+        if (auto n = s["retry_jitter"]) { HERALD_TRY(v, w.boolean(n, "webhooks.retry_jitter")); wh.retry_jitter = v; }
+        if (auto n = s["disable_after"]) { HERALD_TRY(v, w.duration(n, "webhooks.disable_after", 1)); wh.disable_after_ms = v; }
+        if (auto n = s["timeout"]) { HERALD_TRY(v, w.duration(n, "webhooks.timeout", 100)); wh.timeout_ms = v; }
+        if (auto n = s["rotation_overlap"]) { HERALD_TRY(v, w.duration(n, "webhooks.rotation_overlap", 0)); wh.rotation_overlap_ms = v; }
+        if (auto n = s["max_subscriptions"]) { HERALD_TRY(v, w.count(n, "webhooks.max_subscriptions", 1, 1'000'000)); wh.max_subscriptions = v; }
+        if (auto n = s["allow_destinations"]) {
+            if (!n.IsSequence()) return w.error(n, "webhooks.allow_destinations", "expected a list of CIDRs such as 127.0.0.1/32");
+            for (std::size_t i = 0; i < n.size(); ++i) {
+                HERALD_TRY(v, w.str(n[i], "webhooks.allow_destinations[" + std::to_string(i) + "]"));
+                wh.allow_destinations.push_back(v);
+            }
+        }
+        if (auto n = s["ca_file"]) { HERALD_TRY(v, w.str(n, "webhooks.ca_file")); wh.ca_file = v; }
+        if (auto n = s["user_agent"]) { HERALD_TRY(v, w.str(n, "webhooks.user_agent")); wh.user_agent = v; }
+        if (auto n = s["handshake_origin"]) { HERALD_TRY(v, w.str(n, "webhooks.handshake_origin")); wh.handshake_origin = v; }
+    }
     if (auto d = root["dedup"]) {
         if (auto k = w.keys(d, "dedup", {"window", "max_entries"}); !k) return std::move(k).error();
         if (auto n = d["window"]) { HERALD_TRY(v, w.duration(n, "dedup.window", 0)); c.dedup_window_ms = v; }
@@ -226,40 +260,6 @@ Result<Config> parse_root(const Walker& w, const YAML::Node& root) {
 #undef HERALD_TRY
 
 }  // namespace
-
-Result<std::int64_t> parse_duration_ms(const std::string& text) {
-    std::size_t i = 0;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
-    if (i == 0 || i > 15) return make_error(Errc::invalid_argument, "expected a duration such as 100ms, 15s, 5m, 24h, 7d");
-    auto n = std::stoll(text.substr(0, i));
-    auto unit = text.substr(i);
-    std::int64_t mult = 0;
-    if (unit.empty() || unit == "ms") mult = 1;
-    else if (unit == "s") mult = 1000;
-    else if (unit == "m") mult = 60'000;
-    else if (unit == "h") mult = 3'600'000;
-    else if (unit == "d") mult = 86'400'000;
-    else return make_error(Errc::invalid_argument, "unknown duration unit '" + unit + "' (use ms, s, m, h or d)");
-    return n * mult;
-}
-
-Result<std::uint64_t> parse_bytes(const std::string& text) {
-    std::size_t i = 0;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
-    if (i == 0 || i > 15) return make_error(Errc::invalid_argument, "expected a size such as 512KiB, 64MiB, 1GiB");
-    auto n = std::stoull(text.substr(0, i));
-    auto unit = text.substr(i);
-    std::uint64_t mult = 0;
-    if (unit.empty() || unit == "B") mult = 1;
-    else if (unit == "KiB") mult = 1ull << 10;
-    else if (unit == "MiB") mult = 1ull << 20;
-    else if (unit == "GiB") mult = 1ull << 30;
-    else if (unit == "KB") mult = 1000;
-    else if (unit == "MB") mult = 1000'000;
-    else if (unit == "GB") mult = 1000'000'000;
-    else return make_error(Errc::invalid_argument, "unknown size unit '" + unit + "' (use B, KiB, MiB, GiB, KB, MB, GB)");
-    return n * mult;
-}
 
 Result<std::string> substitute_env(const std::string& text) {
     std::string out;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "base/units.hpp"
 #include "engine/engine.hpp"
 
 namespace herald::config {
@@ -55,6 +56,21 @@ struct CorsSettings {
     std::int64_t max_age_ms = 600'000;
 };
 
+struct WebhookSettings {
+    // Delay before each retry; the Standard Webhooks recommendation by default.
+    std::vector<std::int64_t> retry_schedule_ms{5'000, 300'000, 1'800'000, 7'200'000, 18'000'000, 36'000'000,
+                                                36'000'000};
+    bool retry_jitter = true;
+    std::int64_t disable_after_ms = 5ll * 24 * 3600 * 1000;  // a subscription failing this long is disabled
+    std::int64_t timeout_ms = 10'000;                         // default per-delivery timeout
+    std::int64_t rotation_overlap_ms = 24ll * 3600 * 1000;
+    std::size_t max_subscriptions = 10'000;
+    std::vector<std::string> allow_destinations;  // CIDRs exempt from the SSRF guard, e.g. 127.0.0.1/32
+    std::string ca_file;                           // extra CA bundle for receivers' certificates
+    std::string user_agent = "Herald-Webhooks/1";
+    std::string handshake_origin = "herald";       // WebHook-Request-Origin for the validation handshake
+};
+
 struct Config {
     std::string listen = "127.0.0.1:8080";
     std::string admin_listen = "127.0.0.1:9180";
@@ -65,6 +81,7 @@ struct Config {
     SseSettings sse;
     WebSocketSettings websocket;
     CorsSettings cors;
+    WebhookSettings webhooks;
     bool auto_create_topics = true;
     TopicConfig topic_defaults;
     std::map<std::string, TopicConfig> topics;  // declared topics
@@ -79,10 +96,8 @@ struct Config {
 Result<Config> parse_config(const std::string& text, const std::string& name = "herald.yaml");
 Result<Config> load_config(const std::filesystem::path& path);
 
-// "100ms", "15s", "5m", "24h", "7d", or a bare number of milliseconds.
-Result<std::int64_t> parse_duration_ms(const std::string& text);
-// "64MiB", "512KiB", "1GiB", "10MB", or a bare number of bytes.
-Result<std::uint64_t> parse_bytes(const std::string& text);
+using herald::parse_bytes;        // base/units.hpp
+using herald::parse_duration_ms;  // base/units.hpp
 // Replaces ${NAME} and ${NAME:-default}; an unset variable without default is an error.
 Result<std::string> substitute_env(const std::string& text);
 

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <unistd.h>
 
@@ -23,6 +24,41 @@ long process_rss_bytes() {
     long pages = 0, rss = 0;
     statm >> pages >> rss;
     return rss * sysconf(_SC_PAGESIZE);
+}
+
+// Webhook deliveries. Per-subscription series are bounded by webhooks.max_subscriptions.
+void webhook_metrics(std::ostringstream& o, webhook::Service& svc) {
+    auto& st = svc.stats();
+    metric(o, "herald_webhook_attempts_total", "counter", "Webhook delivery attempts by outcome.");
+    o << "herald_webhook_attempts_total{outcome=\"delivered\"} " << st.attempts_delivered.load() << '\n';
+    o << "herald_webhook_attempts_total{outcome=\"retry\"} " << st.attempts_retry.load() << '\n';
+    o << "herald_webhook_attempts_total{outcome=\"dead_letter\"} " << st.attempts_dead_letter.load() << '\n';
+    o << "herald_webhook_attempts_total{outcome=\"gone\"} " << st.attempts_gone.load() << '\n';
+    o << "herald_webhook_attempts_total{outcome=\"blocked\"} " << st.attempts_blocked.load() << '\n';
+    metric(o, "herald_webhook_subscriptions_disabled_total", "counter", "Subscriptions disabled (410 Gone or failing too long).");
+    o << "herald_webhook_subscriptions_disabled_total " << st.disabled_total.load() << '\n';
+    metric(o, "herald_webhook_delivery_latency_seconds", "histogram", "Time from append to the receiver's 2xx.");
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < webhook::WebhookStats::kLatencyBucketsMs.size(); ++i) {
+        cumulative += st.latency[i].load();
+        o << "herald_webhook_delivery_latency_seconds_bucket{le=\""
+          << static_cast<double>(webhook::WebhookStats::kLatencyBucketsMs[i]) / 1000.0 << "\"} " << cumulative << '\n';
+    }
+    cumulative += st.latency.back().load();
+    o << "herald_webhook_delivery_latency_seconds_bucket{le=\"+Inf\"} " << cumulative << '\n';
+    o << "herald_webhook_delivery_latency_seconds_sum " << static_cast<double>(st.latency_sum_ms.load()) / 1000.0 << '\n';
+    o << "herald_webhook_delivery_latency_seconds_count " << cumulative << '\n';
+    auto gauges = svc.gauges();
+    std::map<std::string, int> by_state{{"active", 0}, {"paused", 0}, {"disabled", 0}};
+    for (auto& g : gauges) by_state[g.state]++;
+    metric(o, "herald_webhook_subscriptions", "gauge", "Webhook subscriptions by state.");
+    for (auto& [state, n] : by_state) o << "herald_webhook_subscriptions{state=\"" << state << "\"} " << n << '\n';
+    metric(o, "herald_webhook_lag_events", "gauge", "Events between a subscription's cursor and the end of its topic.");
+    for (auto& g : gauges)
+        o << "herald_webhook_lag_events{subscription=\"" << g.id << "\",topic=\"" << g.topic << "\"} " << g.lag << '\n';
+    metric(o, "herald_webhook_dead_letters_total", "counter", "Events dead-lettered, per subscription.");
+    for (auto& g : gauges)
+        o << "herald_webhook_dead_letters_total{subscription=\"" << g.id << "\",topic=\"" << g.topic << "\"} " << g.dead_letters << '\n';
 }
 
 }  // namespace
@@ -74,6 +110,10 @@ std::string AdminPlane::metrics_text() const {
     o << "herald_websocket_error_messages_total " << ws.message_errors.load() << '\n';
     metric(o, "herald_websocket_bytes_written_total", "counter", "Bytes written to WebSocket connections.");
     o << "herald_websocket_bytes_written_total " << ws.bytes_written.load() << '\n';
+    metric(o, "herald_websocket_acks_total", "counter", "herald.v1 ack messages accepted.");
+    o << "herald_websocket_acks_total " << ws.acks.load() << '\n';
+    metric(o, "herald_websocket_consumer_lag_events", "gauge", "Events published after the last acked one, summed over acking subscriptions.");
+    o << "herald_websocket_consumer_lag_events " << ws.consumer_lag.load() << '\n';
 
     std::uint64_t batches = 0, deliveries = 0;
     for (auto* w : ctx_.worker_hubs) {
@@ -84,6 +124,8 @@ std::string AdminPlane::metrics_text() const {
     o << "herald_hub_batches_total " << batches << '\n';
     metric(o, "herald_hub_deliveries_total", "counter", "Events handed to live subscribers.");
     o << "herald_hub_deliveries_total " << deliveries << '\n';
+
+    if (ctx_.webhooks) webhook_metrics(o, *ctx_.webhooks);
 
     auto& c = ctx_.connections;
     metric(o, "herald_http_connections_open", "gauge", "Open data-plane connections (streams included).");

@@ -12,6 +12,7 @@
 #include "http/message.hpp"
 #include "hub/hub.hpp"
 #include "server/data_plane.hpp"
+#include "webhook/service.hpp"
 
 namespace herald::server {
 
@@ -22,6 +23,7 @@ struct AdminContext {
     http::ConnectionStats& connections;
     std::vector<hub::WorkerHub*> worker_hubs;
     std::chrono::steady_clock::time_point started;
+    webhook::Service* webhooks = nullptr;
 };
 
 class AdminPlane {

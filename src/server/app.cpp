@@ -16,6 +16,9 @@
 #include "server/admin_plane.hpp"
 #include "server/data_plane.hpp"
 #include "sse/frame.hpp"
+#include "meta/database.hpp"
+#include "webhook/client_transport.hpp"
+#include "webhook/service.hpp"
 #include "websocket/session.hpp"
 
 namespace herald::server {
@@ -33,6 +36,38 @@ struct Worker {
     std::shared_ptr<http::Listener> listener;
     std::thread thread;
 };
+
+Result<webhook::ClientOptions> webhook_client_options(const config::WebhookSettings& w) {
+    webhook::ClientOptions o;
+    o.request_timeout = std::chrono::milliseconds(w.timeout_ms);
+    o.connect_timeout = std::min(o.connect_timeout, o.request_timeout);
+    o.ca_file = w.ca_file;
+    o.user_agent = w.user_agent;
+    auto guard = webhook::SsrfGuard::from_strings(w.allow_destinations);
+    if (!guard) {
+        auto e = std::move(guard).error();
+        e.attribute = "allow_destinations";
+        return e;
+    }
+    o.guard = std::move(*guard);
+    if (auto r = webhook::check_options(o); !r) return std::move(r).error();
+    return o;
+}
+
+webhook::ServiceOptions webhook_options(const config::Config& c) {
+    webhook::ServiceOptions o;
+    auto& w = c.webhooks;
+    o.defaults.retry.schedule.clear();
+    for (auto ms : w.retry_schedule_ms) o.defaults.retry.schedule.emplace_back(ms);
+    o.defaults.retry.jitter = w.retry_jitter;
+    o.defaults.retry.disable_after = std::chrono::milliseconds(w.disable_after_ms);
+    o.defaults.user_agent = w.user_agent;
+    o.rotation_overlap = std::chrono::milliseconds(w.rotation_overlap_ms);
+    o.max_subscriptions = w.max_subscriptions;
+    o.handshake_origin = w.handshake_origin;
+    o.default_timeout = std::chrono::milliseconds(w.timeout_ms);
+    return o;
+}
 
 engine::EmbeddedOptions engine_options(const config::Config& c) {
     engine::EmbeddedOptions o;
@@ -105,7 +140,12 @@ int serve(ServeOptions options) {
     hub::Encoders encoders;
     encoders[static_cast<std::size_t>(hub::WireFormat::sse)] = &sse::encode_event;
     encoders[static_cast<std::size_t>(hub::WireFormat::websocket)] = &websocket::encode_event_tail;
-    hub::Hub hub(encoders, hubs);
+    // The webhook thread: its own io_context and WorkerHub (dispatchers are woken by commits like any subscriber).
+    Worker webhook_worker;
+    webhook_worker.hub = std::make_unique<hub::WorkerHub>(webhook_worker.io, tick);
+    auto fanout_hubs = hubs;
+    fanout_hubs.push_back(webhook_worker.hub.get());
+    hub::Hub hub(encoders, fanout_hubs);
 
     engine::EmbeddedEngine engine(engine_options(cfg));
     if (auto started = engine.start(hub); !started) {
@@ -113,6 +153,35 @@ int serve(ServeOptions options) {
         return 1;
     }
 
+    auto meta_db = meta::Database::open((std::filesystem::path(cfg.data_dir) / "meta.db").string());
+    if (!meta_db) {
+        std::cerr << "herald: " << meta_db.error().message << '\n';
+        engine.stop();
+        return 1;
+    }
+    auto transport_opts = webhook_client_options(cfg.webhooks);
+    if (!transport_opts) {
+        std::cerr << "herald: webhooks." << transport_opts.error().attribute << ": " << transport_opts.error().message
+                  << '\n';
+        engine.stop();
+        return 1;
+    }
+    webhook::ClientTransport webhook_transport(webhook_worker.io, std::move(*transport_opts));
+    webhook::Service webhooks(webhook_worker.io, *webhook_worker.hub, engine, **meta_db, webhook_transport,
+                              webhook_options(cfg));
+    {
+        Result<void> started = ok();
+        webhook_worker.thread = std::thread([io = &webhook_worker.io] { io->run(); });
+        run_on(webhook_worker, [&] { started = webhooks.start(); });
+        if (!started) {
+            std::cerr << "herald: webhooks: " << started.error().message << '\n';
+            webhook_worker.guard.reset();
+            webhook_worker.io.stop();
+            webhook_worker.thread.join();
+            engine.stop();
+            return 1;
+        }
+    }
     DataPlaneStats stats;
     publish::Pipeline pipeline(engine, stats.publish);
     auto connections = std::make_shared<http::ConnectionStats>();
@@ -140,7 +209,7 @@ int serve(ServeOptions options) {
     // Listeners: the first binds (port 0 becomes a real port), the others join it with SO_REUSEPORT.
     asio::ip::tcp::endpoint bound = *data_ep;
     for (auto& w : workers) {
-        w->data_plane = std::make_unique<DataPlane>(DataPlaneContext{cfg, engine, pipeline, hub, stats, sse_options, ws_context}, *w->hub);
+        w->data_plane = std::make_unique<DataPlane>(DataPlaneContext{cfg, engine, pipeline, hub, stats, sse_options, ws_context, webhooks, webhook_worker.io}, *w->hub);
         auto* dp = w->data_plane.get();
         auto l = http::Listener::create(w->io, bound, lopts, [dp](http::Request& r) { return dp->handle(r); },
                                         connections);
@@ -152,7 +221,7 @@ int serve(ServeOptions options) {
         w->listener = *l;
         bound = w->listener->local_endpoint();
     }
-    AdminPlane admin(AdminContext{cfg, engine, stats, *connections, hubs, std::chrono::steady_clock::now()});
+    AdminPlane admin(AdminContext{cfg, engine, stats, *connections, hubs, std::chrono::steady_clock::now(), &webhooks});
     auto admin_opts = lopts;
     admin_opts.max_connections = 256;
     auto admin_listener = http::Listener::create(workers[0]->io, *admin_ep, admin_opts,
@@ -205,7 +274,12 @@ int serve(ServeOptions options) {
     while ((stats.sse.open.load() > 0 || stats.websocket.open.load() > 0) &&
            std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    // Webhooks: stop the dispatchers (in-flight attempts end within their timeout), save their progress.
+    run_on(webhook_worker, [&] { webhooks.stop(); webhook_worker.hub->shutdown(); });
     engine.stop();
+    webhook_worker.guard.reset();
+    webhook_worker.io.stop();
+    webhook_worker.thread.join();
     for (auto& w : workers) {
         w->guard.reset();
         w->io.stop();

@@ -17,6 +17,7 @@
 #include "engine/topic_name.hpp"
 #include "http/problem.hpp"
 #include "sse/frame.hpp"
+#include "server/webhook_api.hpp"
 #include "websocket/handshake.hpp"
 
 namespace herald::server {
@@ -92,7 +93,7 @@ DataPlane::DataPlane(DataPlaneContext context, hub::WorkerHub& worker_hub)
 }
 
 asio::awaitable<Response> DataPlane::handle(Request& req) {
-    if (http::CorsPolicy::is_preflight(req)) co_return cors_.preflight(req, "GET, POST, OPTIONS");
+    if (http::CorsPolicy::is_preflight(req)) co_return cors_.preflight(req, "GET, POST, DELETE, OPTIONS");
     auto response = co_await route(req);
     if (!response.takeover) cors_.apply(req, response);
     co_return response;
@@ -129,6 +130,8 @@ asio::awaitable<Response> DataPlane::route(Request& req) {
             co_return method_not_allowed("GET, POST");
         }
     }
+    if (seg.size() >= 2 && seg.size() <= 5 && seg[0] == "v1" && seg[1] == "subscriptions")
+        co_return co_await handle_subscriptions(ctx_.webhooks, ctx_.webhook_io, req, seg);
     if (seg.size() == 2 && seg[0] == "v1" && seg[1] == "ws") {
         if (req.method != "GET") co_return method_not_allowed("GET");
         if (!websocket::is_upgrade_request(req)) {

@@ -18,6 +18,7 @@
 #include "hub/hub.hpp"
 #include "publish/pipeline.hpp"
 #include "sse/stream.hpp"
+#include "webhook/service.hpp"
 #include "websocket/session.hpp"
 
 namespace herald::server {
@@ -38,6 +39,8 @@ struct DataPlaneContext {
     DataPlaneStats& stats;
     sse::StreamOptions sse_options;
     websocket::SessionContext& websocket;
+    webhook::Service& webhooks;
+    boost::asio::io_context& webhook_io;  // the thread the webhook service lives on
 };
 
 class DataPlane {

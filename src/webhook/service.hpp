@@ -1,0 +1,98 @@
+#pragma once
+// Webhook subscriptions as a service: the API's operations (create, list, get, pause, resume, delete, rotate the
+// secret, delivery log, dead-letter queue and replay), one Dispatcher per subscription, and batched persistence of
+// their progress in the metadata database.
+//
+// Threading: everything runs on one dedicated io_context (the webhook thread); the API's callers co_spawn onto it.
+// gauges() and stats() may be read from any thread.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json/object.hpp>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "engine/engine.hpp"
+#include "hub/hub.hpp"
+#include "meta/database.hpp"
+#include "webhook/dispatcher.hpp"
+#include "webhook/store.hpp"
+#include "webhook/transport.hpp"
+
+namespace herald::webhook {
+
+struct ServiceOptions {
+    DispatchDefaults defaults;
+    std::chrono::milliseconds flush_interval{100};  // how often progress is written to meta.db
+    std::chrono::milliseconds rotation_overlap{24 * 3600 * 1000};  // default overlap when rotating a secret
+    std::size_t max_subscriptions = 10'000;
+    std::string handshake_origin = "herald";  // WebHook-Request-Origin sent in the validation handshake
+    std::chrono::milliseconds default_timeout{10'000};  // per delivery, when the subscription sets none
+};
+
+// Per-subscription figures for metrics: ids are bounded by max_subscriptions.
+struct SubscriptionGauge {
+    std::string id;
+    std::string topic;
+    std::string state;
+    std::uint64_t lag = 0;
+    std::int64_t dead_letters = 0;
+};
+
+class Service {
+public:
+    Service(boost::asio::io_context& io, hub::WorkerHub& hub, engine::Engine& engine, meta::Database& db,
+            Transport& transport, ServiceOptions options);
+    ~Service();
+
+    // Loads the stored subscriptions and starts their dispatchers. Call on the webhook thread.
+    Result<void> start();
+    // Stops every dispatcher and writes their progress. Call on the webhook thread.
+    void stop();
+
+    // The API. Errors: invalid_argument (400), not_found (404), conflict (409), unavailable (503).
+    boost::asio::awaitable<Result<boost::json::object>> create(boost::json::value body);
+    boost::json::array list(std::string_view topic) const;
+    Result<boost::json::object> get(const std::string& id) const;
+    Result<boost::json::object> set_paused(const std::string& id, bool paused);
+    Result<void> remove(const std::string& id);
+    Result<boost::json::object> rotate_secret(const std::string& id, const boost::json::value& body);
+    Result<boost::json::object> attempts(const std::string& id, unsigned limit);
+    Result<boost::json::object> dead_letters(const std::string& id, std::int64_t after, unsigned limit);
+    Result<boost::json::object> replay(const std::string& id, const boost::json::value& body);
+    Result<void> delete_dead_letter(const std::string& id, std::int64_t entry);
+
+    std::vector<SubscriptionGauge> gauges() const;
+    WebhookStats& stats() noexcept { return stats_; }
+
+private:
+    boost::json::object view(const Dispatcher& d) const;
+    std::shared_ptr<Dispatcher> find(const std::string& id) const;
+    std::shared_ptr<Dispatcher> launch(Subscription s);
+    void flush();
+    boost::asio::awaitable<void> flush_loop();
+
+    boost::asio::io_context& io_;
+    hub::WorkerHub& hub_;
+    engine::Engine& engine_;
+    meta::Database& db_;
+    Transport& transport_;
+    ServiceOptions options_;
+    std::unique_ptr<Store> store_;
+    std::map<std::string, std::shared_ptr<Dispatcher>> dispatchers_;
+    WebhookStats stats_;
+    std::mt19937_64 rng_;
+    boost::asio::steady_timer flush_timer_;
+    bool stopped_ = false;
+    mutable std::mutex gauges_mutex_;
+    std::vector<SubscriptionGauge> gauges_;
+};
+
+}  // namespace herald::webhook
