@@ -11,7 +11,9 @@
 #include <optional>
 #include <thread>
 
+#include "base/uuid.hpp"
 #include "cli/http_client.hpp"
+#include "cli/ws_client.hpp"
 #include "config/config.hpp"
 #include "server/app.hpp"
 #include "storage/log.hpp"
@@ -28,12 +30,20 @@ struct Parsed {
     std::map<std::string, std::string> options;
 };
 
-std::optional<Parsed> parse(const Args& args, std::initializer_list<const char*> known) {
+// `flags` take no value ("--ws"); they are stored with the value "1".
+std::optional<Parsed> parse(const Args& args, std::initializer_list<const char*> known,
+                            std::initializer_list<const char*> flags = {}) {
     Parsed p;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const auto& a = args[i];
         if (a.rfind("--", 0) == 0) {
             std::string name = a.substr(2), value;
+            bool is_flag = false;
+            for (auto* f : flags) is_flag |= name == f;
+            if (is_flag) {
+                p.options[name] = "1";
+                continue;
+            }
             if (auto eq = name.find('='); eq != std::string::npos) {
                 value = name.substr(eq + 1);
                 name = name.substr(0, eq);
@@ -106,11 +116,157 @@ int cmd_serve(const Args& args) {
     return server::serve(std::move(so));
 }
 
+namespace {
+
+// `herald publish --ws`: every line goes as a herald.v1 `publish` on one connection; answers are printed in order.
+int publish_ws(const Url& url, const std::string& topic, const std::string& type, const std::vector<std::string>& bodies,
+               std::map<std::string, std::string>& options) {
+    namespace json = boost::json;
+    auto client = WsClient::connect(url);
+    if (!client) {
+        std::cerr << "herald: " << client.error().message << '\n';
+        return 1;
+    }
+    std::size_t sent = 0;
+    for (std::size_t i = 0; i < bodies.size(); ++i) {
+        boost::system::error_code ec;
+        auto v = json::parse(bodies[i], ec);
+        if (ec) {
+            std::cerr << "herald: line " << i + 1 << " is not JSON: " << ec.message() << '\n';
+            return 2;
+        }
+        if (!v.is_object() || !v.as_object().contains("specversion")) {
+            // Plain JSON is wrapped on this side: herald.v1 publishes CloudEvents.
+            if (type.empty()) {
+                std::cerr << "herald: line " << i + 1 << " is not a CloudEvent; give --type to wrap it\n";
+                return 2;
+            }
+            v = json::object{{"specversion", "1.0"}, {"id", make_uuid_v7()}, {"source", "/herald-cli"},
+                             {"type", type}, {"datacontenttype", "application/json"}, {"data", std::move(v)}};
+        }
+        json::object msg{{"op", "publish"}, {"ref", std::to_string(i)}, {"topic", topic}, {"event", std::move(v)}};
+        if (options.count("idempotency-key"))
+            msg["idempotency_key"] = options["idempotency-key"] + (bodies.size() > 1 ? "-" + std::to_string(i) : "");
+        if (auto r = (*client)->send(json::serialize(msg)); !r) {
+            std::cerr << "herald: " << r.error().message << '\n';
+            return 1;
+        }
+        ++sent;
+    }
+    // Answers arrive in any order; print each as it comes and count failures.
+    std::size_t answered = 0;
+    int failures = 0;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (answered < sent && std::chrono::steady_clock::now() < deadline) {
+        auto m = (*client)->read(std::chrono::milliseconds(500));
+        if (!m) {
+            std::cerr << "herald: " << m.error().message << '\n';
+            return 1;
+        }
+        if (!*m) continue;
+        boost::system::error_code ec;
+        auto v = json::parse(**m, ec);
+        if (ec || !v.is_object()) continue;
+        auto& o = v.as_object();
+        auto* op = o.if_contains("op");
+        if (!op || !op->is_string()) continue;
+        if (*op == "published") {
+            ++answered;
+            std::cout << **m << '\n';
+        } else if (*op == "error") {
+            ++answered;
+            ++failures;
+            std::cerr << "herald: " << **m << '\n';
+        }
+    }
+    (*client)->close();
+    if (answered < sent) {
+        std::cerr << "herald: " << sent - answered << " publishes not answered within 30 s\n";
+        return 1;
+    }
+    return failures ? 1 : 0;
+}
+
+// `herald tail --ws`: one herald.v1 subscription; events are printed one JSON per line, and a reconnect resumes
+// after the last event received.
+int tail_ws(const Url& url, const std::string& topic, std::map<std::string, std::string>& options, long remaining,
+            volatile std::sig_atomic_t& interrupted) {
+    namespace json = boost::json;
+    std::string cursor = options.count("from") ? options["from"] : "";
+    int failures_in_a_row = 0;
+    while (!interrupted && remaining != 0) {
+        auto client = WsClient::connect(url);
+        if (!client) {
+            std::cerr << "herald tail: " << client.error().message << "; reconnecting\n";
+        } else {
+            json::object sub{{"op", "subscribe"}, {"id", "tail"}, {"topic", topic}};
+            if (!cursor.empty()) sub["from"] = cursor;
+            if (options.count("types")) {
+                json::array types;
+                std::string t = options["types"];
+                std::size_t pos = 0;
+                while (pos <= t.size()) {
+                    auto comma = t.find(',', pos);
+                    auto item = t.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+                    if (!item.empty()) types.emplace_back(item);
+                    if (comma == std::string::npos) break;
+                    pos = comma + 1;
+                }
+                sub["types"] = std::move(types);
+            }
+            (void)(*client)->send(json::serialize(sub));
+            std::size_t since_ack = 0;
+            while (!interrupted && remaining != 0) {
+                auto m = (*client)->read(std::chrono::milliseconds(250));
+                if (!m) {
+                    std::cerr << "herald tail: " << m.error().message << "; reconnecting\n";
+                    break;
+                }
+                if (!*m) continue;
+                boost::system::error_code ec;
+                auto v = json::parse(**m, ec);
+                if (ec || !v.is_object()) continue;
+                auto& o = v.as_object();
+                auto op = o.contains("op") && o.at("op").is_string() ? std::string(o.at("op").as_string()) : "";
+                if (op == "event") {
+                    failures_in_a_row = 0;
+                    if (auto* c = o.if_contains("cursor"); c && c->is_string()) cursor = std::string(c->as_string());
+                    if (auto* e = o.if_contains("event")) std::cout << json::serialize(*e) << std::endl;
+                    if (remaining > 0) --remaining;
+                    // Ack now and then: the server reports this consumer's lag from it.
+                    if (++since_ack >= 100) {
+                        since_ack = 0;
+                        (void)(*client)->send(json::serialize(json::object{{"op", "ack"}, {"id", "tail"}, {"cursor", cursor}}));
+                    }
+                } else if (op == "subscribed") {
+                    failures_in_a_row = 0;
+                } else if (op == "reset") {
+                    if (auto* c = o.if_contains("cursor"); c && c->is_string()) cursor = std::string(c->as_string());
+                    std::cerr << "herald tail: reset " << **m << '\n';
+                } else if (op == "error") {
+                    std::cerr << "herald tail: " << **m << '\n';
+                    (*client)->close();
+                    return 1;
+                }
+            }
+            if (remaining == 0 || interrupted) {
+                (*client)->close();
+                break;
+            }
+        }
+        ++failures_in_a_row;
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(1000 * failures_in_a_row, 30'000)));
+    }
+    return 0;
+}
+
+}  // namespace
+
 int cmd_publish(const Args& args) {
-    auto p = parse(args, {"data", "file", "type", "url", "idempotency-key"});
+    auto p = parse(args, {"data", "file", "type", "url", "idempotency-key"}, {"ws"});
     if (!p) return 2;
     if (p->positional.size() != 1) {
-        std::cerr << "usage: herald publish TOPIC [--data JSON | --file FILE] [--type TYPE] [--url URL]\n";
+        std::cerr << "usage: herald publish TOPIC [--data JSON | --file FILE] [--type TYPE] [--url URL] [--ws]\n";
         return 2;
     }
     const auto& topic = p->positional[0];
@@ -138,6 +294,7 @@ int cmd_publish(const Args& args) {
         while (std::getline(*in, line))
             if (!line.empty()) bodies.push_back(line);
     }
+    if (p->options.count("ws")) return publish_ws(*url, topic, type, bodies, p->options);
     HttpClient client(*url);
     int failures = 0;
     for (std::size_t i = 0; i < bodies.size(); ++i) {
@@ -176,10 +333,10 @@ volatile std::sig_atomic_t g_interrupted = 0;  // set by the SIGINT handler of `
 }
 
 int cmd_tail(const Args& args) {
-    auto p = parse(args, {"from", "types", "count", "url"});
+    auto p = parse(args, {"from", "types", "count", "url"}, {"ws"});
     if (!p) return 2;
     if (p->positional.size() != 1) {
-        std::cerr << "usage: herald tail TOPIC [--from earliest|latest|CURSOR] [--types T1,T2] [--count N]\n";
+        std::cerr << "usage: herald tail TOPIC [--from earliest|latest|CURSOR] [--types T1,T2] [--count N] [--ws]\n";
         return 2;
     }
     auto url = parse_base_url(p->options.count("url") ? p->options["url"] : "http://127.0.0.1:8080");
@@ -195,6 +352,7 @@ int cmd_tail(const Args& args) {
     if (!query.empty()) base_target += "?" + query;
 
     std::signal(SIGINT, [](int) { g_interrupted = 1; });
+    if (p->options.count("ws")) return tail_ws(*url, p->positional[0], p->options, remaining, g_interrupted);
     std::string last_id;
     long retry_ms = 1000;
     int failures_in_a_row = 0;

@@ -15,6 +15,9 @@
 
 #include "core/codec.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <array>
 #include <boost/json.hpp>
 #include <boost/json/basic_parser_impl.hpp>
@@ -367,11 +370,33 @@ std::size_t skip_ws(string_view s, std::size_t i) noexcept {
     return i;
 }
 
+// The index of the first '"' or '\\' at or after i, or s.size(). Strings are most of a payload's bytes
+// (batch publishing spent a third of its time here), so look at 16 bytes per step.
+std::size_t find_quote_or_backslash(string_view s, std::size_t i) noexcept {
+    const char* p = s.data();
+    const std::size_t n = s.size();
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    while (i + 16 <= n) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+        const int mask = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+        if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+        i += 16;
+    }
+#endif
+    while (i < n && p[i] != '"' && p[i] != '\\') ++i;
+    return i;
+}
+
 // s[i] is the opening quote; returns the index after the closing quote.
 std::size_t skip_string(string_view s, std::size_t i) noexcept {
     ++i;
-    while (i < s.size() && s[i] != '"') i += s[i] == '\\' ? 2 : 1;
-    return i + 1;
+    for (;;) {
+        i = find_quote_or_backslash(s, i);
+        if (i >= s.size() || s[i] == '"') return i + 1;
+        i += 2;  // an escape: the next character cannot close the string
+    }
 }
 
 // s[i] starts a value; returns the index after it.

@@ -2,29 +2,45 @@
 
 namespace herald::hub {
 
-void DeliveryQueue::push(std::shared_ptr<const void> keepalive, std::string_view bytes) {
-    if (bytes.empty()) return;
+void DeliveryQueue::push(std::shared_ptr<const void> keepalive, std::string_view bytes, bool ends_unit) {
+    if (bytes.empty()) {
+        // An empty last piece still closes its unit.
+        if (ends_unit && !items_.empty()) items_.back().ends_unit = true;
+        return;
+    }
     bytes_ += bytes.size();
-    items_.push_back(Item{std::move(keepalive), {}, bytes});
+    items_.push_back(Item{std::move(keepalive), {}, bytes, ends_unit});
 }
 
-void DeliveryQueue::push(std::string owned) {
-    if (owned.empty()) return;
+void DeliveryQueue::push(std::string owned, bool ends_unit) {
+    if (owned.empty()) {
+        if (ends_unit && !items_.empty()) items_.back().ends_unit = true;
+        return;
+    }
     bytes_ += owned.size();
-    items_.push_back(Item{nullptr, std::move(owned), {}});
+    items_.push_back(Item{nullptr, std::move(owned), {}, ends_unit});
     items_.back().view = items_.back().owned;  // small strings live inside Item: point after the move
 }
 
 std::size_t DeliveryQueue::gather(std::vector<boost::asio::const_buffer>& out, std::size_t max_buffers,
                                   std::size_t max_bytes) const {
+    const std::size_t start = out.size();
     std::size_t total = 0;
+    std::size_t committed_bytes = 0;    // up to the last unit boundary
+    std::size_t committed_buffers = 0;
     for (auto& item : items_) {
-        if (max_buffers == 0 || total >= max_bytes) break;
+        const bool have_a_unit = committed_buffers > 0;
+        if (have_a_unit && (out.size() - start >= max_buffers || total >= max_bytes)) break;
         out.emplace_back(item.view.data(), item.view.size());
         total += item.view.size();
-        --max_buffers;
+        if (item.ends_unit) {
+            committed_bytes = total;
+            committed_buffers = out.size() - start;
+            if (out.size() - start >= max_buffers || total >= max_bytes) break;
+        }
     }
-    return total;
+    out.resize(start + committed_buffers);
+    return committed_bytes;
 }
 
 void DeliveryQueue::consume(std::size_t n) {

@@ -20,14 +20,18 @@ namespace herald::hub {
 class DeliveryQueue {
 public:
     // `bytes` must point into memory that `keepalive` keeps alive (a shared batch, a subscription's prefix).
-    void push(std::shared_ptr<const void> keepalive, std::string_view bytes);
-    void push(std::string owned);
+    // `ends_unit` false marks the first pieces of a unit that must reach the wire contiguously (a WebSocket
+    // frame pushed as header, prefix and shared payload): gather() never stops inside a unit, because the
+    // writer may put another queue's bytes right after what it gathered here.
+    void push(std::shared_ptr<const void> keepalive, std::string_view bytes, bool ends_unit = true);
+    void push(std::string owned, bool ends_unit = true);
 
     std::size_t bytes() const noexcept { return bytes_; }
     bool empty() const noexcept { return items_.empty(); }
 
-    // Appends buffers for the front of the queue to `out` (at most max_buffers, stopping once max_bytes is
-    // reached); returns the bytes covered. The buffers stay valid until consume().
+    // Appends buffers for the front of the queue to `out`, whole units only: at most max_buffers, stopping once
+    // max_bytes is reached — except that the first unit is always taken whole, so that progress is possible
+    // whatever the limits. Returns the bytes covered. The buffers stay valid until consume().
     std::size_t gather(std::vector<boost::asio::const_buffer>& out, std::size_t max_buffers,
                        std::size_t max_bytes) const;
     // Drops `n` bytes from the front (what a write completed).
@@ -39,6 +43,7 @@ private:
         std::shared_ptr<const void> keepalive;  // keeps `view` alive when it points into shared memory
         std::string owned;   // or the bytes themselves
         std::string_view view;
+        bool ends_unit = true;
     };
     std::deque<Item> items_;
     std::size_t bytes_ = 0;

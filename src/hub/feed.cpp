@@ -51,8 +51,8 @@ void Feed::push_framed(const BatchPtr& batch, std::size_t first, std::size_t las
         unsigned char header[10];
         auto len = options_.frame_header(header, prefix.size() + frame.size());
         // The header fits in the string's inline buffer: no allocation per delivery.
-        queue_.push(std::string(reinterpret_cast<const char*>(header), len));
-        queue_.push(options_.frame_prefix, prefix);
+        queue_.push(std::string(reinterpret_cast<const char*>(header), len), false);
+        queue_.push(options_.frame_prefix, prefix, false);
         queue_.push(batch, frame);
     }
 }

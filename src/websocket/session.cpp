@@ -25,12 +25,24 @@ struct Session::Subscription final : hub::Subscriber {
     std::string id;
     hub::Feed feed;
     std::uint64_t acked = 0;
+    bool acks = false;            // the client acks: its lag counts in the consumer-lag gauge
+    std::int64_t reported_lag = 0;  // this subscription's share of SessionStats::consumer_lag
     bool draining = false;  // unsubscribed: deliver what is queued, then the `unsubscribed` reply, then drop
 
     Subscription(Session* s, std::string sub_id, std::shared_ptr<engine::TopicReader> topic, std::uint64_t next,
                  hub::FeedOptions options, const hub::Encoder& encoder)
         : session(s), id(std::move(sub_id)), feed(std::move(topic), next, std::move(options), encoder),
           acked(next) {}
+    ~Subscription() override { session->ctx_.stats.consumer_lag.fetch_sub(reported_lag, std::memory_order_relaxed); }
+
+    // Consumer lag as the client reports it: events in the topic after the last one it acked.
+    void update_lag() {
+        if (!acks) return;
+        auto end = feed.topic().end_offset();
+        std::int64_t lag = end > acked ? static_cast<std::int64_t>(end - acked) : 0;
+        session->ctx_.stats.consumer_lag.fetch_add(lag - reported_lag, std::memory_order_relaxed);
+        reported_lag = lag;
+    }
 
     void on_batch(const hub::BatchPtr& batch) override {
         if (draining) return;
@@ -334,6 +346,9 @@ void Session::on_ack(const Ack& a) {
         return;
     }
     sub->acked = std::max(sub->acked, c->offset);
+    sub->acks = true;
+    ctx_.stats.acks.fetch_add(1, std::memory_order_relaxed);
+    sub->update_lag();
 }
 
 void Session::send_control(std::string_view payload, Opcode opcode) {
@@ -358,6 +373,7 @@ void Session::close(std::uint16_t code, std::string_view reason) {
 
 void Session::on_tick(std::chrono::steady_clock::time_point now) {
     if (closing_ || terminated_) return;
+    for (auto& sub : subs_) sub->update_lag();
     if (ping_outstanding_) {
         if (now - ping_sent_ >= ctx_.options.pong_timeout) {
             // The peer is gone without closing (no FIN): free the connection.

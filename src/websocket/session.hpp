@@ -53,6 +53,9 @@ struct SessionStats {
     std::atomic<std::uint64_t> protocol_errors{0};   // connections closed for a violation
     std::atomic<std::uint64_t> message_errors{0};    // `error` messages sent
     std::atomic<std::uint64_t> bytes_written{0};
+    std::atomic<std::uint64_t> acks{0};
+    // Sum over subscriptions that ack of (events in the topic after the last acked one), refreshed every tick.
+    std::atomic<std::int64_t> consumer_lag{0};
 };
 
 // What a session needs from the server; outlives every session.

@@ -88,3 +88,40 @@ test('herald log verify on a healthy data directory; serve rejects bad flags and
   assert.match(badCfg.stderr, /topics\.defaults\.fsync .*line 4.*always, interval or never/);
   h.cleanup();
 });
+
+test('herald publish --ws and herald tail --ws speak herald.v1 and resume across a restart', async () => {
+  const port = await freePort();
+  const dataDir = path.join(tmpDir(), 'data');
+  const url = `http://127.0.0.1:${port}`;
+  let h = await new Herald({ dataDir, args: ['--listen', `127.0.0.1:${port}`] }).start();
+  const pub = await run(BIN, ['publish', 'wstail', '--ws', '--url', url, '--type', 'cli.said.v1'], {
+    input: '{"i":0}\n{"i":1}\n{"specversion":"1.0","id":"ws-2","source":"/cli","type":"cli.said.v1","data":{"i":2}}\n',
+  });
+  assert.equal(pub.code, 0, pub.stderr);
+  const answers = pub.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  assert.equal(answers.length, 3);
+  assert.ok(answers.every((a) => a.op === 'published'));
+  const tail = spawn(BIN, ['tail', 'wstail', '--ws', '--url', url, '--from', 'earliest', '--count', '6']);
+  let out = '';
+  tail.stdout.on('data', (d) => { out += d; });
+  const exited = new Promise((r) => tail.on('exit', r));
+  try {
+    await waitFor(() => out.split('\n').filter(Boolean).length === 3, { what: 'first three events over WebSocket' });
+    await h.stop();
+    await sleep(200);
+    h = await new Herald({ dataDir, args: ['--listen', `127.0.0.1:${port}`] }).start();
+    for (let i = 3; i < 6; i++) await publish(h.url, 'wstail', { i });
+    const code = await Promise.race([exited, deadline(20000)]);
+    assert.equal(code, 0, `tail exit: ${code}`);
+    const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((e) => e.data.i), [0, 1, 2, 3, 4, 5]);
+    assert.equal(lines[2].id, 'ws-2');
+    const bad = await run(BIN, ['publish', 'wstail', '--ws', '--url', url], { input: '{"no":"type"}\n' });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--type/);
+  } finally {
+    tail.kill('SIGKILL');
+    await h.stop();
+    h.cleanup();
+  }
+});

@@ -10,7 +10,7 @@ const { Herald, request, publish, metrics, sleep, waitFor } = require('./lib/her
 
 let h;
 test.before(async () => {
-  h = await new Herald({ config: 'websocket:\n  max_message_bytes: 64KiB\n  max_frame_bytes: 64KiB\n  max_subscriptions: 5\n' }).start();
+  h = await new Herald({ config: 'websocket:\n  max_message_bytes: 64KiB\n  max_frame_bytes: 64KiB\n  max_subscriptions: 5\n  max_inflight_publishes: 512\n' }).start();
 });
 test.after(async () => { await h.stop(); h.cleanup(); });
 
@@ -254,4 +254,43 @@ test('server pings an idle client; a client that never answers is dropped', asyn
     await h2.stop();
     h2.cleanup();
   }
+});
+
+test('acks feed the consumer-lag gauge: unacked events count, acking the last one brings it to zero', async () => {
+  const c = connect();
+  await c.opened;
+  c.send({ op: 'subscribe', id: 'lag', topic: 'wlag', from: 'latest' });
+  await c.waitMsg((m) => m.op === 'subscribed' && m.id === 'lag');
+  for (let i = 0; i < 5; i++) assert.equal((await publish(h.url, 'wlag', { i })).status, 201);
+  const events = [];
+  await waitFor(() => { events.push(...c.messages.filter((m) => m.op === 'event' && m.id === 'lag' && !events.includes(m))); return events.length >= 5; }, { what: '5 events' });
+  c.send({ op: 'ack', id: 'lag', cursor: events[1].cursor });  // processed 2 of 5
+  await waitFor(async () => (await metrics(h.admin)).herald_websocket_consumer_lag_events === 3, { what: 'lag 3' });
+  c.send({ op: 'ack', id: 'lag', cursor: events[4].cursor });
+  await waitFor(async () => (await metrics(h.admin)).herald_websocket_consumer_lag_events === 0, { what: 'lag 0' });
+  assert.ok((await metrics(h.admin)).herald_websocket_acks_total >= 2);
+  c.ws.close();
+  await c.closed;
+});
+
+test('publishes past the in-flight limit are answered 429, each by its ref; none is lost', async () => {
+  const h2 = await new Herald({ config: 'websocket:\n  max_inflight_publishes: 1\ntopics:\n  defaults:\n    fsync: always\n' }).start();
+  try {
+    const ws = new WebSocket(`${h2.url.replace('http', 'ws')}/v1/ws`, ['herald.v1']);
+    const messages = [];
+    ws.on('message', (d) => messages.push(JSON.parse(d.toString())));
+    await new Promise((r) => ws.on('open', r));
+    const N = 20;
+    for (let i = 0; i < N; i++) ws.send(JSON.stringify({ op: 'publish', ref: `p${i}`, topic: 'wflight', event: ev(`f-${i}`, { i }) }));
+    await waitFor(() => messages.filter((m) => m.op === 'published' || m.op === 'error').length === N, { what: 'an answer per publish' });
+    const limited = messages.filter((m) => m.op === 'error');
+    assert.ok(limited.length > 0, 'some publishes exceeded the limit');
+    assert.ok(limited.every((m) => m.status === 429 && /^p\d+$/.test(m.ref)));
+    const refs = new Set(messages.map((m) => m.ref));
+    for (let i = 0; i < N; i++) assert.ok(refs.has(`p${i}`));
+    // What was acknowledged is in the log; what was refused is not.
+    const page = await request(`${h2.url}/v1/topics/wflight/events?from=earliest&limit=100`);
+    assert.equal(page.json.events.length, messages.filter((m) => m.op === 'published').length);
+    ws.close();
+  } finally { await h2.stop(); h2.cleanup(); }
 });

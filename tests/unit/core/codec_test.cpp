@@ -1124,5 +1124,28 @@ TEST(Robustness, MutatedInputsNeverThrowAndSuccessesRoundTrip) {
     EXPECT_GT(successes, 100);  // the mutations must also reach the success path
 }
 
+// The string scanner looks at 16 bytes per step: escapes and quotes at every position relative to that stride
+// (and strings shorter than it) must still split members and keep `data` byte for byte.
+TEST(DecodeBatch, DataStringsWithEscapesAtEveryPositionSurviveIntact) {
+    for (std::size_t len = 0; len < 40; ++len) {
+        for (std::size_t at = 0; at <= len; ++at) {
+            std::string inner(len, 'x');
+            inner.insert(at, "\\\"");  // an escaped quote at `at`
+            if (at % 3 == 0) inner.insert(0, "\\\\");  // and sometimes an escaped backslash first
+            std::string data = "{\"s\":\"" + inner + "\",\"n\":1}";
+            std::string ev = "{\"specversion\":\"1.0\",\"id\":\"e\",\"source\":\"/s\",\"type\":\"t.x.v1\",\"data\":" +
+                             data + ",\"zz\":\"" + inner + "\"}";
+            auto one = decode_structured(ev);
+            ASSERT_TRUE(one) << ev;
+            EXPECT_EQ(one->data, data) << ev;
+            auto many = decode_batch("[" + ev + " , " + ev + "]");
+            ASSERT_TRUE(many) << ev;
+            ASSERT_EQ(many->size(), 2u);
+            EXPECT_EQ((*many)[1].data, data);
+            ASSERT_TRUE((*many)[1].extensions.count("zz"));
+        }
+    }
+}
+
 }  // namespace
 }  // namespace herald::core

@@ -48,5 +48,33 @@ TEST(DeliveryQueue, GatherRespectsLimits) {
     EXPECT_EQ(q.gather(bufs, 64, 150), 200u);  // stops once the byte budget is reached
 }
 
+// A WebSocket frame goes in as header, prefix and shared payload. If a gather stopped inside it, the writer
+// would append another subscription's frames right after the half frame and corrupt the stream (found by the
+// multiplexed WebSocket test under load).
+TEST(DeliveryQueue, GatherNeverStopsInsideAUnit) {
+    DeliveryQueue q;
+    for (int i = 0; i < 10; ++i) {
+        q.push(std::string("H") + std::to_string(i), false);
+        q.push(std::string(20, 'p'), false);
+        q.push(std::string(100, 't'));
+    }
+    for (std::size_t max_buffers = 1; max_buffers <= 31; ++max_buffers) {
+        for (std::size_t max_bytes : {std::size_t{1}, std::size_t{50}, std::size_t{130}, std::size_t{300}, std::size_t{1} << 20}) {
+            std::vector<boost::asio::const_buffer> bufs;
+            auto n = q.gather(bufs, max_buffers, max_bytes);
+            EXPECT_EQ(bufs.size() % 3, 0u) << max_buffers << " " << max_bytes;
+            EXPECT_GE(bufs.size(), 3u) << "the first unit is always taken";
+            std::size_t sum = 0;
+            for (auto& b : bufs) sum += b.size();
+            EXPECT_EQ(sum, n);
+        }
+    }
+    std::vector<boost::asio::const_buffer> bufs;
+    EXPECT_EQ(q.gather(bufs, 4, 1 << 20), 122u);  // 4 buffers: one whole unit only
+    q.consume(122);
+    bufs.clear();
+    EXPECT_EQ(q.gather(bufs, 64, 1 << 20), 9u * 122u);
+}
+
 }  // namespace
 }  // namespace herald::hub
