@@ -86,6 +86,112 @@ private:
     if (!var##_r) return std::move(var##_r).error();   \
     auto var = std::move(*var##_r)
 
+Result<std::vector<std::string>> string_list(const Walker& w, const YAML::Node& n, const std::string& path) {
+    if (!n.IsSequence()) return w.error(n, path, "expected a list of strings");
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+        HERALD_TRY(v, w.str(n[i], path + "[" + std::to_string(i) + "]"));
+        out.push_back(v);
+    }
+    return out;
+}
+
+Result<RateLimitSettings> parse_rate(const Walker& w, const YAML::Node& n, const std::string& path) {
+    if (auto k = w.keys(n, path, {"rate", "burst"}); !k) return std::move(k).error();
+    RateLimitSettings r;
+    if (auto x = n["rate"]) {
+        double v = 0;
+        if (!x.IsScalar() || !YAML::convert<double>::decode(x, v) || v < 0 || v > 1e9)
+            return w.error(x, path + ".rate", "expected a number of events per second (0 disables)");
+        r.rate = v;
+    }
+    if (auto x = n["burst"]) {
+        HERALD_TRY(v, w.count(x, path + ".burst", 1, 1'000'000'000));
+        r.burst = static_cast<std::uint32_t>(v);
+    }
+    return r;
+}
+
+Result<void> parse_auth(const Walker& w, const YAML::Node& a, AuthSettings& auth) {
+    if (auto k = w.keys(a, "auth", {"enabled", "anonymous_scopes", "allow_query_token", "cookie", "realm", "jwt",
+                                    "api_keys", "admin_token", "admin_token_sha256"});
+        !k)
+        return k;
+    if (auto n = a["enabled"]) { HERALD_TRY(v, w.boolean(n, "auth.enabled")); auth.enabled = v; }
+    if (auto n = a["anonymous_scopes"]) { HERALD_TRY(v, string_list(w, n, "auth.anonymous_scopes")); auth.anonymous_scopes = v; }
+    if (auto n = a["allow_query_token"]) { HERALD_TRY(v, w.boolean(n, "auth.allow_query_token")); auth.allow_query_token = v; }
+    if (auto n = a["cookie"]) { HERALD_TRY(v, w.str(n, "auth.cookie")); auth.cookie = v; }
+    if (auto n = a["realm"]) { HERALD_TRY(v, w.str(n, "auth.realm")); auth.realm = v; }
+    if (auto n = a["admin_token"]) { HERALD_TRY(v, w.str(n, "auth.admin_token")); auth.admin_token = v; }
+    if (auto n = a["admin_token_sha256"]) { HERALD_TRY(v, w.str(n, "auth.admin_token_sha256")); auth.admin_token_sha256 = v; }
+    if (auto list = a["jwt"]) {
+        if (!list.IsSequence()) return w.error(list, "auth.jwt", "expected a list of issuers");
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            auto path = "auth.jwt[" + std::to_string(i) + "]";
+            auto n = list[i];
+            if (auto k = w.keys(n, path, {"issuer", "audiences", "keys", "jwks_file", "jwks_url", "algorithms",
+                                          "leeway", "scope_claim"});
+                !k)
+                return k;
+            IssuerSettings is;
+            if (auto x = n["issuer"]) { HERALD_TRY(v, w.str(x, path + ".issuer")); is.issuer = v; }
+            if (auto x = n["audiences"]) { HERALD_TRY(v, string_list(w, x, path + ".audiences")); is.audiences = v; }
+            if (auto x = n["jwks_file"]) { HERALD_TRY(v, w.str(x, path + ".jwks_file")); is.jwks_file = v; }
+            if (auto x = n["jwks_url"]) { HERALD_TRY(v, w.str(x, path + ".jwks_url")); is.jwks_url = v; }
+            if (auto x = n["algorithms"]) { HERALD_TRY(v, string_list(w, x, path + ".algorithms")); is.algorithms = v; }
+            if (auto x = n["leeway"]) { HERALD_TRY(v, w.duration(x, path + ".leeway", 0)); is.leeway_ms = v; }
+            if (auto x = n["scope_claim"]) { HERALD_TRY(v, w.str(x, path + ".scope_claim")); is.scope_claim = v; }
+            if (auto keys = n["keys"]) {
+                if (!keys.IsSequence()) return w.error(keys, path + ".keys", "expected a list of keys");
+                for (std::size_t j = 0; j < keys.size(); ++j) {
+                    auto kp = path + ".keys[" + std::to_string(j) + "]";
+                    auto kn = keys[j];
+                    if (auto k = w.keys(kn, kp, {"pem", "pem_file", "jwk", "secret", "kid", "alg"}); !k) return k;
+                    JwtKeySettings key;
+                    int sources = 0;
+                    if (auto x = kn["pem"]) { HERALD_TRY(v, w.str(x, kp + ".pem")); key.pem = v; ++sources; }
+                    if (auto x = kn["pem_file"]) { HERALD_TRY(v, w.str(x, kp + ".pem_file")); key.pem_file = v; ++sources; }
+                    if (auto x = kn["secret"]) { HERALD_TRY(v, w.str(x, kp + ".secret")); key.secret = v; ++sources; }
+                    if (auto x = kn["jwk"]) {
+                        // A JWK may be written as a YAML mapping or as JSON text; keep it as JSON text.
+                        if (x.IsScalar()) key.jwk = x.Scalar();
+                        else {
+                            YAML::Emitter e;
+                            e << YAML::DoubleQuoted << YAML::Flow << x;
+                            key.jwk = e.c_str();
+                        }
+                        ++sources;
+                    }
+                    if (auto x = kn["kid"]) { HERALD_TRY(v, w.str(x, kp + ".kid")); key.kid = v; }
+                    if (auto x = kn["alg"]) { HERALD_TRY(v, w.str(x, kp + ".alg")); key.alg = v; }
+                    if (sources != 1) return w.error(kn, kp, "give exactly one of pem, pem_file, jwk or secret");
+                    is.keys.push_back(std::move(key));
+                }
+            }
+            if (is.keys.empty() && is.jwks_file.empty() && is.jwks_url.empty())
+                return w.error(n, path, "an issuer needs keys, jwks_file or jwks_url");
+            auth.issuers.push_back(std::move(is));
+        }
+    }
+    if (auto list = a["api_keys"]) {
+        if (!list.IsSequence()) return w.error(list, "auth.api_keys", "expected a list of keys");
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            auto path = "auth.api_keys[" + std::to_string(i) + "]";
+            auto n = list[i];
+            if (auto k = w.keys(n, path, {"name", "key", "key_sha256", "scopes"}); !k) return k;
+            ApiKeySettings k;
+            if (auto x = n["name"]) { HERALD_TRY(v, w.str(x, path + ".name")); k.name = v; }
+            else return w.error(n, path, "an API key needs a name");
+            if (auto x = n["key"]) { HERALD_TRY(v, w.str(x, path + ".key")); k.key = v; }
+            if (auto x = n["key_sha256"]) { HERALD_TRY(v, w.str(x, path + ".key_sha256")); k.key_sha256 = v; }
+            if (k.key.empty() == k.key_sha256.empty()) return w.error(n, path, "give exactly one of key or key_sha256");
+            if (auto x = n["scopes"]) { HERALD_TRY(v, string_list(w, x, path + ".scopes")); k.scopes = v; }
+            auth.api_keys.push_back(std::move(k));
+        }
+    }
+    return ok();
+}
+
 Result<void> parse_topic(const Walker& w, const YAML::Node& n, const std::string& path, TopicConfig& t) {
     if (auto k = w.keys(n, path, {"name", "fsync", "fsync_interval", "segment_bytes", "retention", "default_type"});
         !k)
@@ -127,7 +233,7 @@ Result<Config> parse_root(const Walker& w, const YAML::Node& root) {
     Config c;
     if (!root || root.IsNull()) return c;
     if (auto k = w.keys(root, "", {"listen", "admin_listen", "data_dir", "threads", "event_source", "http", "sse",
-                                   "topics", "dedup", "long_poll_max_wait", "page_max_events", "websocket", "cors", "webhooks"});
+                                   "topics", "dedup", "long_poll_max_wait", "page_max_events", "websocket", "cors", "webhooks", "auth", "rate_limits"});
         !k)
         return std::move(k).error();
     if (auto n = root["listen"]) { HERALD_TRY(v, w.str(n, "listen")); c.listen = v; }
@@ -225,6 +331,22 @@ Result<Config> parse_root(const Walker& w, const YAML::Node& root) {
         if (auto n = s["ca_file"]) { HERALD_TRY(v, w.str(n, "webhooks.ca_file")); wh.ca_file = v; }
         if (auto n = s["user_agent"]) { HERALD_TRY(v, w.str(n, "webhooks.user_agent")); wh.user_agent = v; }
         if (auto n = s["handshake_origin"]) { HERALD_TRY(v, w.str(n, "webhooks.handshake_origin")); wh.handshake_origin = v; }
+    }
+    if (auto a = root["auth"]) {
+        if (auto r = parse_auth(w, a, c.auth); !r) return std::move(r).error();
+    }
+    if (auto r = root["rate_limits"]) {
+        if (auto k = w.keys(r, "rate_limits", {"requests", "publish", "subscribe", "ws_messages",
+                                               "max_connections_per_address", "max_streams_per_principal"});
+            !k)
+            return std::move(k).error();
+        auto& rl = c.rate_limits;
+        if (auto n = r["requests"]) { HERALD_TRY(v, parse_rate(w, n, "rate_limits.requests")); rl.requests = v; }
+        if (auto n = r["publish"]) { HERALD_TRY(v, parse_rate(w, n, "rate_limits.publish")); rl.publish = v; }
+        if (auto n = r["subscribe"]) { HERALD_TRY(v, parse_rate(w, n, "rate_limits.subscribe")); rl.subscribe = v; }
+        if (auto n = r["ws_messages"]) { HERALD_TRY(v, parse_rate(w, n, "rate_limits.ws_messages")); rl.ws_messages = v; }
+        if (auto n = r["max_connections_per_address"]) { HERALD_TRY(v, w.count(n, "rate_limits.max_connections_per_address", 0, 1'000'000)); rl.max_connections_per_address = v; }
+        if (auto n = r["max_streams_per_principal"]) { HERALD_TRY(v, w.count(n, "rate_limits.max_streams_per_principal", 0, 10'000'000)); rl.max_streams_per_principal = v; }
     }
     if (auto d = root["dedup"]) {
         if (auto k = w.keys(d, "dedup", {"window", "max_entries"}); !k) return std::move(k).error();

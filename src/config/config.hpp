@@ -71,6 +71,64 @@ struct WebhookSettings {
     std::string handshake_origin = "herald";       // WebHook-Request-Origin for the validation handshake
 };
 
+// One verification key of a JWT issuer: exactly one of pem, pem_file, jwk (JSON text) or secret.
+struct JwtKeySettings {
+    std::string pem;
+    std::string pem_file;
+    std::string jwk;     // a JWK object, as JSON text
+    std::string secret;  // an HMAC secret (raw text; at least 32 bytes)
+    std::string kid;
+    std::string alg;     // narrows the key to one algorithm
+};
+
+struct IssuerSettings {
+    std::string issuer;  // compared exactly with `iss`; empty: tokens without `iss`
+    std::vector<std::string> audiences;
+    std::vector<JwtKeySettings> keys;
+    std::string jwks_file;
+    std::string jwks_url;  // fetched in the background, refreshed per Cache-Control (60 s .. 24 h)
+    std::vector<std::string> algorithms;  // allowed `alg`s; empty: every algorithm the keys allow
+    std::int64_t leeway_ms = 60'000;
+    std::string scope_claim = "scope";
+};
+
+struct ApiKeySettings {
+    std::string name;
+    std::string key_sha256;  // hex SHA-256 of the key (preferred: the key itself never sits in a file)
+    std::string key;         // or the key itself (development)
+    std::vector<std::string> scopes;
+};
+
+struct AuthSettings {
+    bool enabled = false;  // off: every request is an anonymous principal with every scope (a warning says so)
+    // With auth on: what a request without credentials may do (e.g. subscribe:public.*); empty: 401.
+    std::vector<std::string> anonymous_scopes;
+    bool allow_query_token = false;  // ?access_token= on SSE and WebSocket endpoints (browsers)
+    std::string cookie;              // name of a cookie carrying a token on SSE and WebSocket endpoints
+    std::string realm = "herald";
+    std::vector<IssuerSettings> issuers;
+    std::vector<ApiKeySettings> api_keys;
+    // The admin listener: this bearer token (or its SHA-256), or any principal with the `admin` scope.
+    std::string admin_token;
+    std::string admin_token_sha256;
+};
+
+// A token bucket; rate 0 disables it.
+struct RateLimitSettings {
+    double rate = 0;          // per second
+    std::uint32_t burst = 0;  // 0: max(1, rate)
+    bool enabled() const noexcept { return rate > 0; }
+};
+
+struct RateLimits {
+    RateLimitSettings requests;     // data-plane requests per principal (or client address)
+    RateLimitSettings publish;      // published events per principal per topic
+    RateLimitSettings subscribe;    // streams and subscriptions opened per principal per topic
+    RateLimitSettings ws_messages;  // herald.v1 messages per principal
+    std::size_t max_connections_per_address = 0;  // 0: unlimited
+    std::size_t max_streams_per_principal = 0;    // SSE + WebSocket subscriptions; 0: unlimited
+};
+
 struct Config {
     std::string listen = "127.0.0.1:8080";
     std::string admin_listen = "127.0.0.1:9180";
@@ -82,6 +140,8 @@ struct Config {
     WebSocketSettings websocket;
     CorsSettings cors;
     WebhookSettings webhooks;
+    AuthSettings auth;
+    RateLimits rate_limits;
     bool auto_create_topics = true;
     TopicConfig topic_defaults;
     std::map<std::string, TopicConfig> topics;  // declared topics

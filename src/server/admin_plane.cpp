@@ -61,6 +61,22 @@ void webhook_metrics(std::ostringstream& o, webhook::Service& svc) {
         o << "herald_webhook_dead_letters_total{subscription=\"" << g.id << "\",topic=\"" << g.topic << "\"} " << g.dead_letters << '\n';
 }
 
+void security_metrics(std::ostringstream& o, SecurityContext& sc) {
+    auto& st = sc.stats;
+    metric(o, "herald_security_authentications_total", "counter", "Requests authenticated (credential or anonymous).");
+    o << "herald_security_authentications_total " << st.authenticated.load() << '\n';
+    metric(o, "herald_security_authn_failures_total", "counter", "Authentication failures by reason.");
+    for (std::size_t i = 0; i <= static_cast<std::size_t>(security::Reason::insufficient_scope); ++i) {
+        auto n = st.authn_failures[i].load();
+        if (n) o << "herald_security_authn_failures_total{reason=\"" << security::to_string(static_cast<security::Reason>(i)) << "\"} " << n << '\n';
+    }
+    metric(o, "herald_security_authz_denied_total", "counter", "Operations refused for a missing scope.");
+    o << "herald_security_authz_denied_total " << st.authz_denied.load() << '\n';
+    metric(o, "herald_security_rate_limited_total", "counter", "Requests and messages refused by a rate limit.");
+    for (std::size_t i = 0; i < kLimitKinds; ++i)
+        o << "herald_security_rate_limited_total{limit=\"" << to_string(static_cast<LimitKind>(i)) << "\"} " << st.rate_limited[i].load() << '\n';
+}
+
 }  // namespace
 
 std::string AdminPlane::metrics_text() const {
@@ -126,6 +142,7 @@ std::string AdminPlane::metrics_text() const {
     o << "herald_hub_deliveries_total " << deliveries << '\n';
 
     if (ctx_.webhooks) webhook_metrics(o, *ctx_.webhooks);
+    if (ctx_.security) security_metrics(o, *ctx_.security);
 
     auto& c = ctx_.connections;
     metric(o, "herald_http_connections_open", "gauge", "Open data-plane connections (streams included).");
@@ -148,10 +165,18 @@ std::string AdminPlane::metrics_text() const {
     return o.str();
 }
 
+AdminPlane::AdminPlane(AdminContext context) : ctx_(std::move(context)) {
+    if (ctx_.security) access_ = std::make_unique<Access>(*ctx_.security, SystemClock::instance());
+}
+
 boost::asio::awaitable<http::Response> AdminPlane::handle(http::Request& req) {
     if (req.method != "GET")
         co_return http::problem_response({405, "method-not-allowed", "Method not allowed", "allowed: GET", {}});
     if (req.path == "/healthz") co_return http::json_response(200, "{\"status\":\"ok\"}");
+    // Probes stay open; everything else on the admin listener needs the admin token or the `admin` scope.
+    if (req.path != "/readyz" && access_) {
+        if (auto denied = access_->authorize_admin(req)) co_return std::move(*denied);
+    }
     if (req.path == "/readyz") {
         auto health = ctx_.engine.health();
         json::object o;

@@ -12,6 +12,7 @@
 #include "http/message.hpp"
 #include "hub/hub.hpp"
 #include "server/data_plane.hpp"
+#include "server/access.hpp"
 #include "webhook/service.hpp"
 
 namespace herald::server {
@@ -24,16 +25,18 @@ struct AdminContext {
     std::vector<hub::WorkerHub*> worker_hubs;
     std::chrono::steady_clock::time_point started;
     webhook::Service* webhooks = nullptr;
+    SecurityContext* security = nullptr;
 };
 
 class AdminPlane {
 public:
-    explicit AdminPlane(AdminContext context) : ctx_(std::move(context)) {}
+    explicit AdminPlane(AdminContext context);
     boost::asio::awaitable<http::Response> handle(http::Request& request);
     std::string metrics_text() const;
 
 private:
     AdminContext ctx_;
+    std::unique_ptr<Access> access_;  // runs on the admin listener's worker
 };
 
 }  // namespace herald::server

@@ -122,6 +122,12 @@ int serve(ServeOptions options) {
         std::cerr << "herald: " << admin_ep.error().message << '\n';
         return 2;
     }
+    // Keys, API keys and limits are checked before anything starts: a bad key is a configuration error.
+    auto security = make_security_context(cfg);
+    if (!security) {
+        std::cerr << "herald: " << security.error().message << '\n';
+        return 2;
+    }
     // Catch the stop signals from the very start, so a signal during start-up still shuts down cleanly.
     asio::io_context signals_io;
     asio::signal_set signals(signals_io, SIGINT, SIGTERM);
@@ -209,7 +215,7 @@ int serve(ServeOptions options) {
     // Listeners: the first binds (port 0 becomes a real port), the others join it with SO_REUSEPORT.
     asio::ip::tcp::endpoint bound = *data_ep;
     for (auto& w : workers) {
-        w->data_plane = std::make_unique<DataPlane>(DataPlaneContext{cfg, engine, pipeline, hub, stats, sse_options, ws_context, webhooks, webhook_worker.io}, *w->hub);
+        w->data_plane = std::make_unique<DataPlane>(DataPlaneContext{cfg, engine, pipeline, hub, stats, sse_options, ws_context, webhooks, webhook_worker.io, **security}, *w->hub);
         auto* dp = w->data_plane.get();
         auto l = http::Listener::create(w->io, bound, lopts, [dp](http::Request& r) { return dp->handle(r); },
                                         connections);
@@ -221,7 +227,7 @@ int serve(ServeOptions options) {
         w->listener = *l;
         bound = w->listener->local_endpoint();
     }
-    AdminPlane admin(AdminContext{cfg, engine, stats, *connections, hubs, std::chrono::steady_clock::now(), &webhooks});
+    AdminPlane admin(AdminContext{cfg, engine, stats, *connections, hubs, std::chrono::steady_clock::now(), &webhooks, security->get()});
     auto admin_opts = lopts;
     admin_opts.max_connections = 256;
     auto admin_listener = http::Listener::create(workers[0]->io, *admin_ep, admin_opts,
@@ -258,8 +264,14 @@ int serve(ServeOptions options) {
               << endpoint_text(bound) << "/v1/topics/demo/events?type=demo.greeted.v1'\n"
               << "  subscribe    curl -N -H 'Accept: text/event-stream' 'http://" << endpoint_text(bound)
               << "/v1/topics/demo/events?from=earliest'\n"
-              << "WARNING: authentication is off: anyone who can reach these ports can publish and subscribe.\n"
               << std::flush;
+    if (!cfg.auth.enabled)
+        std::cerr << "WARNING: authentication is off: anyone who can reach these ports can publish and subscribe "
+                     "(auth.enabled in the config turns it on).\n";
+    else
+        std::cerr << "  auth         on: " << cfg.auth.issuers.size() << " JWT issuers, " << cfg.auth.api_keys.size()
+                  << " API keys" << (cfg.auth.anonymous_scopes.empty() ? "" : ", anonymous access for some scopes")
+                  << '\n';
 
     // Wait for SIGINT/SIGTERM on the main thread.
     signals.async_wait([](auto, int) {});

@@ -86,7 +86,7 @@ struct Waiter final : hub::Subscriber {
 }  // namespace
 
 DataPlane::DataPlane(DataPlaneContext context, hub::WorkerHub& worker_hub)
-    : ctx_(std::move(context)), worker_hub_(worker_hub) {
+    : ctx_(std::move(context)), worker_hub_(worker_hub), access_(ctx_.security, SystemClock::instance()) {
     cors_.allowed_origins = ctx_.config.cors.allowed_origins;
     cors_.allow_credentials = ctx_.config.cors.allow_credentials;
     cors_.max_age_seconds = ctx_.config.cors.max_age_ms / 1000;
@@ -106,10 +106,23 @@ asio::awaitable<Response> DataPlane::route(Request& req) {
         r.set("Allow", allow);
         return r;
     };
+    if (seg.empty() || seg[0] != "v1")
+        co_return problem(404, "not-found", "Not found", "no route for " + req.method + " " + req.path);
+    // Who is asking. Browsers' EventSource and WebSocket cannot set headers: on those endpoints a query token or
+    // cookie is accepted when the configuration allows it.
+    const bool browser = req.method == "GET" &&
+                         ((seg.size() == 4 && seg[1] == "topics" && seg[3] == "events") ||
+                          (seg.size() == 2 && seg[1] == "ws"));
+    auto who = access_.authenticate(req, browser);
+    if (auto* refused = std::get_if<Response>(&who)) co_return std::move(*refused);
+    const security::PrincipalPtr principal = std::get<security::PrincipalPtr>(who);
+    if (auto limited = access_.limit(LimitKind::requests, *principal, req.remote_address, ""))
+        co_return std::move(*limited);
+
     if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "topics") {
         if (seg.size() == 2) {
             if (req.method != "GET") co_return method_not_allowed("GET");
-            co_return list_topics();
+            co_return list_topics(*principal);
         }
         std::string topic(seg[2]);
         if (!engine::is_valid_topic_name(topic))
@@ -117,21 +130,41 @@ asio::awaitable<Response> DataPlane::route(Request& req) {
                               "topic names must match [a-z0-9][a-z0-9._-]{0,199}", "topic");
         if (seg.size() == 3) {
             if (req.method != "GET") co_return method_not_allowed("GET");
+            if (auto denied = access_.authorize(*principal, security::Action::subscribe, topic))
+                co_return std::move(*denied);
             co_return topic_info(topic);
         }
         if (seg.size() == 4 && seg[3] == "events") {
-            if (req.method == "POST") co_return co_await publish(req, topic);
+            if (req.method == "POST") {
+                if (auto denied = access_.authorize(*principal, security::Action::publish, topic))
+                    co_return std::move(*denied);
+                co_return co_await publish(req, topic, *principal);
+            }
             if (req.method == "GET" || req.method == "HEAD") {
-                if (websocket::is_upgrade_request(req)) co_return open_websocket(req, &topic);
+                if (auto denied = access_.authorize(*principal, security::Action::subscribe, topic))
+                    co_return std::move(*denied);
+                const bool streaming = websocket::is_upgrade_request(req) ||
+                                       req.header("Accept").find("text/event-stream") != std::string_view::npos;
+                if (streaming) {
+                    if (auto limited = access_.limit(LimitKind::subscribe, *principal, req.remote_address, topic))
+                        co_return std::move(*limited);
+                }
+                if (websocket::is_upgrade_request(req)) co_return open_websocket(req, &topic, principal);
                 if (req.header("Accept").find("text/event-stream") != std::string_view::npos)
-                    co_return open_stream(req, topic);
+                    co_return open_stream(req, topic, principal);
                 co_return co_await read_page(req, topic);
             }
             co_return method_not_allowed("GET, POST");
         }
     }
-    if (seg.size() >= 2 && seg.size() <= 5 && seg[0] == "v1" && seg[1] == "subscriptions")
-        co_return co_await handle_subscriptions(ctx_.webhooks, ctx_.webhook_io, req, seg);
+    if (seg.size() >= 2 && seg.size() <= 5 && seg[0] == "v1" && seg[1] == "subscriptions") {
+        // A webhook subscription is a subscriber of its topic: creating, seeing and managing one needs the
+        // subscribe scope on that topic.
+        auto may = [this, principal](const std::string& topic) {
+            return access_.allows(*principal, security::Action::subscribe, topic);
+        };
+        co_return co_await handle_subscriptions(ctx_.webhooks, ctx_.webhook_io, req, seg, may);
+    }
     if (seg.size() == 2 && seg[0] == "v1" && seg[1] == "ws") {
         if (req.method != "GET") co_return method_not_allowed("GET");
         if (!websocket::is_upgrade_request(req)) {
@@ -140,12 +173,13 @@ asio::awaitable<Response> DataPlane::route(Request& req) {
             r.set("Upgrade", "websocket");
             co_return r;
         }
-        co_return open_websocket(req, nullptr);
+        co_return open_websocket(req, nullptr, principal);
     }
     co_return problem(404, "not-found", "Not found", "no route for " + req.method + " " + req.path);
 }
 
-Response DataPlane::open_websocket(Request& req, const std::string* topic) {
+
+Response DataPlane::open_websocket(Request& req, const std::string* topic, security::PrincipalPtr principal) {
     // Browsers send Origin on every WebSocket handshake and do not apply CORS to it: check it here, against
     // the same allow-list, so a page on another origin cannot ride a user's network position.
     if (!http::same_origin(req) && !cors_.allows(req.header("Origin")))
@@ -176,15 +210,17 @@ Response DataPlane::open_websocket(Request& req, const std::string* topic) {
                                         start->reset_reason, start->missed};
     }
     Response r;
-    r.takeover = [this, head = websocket::switching_protocols(up->key, protocol), single = std::move(single)](
-                     asio::ip::tcp::socket socket, Request request) mutable {
+    r.takeover = [this, head = websocket::switching_protocols(up->key, protocol), single = std::move(single),
+                  principal = std::move(principal)](asio::ip::tcp::socket socket, Request request) mutable {
+        auto guard = access_.session_guard(std::move(principal), request.remote_address);
         websocket::Session::start(std::move(socket), std::move(request.connection_slot), worker_hub_,
-                                  ctx_.websocket, std::move(head), std::move(single));
+                                  ctx_.websocket, std::move(head), std::move(single), std::move(guard));
     };
     return r;
 }
 
-asio::awaitable<Response> DataPlane::publish(Request& req, const std::string& topic) {
+asio::awaitable<Response> DataPlane::publish(Request& req, const std::string& topic,
+                                             const security::Principal& principal) {
     auto reject = [&](Response r) {
         ctx_.pipeline.count_rejected();
         return r;
@@ -229,6 +265,9 @@ asio::awaitable<Response> DataPlane::publish(Request& req, const std::string& to
                                  "Content-Type"));
     }
 
+    if (auto limited = access_.limit(LimitKind::publish, principal, req.remote_address, topic,
+                                     static_cast<std::uint32_t>(events.size())))
+        co_return reject(std::move(*limited));
     auto result = co_await ctx_.pipeline.publish(topic, std::move(events), std::string(req.header("Idempotency-Key")));
     if (!result) {
         auto kind = result.error().attribute == "topic" ? "invalid-topic"
@@ -245,7 +284,7 @@ asio::awaitable<Response> DataPlane::publish(Request& req, const std::string& to
     co_return res;
 }
 
-Response DataPlane::open_stream(Request& req, const std::string& topic) {
+Response DataPlane::open_stream(Request& req, const std::string& topic, const security::PrincipalPtr& principal) {
     auto reader = ctx_.engine.topic(topic, ctx_.engine.auto_create());
     if (!reader) return http::problem_response(http::problem_from_error(reader.error(), "invalid-topic"));
     // A reconnecting EventSource repeats the URL and adds Last-Event-ID: the header wins over ?from=.
@@ -261,6 +300,7 @@ Response DataPlane::open_stream(Request& req, const std::string& topic) {
     s.feed.format = hub::WireFormat::sse;
     s.feed.types = split_list(req.query_param("types").value_or(""));
     s.feed.high_water_bytes = ctx_.config.sse.high_water_bytes;
+    if (access_.enabled()) s.expires_at = principal->expires_at;
     if (!start->reset_reason.empty()) {
         auto cursor = cursor_text((*reader)->epoch(), start->next);
         s.notice = sse::control_event("herald.reset",
@@ -351,9 +391,11 @@ asio::awaitable<Response> DataPlane::read_page(Request& req, const std::string& 
     co_return http::json_response(200, json::serialize(body));
 }
 
-Response DataPlane::list_topics() {
+Response DataPlane::list_topics(const security::Principal& principal) {
     json::array arr;
     for (auto& t : ctx_.engine.topics()) {
+        // The catalog shows a consumer only what it may subscribe to.
+        if (!access_.allows(principal, security::Action::subscribe, t.name)) continue;
         json::object o;
         o["name"] = t.name;
         o["start_offset"] = t.start_offset;

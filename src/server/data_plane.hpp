@@ -17,6 +17,7 @@
 #include "http/message.hpp"
 #include "hub/hub.hpp"
 #include "publish/pipeline.hpp"
+#include "server/access.hpp"
 #include "sse/stream.hpp"
 #include "webhook/service.hpp"
 #include "websocket/session.hpp"
@@ -41,6 +42,7 @@ struct DataPlaneContext {
     websocket::SessionContext& websocket;
     webhook::Service& webhooks;
     boost::asio::io_context& webhook_io;  // the thread the webhook service lives on
+    SecurityContext& security;
 };
 
 class DataPlane {
@@ -50,16 +52,19 @@ public:
 
 private:
     boost::asio::awaitable<http::Response> route(http::Request& request);
-    boost::asio::awaitable<http::Response> publish(http::Request& request, const std::string& topic);
+    boost::asio::awaitable<http::Response> publish(http::Request& request, const std::string& topic,
+                                                   const security::Principal& principal);
     boost::asio::awaitable<http::Response> read_page(http::Request& request, const std::string& topic);
-    http::Response open_stream(http::Request& request, const std::string& topic);
-    http::Response open_websocket(http::Request& request, const std::string* topic);
-    http::Response list_topics();
+    http::Response open_stream(http::Request& request, const std::string& topic,
+                               const security::PrincipalPtr& principal);
+    http::Response open_websocket(http::Request& request, const std::string* topic, security::PrincipalPtr principal);
+    http::Response list_topics(const security::Principal& principal);
     http::Response topic_info(const std::string& topic);
 
     DataPlaneContext ctx_;
     hub::WorkerHub& worker_hub_;
     http::CorsPolicy cors_;
+    Access access_;
 };
 
 }  // namespace herald::server

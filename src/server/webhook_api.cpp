@@ -68,12 +68,20 @@ Result<Int> int_param(const Request& req, std::string_view name, Int fallback, I
     return v;
 }
 
-asio::awaitable<Response> dispatch(webhook::Service& svc, Request& req, std::vector<std::string> seg) {
+asio::awaitable<Response> dispatch(webhook::Service& svc, Request& req, std::vector<std::string> seg,
+                                   TopicPermission may) {
     const auto n = seg.size();
     if (n == 2) {
         if (req.method == "POST") {
             auto body = body_json(req);
             if (!body) co_return error_response(body.error());
+            if (body->is_object()) {
+                if (auto* t = body->as_object().if_contains("topic"); t && t->is_string() && !may(std::string(t->as_string())))
+                    co_return problem(403, "forbidden", "Forbidden",
+                                      "this principal has no subscribe scope for topic '" +
+                                          std::string(t->as_string()) + "'",
+                                      "topic");
+            }
             auto r = co_await svc.create(std::move(*body));
             if (!r) co_return error_response(r.error());
             auto res = json_ok(201, *r);
@@ -82,11 +90,16 @@ asio::awaitable<Response> dispatch(webhook::Service& svc, Request& req, std::vec
         }
         if (req.method == "GET") {
             auto topic = req.query_param("topic").value_or("");
-            co_return json_ok(200, json::object{{"subscriptions", svc.list(topic)}});
+            json::array visible;
+            for (auto& v : svc.list(topic))
+                if (may(std::string(v.at("topic").as_string()))) visible.push_back(v);
+            co_return json_ok(200, json::object{{"subscriptions", std::move(visible)}});
         }
         co_return method_not_allowed("GET, POST");
     }
     const std::string& id = seg[2];
+    if (auto existing = svc.get(id); !existing || !may(std::string(existing->at("topic").as_string())))
+        co_return problem(404, "not-found", "Not found", "no webhook subscription '" + id + "'");
     if (n == 3) {
         if (req.method == "GET") {
             auto r = svc.get(id);
@@ -155,13 +168,14 @@ asio::awaitable<Response> dispatch(webhook::Service& svc, Request& req, std::vec
 }  // namespace
 
 asio::awaitable<Response> handle_subscriptions(webhook::Service& service, asio::io_context& webhook_io,
-                                               Request& request, const std::vector<std::string_view>& segments) {
+                                               Request& request, const std::vector<std::string_view>& segments,
+                                               TopicPermission may_subscribe) {
     // Copy the path segments: they view the request, which stays alive (this coroutine waits), but owning them
     // keeps the other thread's work self-contained.
     std::vector<std::string> seg(segments.begin(), segments.end());
     // Named locals, not temporaries inside the co_await expression: GCC 12 mishandles the lifetime of
     // non-trivial temporaries there (double destruction).
-    auto work = dispatch(service, request, std::move(seg));
+    auto work = dispatch(service, request, std::move(seg), std::move(may_subscribe));
     auto op = asio::co_spawn(webhook_io, std::move(work), asio::use_awaitable);
     Response response = co_await std::move(op);
     co_return response;

@@ -22,6 +22,7 @@ void Stream::start(asio::ip::tcp::socket socket, std::shared_ptr<void> connectio
 Stream::Stream(asio::ip::tcp::socket socket, std::shared_ptr<void> connection_slot, hub::WorkerHub& hub,
                const hub::Encoder& encoder, StreamStart start, const StreamOptions& options, StreamStats& stats)
     : socket_(std::move(socket)),
+      expires_at_(start.expires_at),
       connection_slot_(std::move(connection_slot)),
       hub_(hub),
       feed_(std::move(start.topic), start.next_offset, std::move(start.feed), encoder),
@@ -54,20 +55,25 @@ void Stream::on_batch(const hub::BatchPtr& batch) {
 }
 
 void Stream::on_tick(std::chrono::steady_clock::time_point now) {
-    if (closed_ || writing_ || now - last_write_ < options_.heartbeat) return;
+    if (closed_ || closing_) return;
+    if (expires_at_ && std::chrono::system_clock::now() >= *expires_at_) {
+        finish("herald.auth-expired", "token expired");
+        return;
+    }
+    if (writing_ || now - last_write_ < options_.heartbeat) return;
     feed_.queue().push(std::string(":\n\n"));
     pump();
 }
 
-void Stream::on_shutdown() {
-    if (closed_) return;
+void Stream::on_shutdown() { finish("herald.shutdown", "shutdown"); }
+
+// A last event naming why the stream ends and where to resume, then close once it is written.
+void Stream::finish(const char* event, const char* reason) {
+    if (closed_ || closing_) return;
     closing_ = true;
-    std::string data = "{\"reason\":\"shutdown\"";
-    std::optional<std::string> cursor;
-    cursor = engine::format_cursor(feed_.position());
-    data += ",\"cursor\":\"" + *cursor + "\"";
-    data += "}";
-    feed_.queue().push(control_event("herald.shutdown", data, cursor));
+    std::optional<std::string> cursor = engine::format_cursor(feed_.position());
+    std::string data = std::string("{\"reason\":\"") + reason + "\",\"cursor\":\"" + *cursor + "\"}";
+    feed_.queue().push(control_event(event, data, cursor));
     pump();
 }
 

@@ -38,6 +38,9 @@ struct StreamStart {
     std::string notice;             // an initial control event (e.g. herald.reset) or empty
     std::string extra_headers;      // preformatted "Name: value\r\n" lines (CORS, ...)
     hub::FeedOptions feed;
+    // When the subscriber's credential expires: the stream then ends with a `herald.auth-expired` event carrying
+    // the cursor to resume from (with a fresh token).
+    std::optional<std::chrono::system_clock::time_point> expires_at;
 };
 
 class Stream final : public hub::Subscriber, public std::enable_shared_from_this<Stream> {
@@ -58,8 +61,10 @@ private:
     void pump();
     void watch_peer();
     void close();
+    void finish(const char* event, const char* reason);
 
     boost::asio::ip::tcp::socket socket_;
+    std::optional<std::chrono::system_clock::time_point> expires_at_;
     std::shared_ptr<void> connection_slot_;
     hub::WorkerHub& hub_;
     hub::Feed feed_;

@@ -121,7 +121,18 @@ std::variant<ClientMessage, DecodeError> decode_object(const json::object& o) {
         if (auto e = only_members(o, {"op"})) return *e;
         return ClientMessage{Ping{}};
     }
-    return fail("unknown op \"" + std::string(op) + "\" (expected subscribe, unsubscribe, publish, ack or ping)",
+    if (op == "auth") {
+        if (auto e = only_members(o, {"op", "ref", "token"})) return *e;
+        Auth a;
+        if (o.contains("ref")) {
+            HERALD_TAKE(ref, required_string(o, "ref", 128));
+            a.ref = std::move(ref);
+        }
+        HERALD_TAKE(token, required_string(o, "token", 16 * 1024));
+        a.token = std::move(token);
+        return ClientMessage{std::move(a)};
+    }
+    return fail("unknown op \"" + std::string(op) + "\" (expected subscribe, unsubscribe, publish, ack, ping or auth)",
                 "op", &o);
 }
 
@@ -216,6 +227,17 @@ std::string encode_error(std::string_view ref, std::string_view id, unsigned sta
     o += json_problem;
     o += '}';
     return o;
+}
+
+std::string encode_authenticated(std::string_view ref, std::string_view expires_at) {
+    std::string out = "{\"op\":\"authenticated\",\"ref\":";
+    append_json_string(out, ref);
+    if (!expires_at.empty()) {
+        out += ",\"expires_at\":";
+        append_json_string(out, expires_at);
+    }
+    out += "}";
+    return out;
 }
 
 std::string encode_pong() { return "{\"op\":\"pong\"}"; }

@@ -8,6 +8,7 @@
 //        "idempotency_key"?}
 //   {"op":"ack","id","cursor"}                        {"op":"event","id","topic","cursor","event"}
 //   {"op":"ping"}  (application-level, optional)      {"op":"reset","id","reason","cursor","missed"}
+//   {"op":"auth","ref"?,"token"}                      {"op":"authenticated","ref","expires_at"?}
 //                                                     {"op":"error","ref"|"id"?,"status","problem"}
 //                                                     {"op":"pong"}
 // Decoding never throws; a malformed message yields an error naming the member at fault, which the session
@@ -44,8 +45,13 @@ struct Ack {
     std::string cursor;
 };
 struct Ping {};
+// A fresh credential for a long-lived connection whose token is about to expire (same principal).
+struct Auth {
+    std::string ref;
+    std::string token;
+};
 
-using ClientMessage = std::variant<Subscribe, Unsubscribe, Publish, Ack, Ping>;
+using ClientMessage = std::variant<Subscribe, Unsubscribe, Publish, Ack, Ping, Auth>;
 
 struct DecodeError {
     std::string message;
@@ -67,6 +73,7 @@ std::string encode_reset(std::string_view id, std::string_view reason, std::stri
 std::string encode_error(std::string_view ref, std::string_view id, unsigned status,
                          std::string_view json_problem);
 std::string encode_pong();
+std::string encode_authenticated(std::string_view ref, std::string_view expires_at);
 
 // The shared part of an `event` message for one committed event, encoded once per event by the hub:
 //   "topic":"<topic>","cursor":"<cursor>","event":<event json>}

@@ -1,5 +1,7 @@
 #include "websocket/session.hpp"
 
+#include <ctime>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -86,9 +88,11 @@ std::uint64_t cursor_gap(const hub::Feed& f) { return f.next_offset() - f.gap_fr
 }  // namespace
 
 void Session::start(asio::ip::tcp::socket socket, std::shared_ptr<void> connection_slot, hub::WorkerHub& hub,
-                    SessionContext& context, std::string head, std::optional<SingleTopic> single) {
+                    SessionContext& context, std::string head, std::optional<SingleTopic> single,
+                    std::unique_ptr<SessionGuard> guard) {
     auto s = std::make_shared<Session>(std::move(socket), std::move(connection_slot), hub, context,
                                        single.has_value());
+    s->guard_ = std::move(guard);
     s->control_.push(std::move(head));
     hub.add_ticker(*s);
     if (single) {
@@ -212,7 +216,20 @@ void Session::handle_text(std::string_view text) {
         return;
     }
     auto& msg = std::get<ClientMessage>(decoded);
+    if (guard_) {
+        if (auto d = guard_->on_message()) {
+            std::string ref, id;
+            if (auto* p = std::get_if<Publish>(&msg)) ref = p->ref;
+            if (auto* x = std::get_if<Subscribe>(&msg)) id = x->id;
+            if (auto* x = std::get_if<Unsubscribe>(&msg)) id = x->id;
+            if (auto* x = std::get_if<Ack>(&msg)) id = x->id;
+            if (auto* x = std::get_if<Auth>(&msg)) ref = x->ref;
+            send_error(ref, id, d->status, d->kind, d->title, d->detail);
+            return;
+        }
+    }
     if (auto* s = std::get_if<Subscribe>(&msg)) return on_subscribe(std::move(*s));
+    if (auto* a = std::get_if<Auth>(&msg)) return on_auth(*a);
     if (auto* u = std::get_if<Unsubscribe>(&msg)) return on_unsubscribe(*u);
     if (auto* a = std::get_if<Ack>(&msg)) return on_ack(*a);
     if (std::holds_alternative<Ping>(msg)) return send_control(encode_pong());
@@ -226,6 +243,12 @@ void Session::handle_text(std::string_view text) {
         send_error(p.ref, {}, 429, "rate-limited", "Too many requests",
                    "this connection's publish rate limit is exceeded");
         return;
+    }
+    if (guard_) {
+        if (auto d = guard_->may_publish(p.topic, p.events.size())) {
+            send_error(p.ref, {}, d->status, d->kind, d->title, d->detail, "topic");
+            return;
+        }
     }
     ++inflight_publishes_;
     asio::co_spawn(socket_.get_executor(), run_publish(std::move(p)), asio::detached);
@@ -300,6 +323,12 @@ void Session::on_subscribe(Subscribe&& s) {
                    "topic names must match [a-z0-9][a-z0-9._-]{0,199}", "topic");
         return;
     }
+    if (guard_) {
+        if (auto d = guard_->may_subscribe(s.topic)) {
+            send_error({}, s.id, d->status, d->kind, d->title, d->detail, "topic");
+            return;
+        }
+    }
     auto topic = ctx_.engine.topic(s.topic, ctx_.auto_create_topics);
     if (!topic) {
         send_error({}, s.id, topic.error().code == Errc::not_found ? 404 : 503, "not-found", "Not found",
@@ -351,6 +380,28 @@ void Session::on_ack(const Ack& a) {
     sub->update_lag();
 }
 
+void Session::on_auth(const Auth& a) {
+    if (!guard_) {
+        send_control(encode_authenticated(a.ref, {}));  // authentication is off: nothing to extend
+        return;
+    }
+    if (auto d = guard_->reauthenticate(a.token)) {
+        send_error(a.ref, {}, d->status, d->kind, d->title, d->detail, "token");
+        return;
+    }
+    std::string expires;
+    if (auto e = guard_->expires_at()) {
+        auto secs = std::chrono::duration_cast<std::chrono::seconds>(e->time_since_epoch()).count();
+        std::time_t t = static_cast<std::time_t>(secs);
+        std::tm tm{};
+        gmtime_r(&t, &tm);
+        char buf[32];
+        std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        expires = buf;
+    }
+    send_control(encode_authenticated(a.ref, expires));
+}
+
 void Session::send_control(std::string_view payload, Opcode opcode) {
     if (closing_ || terminated_) return;
     control_.push(encode_frame(opcode, payload));
@@ -373,6 +424,13 @@ void Session::close(std::uint16_t code, std::string_view reason) {
 
 void Session::on_tick(std::chrono::steady_clock::time_point now) {
     if (closing_ || terminated_) return;
+    if (guard_) {
+        if (auto e = guard_->expires_at(); e && std::chrono::system_clock::now() >= *e) {
+            // RFC 6455 1008 (policy violation): the credential this connection was opened with has expired.
+            close(close_code::policy_violation, "token expired");
+            return;
+        }
+    }
     for (auto& sub : subs_) sub->update_lag();
     if (ping_outstanding_) {
         if (now - ping_sent_ >= ctx_.options.pong_timeout) {

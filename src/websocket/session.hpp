@@ -22,6 +22,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/engine.hpp"
@@ -68,6 +69,27 @@ struct SessionContext {
     bool auto_create_topics = true;
 };
 
+// What the edge's access control decides for one connection: authorization per topic, rate limits, and when
+// the credential expires. A session without a guard allows everything (authentication off, no limits).
+struct Denial {
+    unsigned status = 403;
+    std::string kind;   // problem type suffix, e.g. "forbidden", "rate-limited"
+    std::string title;
+    std::string detail;
+};
+
+class SessionGuard {
+public:
+    virtual ~SessionGuard() = default;
+    virtual std::optional<Denial> may_subscribe(std::string_view topic) = 0;
+    virtual std::optional<Denial> may_publish(std::string_view topic, std::size_t events) = 0;
+    // Called for every client message (per-principal message rate).
+    virtual std::optional<Denial> on_message() = 0;
+    virtual std::optional<std::chrono::system_clock::time_point> expires_at() const = 0;
+    // A fresh token for the same principal (op `auth`); on success expires_at() moves.
+    virtual std::optional<Denial> reauthenticate(std::string_view token) = 0;
+};
+
 struct SingleTopic {
     std::shared_ptr<engine::TopicReader> topic;
     std::uint64_t next_offset = 0;
@@ -79,9 +101,10 @@ struct SingleTopic {
 class Session final : public hub::Ticker, public std::enable_shared_from_this<Session> {
 public:
     // `head` is the 101 response, written first. `single` selects single-topic mode.
+    // `guard` may be null (everything allowed). A connection whose credential expires is closed with 1008.
     static void start(boost::asio::ip::tcp::socket socket, std::shared_ptr<void> connection_slot,
                       hub::WorkerHub& hub, SessionContext& context, std::string head,
-                      std::optional<SingleTopic> single);
+                      std::optional<SingleTopic> single, std::unique_ptr<SessionGuard> guard = nullptr);
 
     Session(boost::asio::ip::tcp::socket socket, std::shared_ptr<void> connection_slot, hub::WorkerHub& hub,
             SessionContext& context, bool single_topic);
@@ -100,6 +123,7 @@ private:
     void on_subscribe(Subscribe&& s);
     void on_unsubscribe(const Unsubscribe& u);
     void on_ack(const Ack& a);
+    void on_auth(const Auth& a);
     std::shared_ptr<Subscription> add_subscription(std::string id, std::shared_ptr<engine::TopicReader> topic,
                                                    std::uint64_t next, std::vector<std::string> types);
     Subscription* find(std::string_view id);
@@ -116,6 +140,7 @@ private:
     std::shared_ptr<void> connection_slot_;
     hub::WorkerHub& hub_;
     SessionContext& ctx_;
+    std::unique_ptr<SessionGuard> guard_;
     const bool single_topic_;
     FrameParser parser_;
     hub::DeliveryQueue control_;
