@@ -125,8 +125,6 @@ struct RateLimits {
     RateLimitSettings publish;      // published events per principal per topic
     RateLimitSettings subscribe;    // streams and subscriptions opened per principal per topic
     RateLimitSettings ws_messages;  // herald.v1 messages per principal
-    std::size_t max_connections_per_address = 0;  // 0: unlimited
-    std::size_t max_streams_per_principal = 0;    // SSE + WebSocket subscriptions; 0: unlimited
 };
 
 struct Config {

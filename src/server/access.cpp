@@ -323,6 +323,14 @@ std::optional<http::Response> Access::authorize_admin(const http::Request& req) 
     if (auto* res = std::get_if<http::Response>(&who)) return std::move(*res);
     auto& p = *std::get<PrincipalPtr>(who);
     if (security::allows(p, Action::admin, "")) return std::nullopt;
+    if (p.kind == security::PrincipalKind::anonymous) {
+        // No credential at all: ask for one rather than refusing an identity that was never presented.
+        auto r = http::problem_response(http::Problem{401, "unauthorized", "Unauthorized",
+                                                      "the admin API needs the admin token or the `admin` scope",
+                                                      "missing_credentials"});
+        r.set("WWW-Authenticate", authenticator_.challenge());
+        return r;
+    }
     ctx_.stats.authz_denied.fetch_add(1, std::memory_order_relaxed);
     auto r = http::problem_response(
         http::Problem{403, "forbidden", "Forbidden", "the admin API needs the admin token or the `admin` scope",

@@ -14,6 +14,7 @@
 #include "http/listener.hpp"
 #include "hub/hub.hpp"
 #include "server/admin_plane.hpp"
+#include "server/jwks_refresher.hpp"
 #include "server/data_plane.hpp"
 #include "sse/frame.hpp"
 #include "meta/database.hpp"
@@ -188,6 +189,14 @@ int serve(ServeOptions options) {
             return 1;
         }
     }
+    // JWKS URLs: fetched on the webhook thread; an unknown kid asks for an early refetch.
+    JwksRefresher jwks(webhook_worker.io, **security, cfg.auth);
+    if (!jwks.empty()) {
+        (*security)->authenticator.on_unknown_kid = [&jwks](const std::string& issuer, const std::string& kid) {
+            jwks.unknown_kid(issuer, kid);
+        };
+        run_on(webhook_worker, [&] { jwks.start(); });
+    }
     DataPlaneStats stats;
     publish::Pipeline pipeline(engine, stats.publish);
     auto connections = std::make_shared<http::ConnectionStats>();
@@ -287,7 +296,11 @@ int serve(ServeOptions options) {
            std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     // Webhooks: stop the dispatchers (in-flight attempts end within their timeout), save their progress.
-    run_on(webhook_worker, [&] { webhooks.stop(); webhook_worker.hub->shutdown(); });
+    run_on(webhook_worker, [&] {
+        jwks.stop();
+        webhooks.stop();
+        webhook_worker.hub->shutdown();
+    });
     engine.stop();
     webhook_worker.guard.reset();
     webhook_worker.io.stop();
