@@ -251,7 +251,7 @@ Result<Config> parse_root(const Walker& w, const YAML::Node& root) {
     }
     if (auto h = root["http"]) {
         if (auto k = w.keys(h, "http", {"header_limit", "body_limit", "header_timeout", "body_timeout",
-                                        "idle_timeout", "max_connections"});
+                                        "idle_timeout", "max_connections", "max_connections_per_address"});
             !k)
             return std::move(k).error();
         if (auto n = h["header_limit"]) { HERALD_TRY(v, w.bytes(n, "http.header_limit", 1024)); c.http.header_limit = v; }
@@ -260,6 +260,7 @@ Result<Config> parse_root(const Walker& w, const YAML::Node& root) {
         if (auto n = h["body_timeout"]) { HERALD_TRY(v, w.duration(n, "http.body_timeout", 100)); c.http.body_timeout_ms = v; }
         if (auto n = h["idle_timeout"]) { HERALD_TRY(v, w.duration(n, "http.idle_timeout", 100)); c.http.idle_timeout_ms = v; }
         if (auto n = h["max_connections"]) { HERALD_TRY(v, w.count(n, "http.max_connections", 1, 1'000'000)); c.http.max_connections = v; }
+        if (auto n = h["max_connections_per_address"]) { HERALD_TRY(v, w.count(n, "http.max_connections_per_address", 0, 1'000'000)); c.http.max_connections_per_address = v; }
     }
     if (auto s = root["sse"]) {
         if (auto k = w.keys(s, "sse", {"heartbeat", "retry", "high_water_bytes"}); !k) return std::move(k).error();

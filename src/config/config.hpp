@@ -25,6 +25,7 @@ struct HttpLimits {
     std::int64_t body_timeout_ms = 30'000;
     std::int64_t idle_timeout_ms = 60'000;
     std::size_t max_connections = 10'000;
+    std::size_t max_connections_per_address = 0;  // 0: unlimited
 };
 
 struct SseSettings {

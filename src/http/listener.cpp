@@ -24,16 +24,21 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 namespace {
 
 // Decrements the open-connection count when the last owner of the connection lets go.
-// Non-copyable: exactly one decrement per accepted connection.
+// Non-copyable: exactly one decrement per accepted connection (and one release of its address, when counted).
 class ConnectionSlot {
 public:
-    explicit ConnectionSlot(std::shared_ptr<ConnectionStats> stats) : stats_(std::move(stats)) {}
+    ConnectionSlot(std::shared_ptr<ConnectionStats> stats, std::string counted_address)
+        : stats_(std::move(stats)), address_(std::move(counted_address)) {}
     ConnectionSlot(const ConnectionSlot&) = delete;
     ConnectionSlot& operator=(const ConnectionSlot&) = delete;
-    ~ConnectionSlot() { stats_->open.fetch_sub(1, std::memory_order_relaxed); }
+    ~ConnectionSlot() {
+        stats_->open.fetch_sub(1, std::memory_order_relaxed);
+        if (!address_.empty()) stats_->release_address(address_);
+    }
 
 private:
     std::shared_ptr<ConnectionStats> stats_;
+    std::string address_;
 };
 
 bhttp::response<bhttp::string_body> to_beast(Response&& r, unsigned version, bool keep_alive,
@@ -82,7 +87,7 @@ asio::awaitable<void> run_session(tcp::socket socket, ListenerOptions const& opt
         auto ep = socket.remote_endpoint(ec);
         if (!ec) remote = ep.address().to_string();
     }
-    auto slot = std::make_shared<ConnectionSlot>(stats);
+    auto slot = std::make_shared<ConnectionSlot>(stats, options.max_connections_per_address ? remote : std::string());
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
     bool first = true;
@@ -214,10 +219,50 @@ asio::awaitable<void> Listener::accept_loop() {
             socket.close(wec);
             continue;
         }
+        if (options_.max_connections_per_address) {
+            beast::error_code aec;
+            auto ep = socket.remote_endpoint(aec);
+            if (aec || !stats_->try_acquire_address(ep.address().to_string(), options_.max_connections_per_address)) {
+                // One client holding too many connections: refuse it, not everyone else.
+                stats_->refused_per_address.fetch_add(1, std::memory_order_relaxed);
+                static const std::string kBusy = [] {
+                    std::string body =
+                        "{\"type\":\"urn:herald:problem:too-many-connections\",\"title\":\"Too many "
+                        "connections\",\"status\":429,\"detail\":\"this client address has too many open "
+                        "connections\"}";
+                    return "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/problem+json\r\n"
+                           "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
+                           std::to_string(body.size()) + "\r\n\r\n" + body;
+                }();
+                beast::error_code wec;
+                socket.non_blocking(true, wec);
+                socket.write_some(asio::buffer(kBusy.data(), kBusy.size()), wec);
+                socket.close(wec);
+                continue;
+            }
+        }
         stats_->open.fetch_add(1, std::memory_order_relaxed);
         socket.set_option(tcp::no_delay(true), ec);
         asio::co_spawn(io_, run_session(std::move(socket), options_, handler_, stats_), asio::detached);
     }
+}
+
+bool ConnectionStats::try_acquire_address(const std::string& address, std::size_t limit) {
+    std::lock_guard lock(per_address_mutex_);
+    auto& n = per_address_[address];
+    if (n >= limit) {
+        if (n == 0) per_address_.erase(address);
+        return false;
+    }
+    ++n;
+    return true;
+}
+
+void ConnectionStats::release_address(const std::string& address) {
+    std::lock_guard lock(per_address_mutex_);
+    auto it = per_address_.find(address);
+    if (it == per_address_.end()) return;
+    if (--it->second == 0) per_address_.erase(it);
 }
 
 Result<tcp::endpoint> parse_endpoint(std::string_view text, std::string_view what) {

@@ -16,6 +16,8 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <unordered_map>
+#include <mutex>
 
 #include "base/result.hpp"
 #include "http/message.hpp"
@@ -31,6 +33,7 @@ struct ListenerOptions {
     std::chrono::milliseconds body_timeout{30'000};
     std::chrono::milliseconds idle_timeout{60'000};    // between keep-alive requests
     std::size_t max_connections = 10'000;              // shared by all workers' listeners of one address
+    std::size_t max_connections_per_address = 0;       // per client IP address; 0: unlimited
     std::string server_header = "herald";
 };
 
@@ -38,8 +41,18 @@ struct ListenerOptions {
 struct ConnectionStats {
     std::atomic<std::int64_t> open{0};
     std::atomic<std::uint64_t> accepted{0};
-    std::atomic<std::uint64_t> refused{0};
+    std::atomic<std::uint64_t> refused{0};               // at the total limit
+    std::atomic<std::uint64_t> refused_per_address{0};   // at the per-address limit
     std::atomic<std::uint64_t> requests{0};
+
+    // Open connections per client address, kept only when a per-address limit is set. Taken on accept and
+    // released when the connection ends, from any worker: a mutex, held for a hash-map update.
+    bool try_acquire_address(const std::string& address, std::size_t limit);
+    void release_address(const std::string& address);
+
+private:
+    std::mutex per_address_mutex_;
+    std::unordered_map<std::string, std::size_t> per_address_;
 };
 
 class Listener : public std::enable_shared_from_this<Listener> {

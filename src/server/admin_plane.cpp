@@ -151,6 +151,8 @@ std::string AdminPlane::metrics_text() const {
     o << "herald_http_connections_accepted_total " << c.accepted.load() << '\n';
     metric(o, "herald_http_connections_refused_total", "counter", "Connections refused at the connection limit.");
     o << "herald_http_connections_refused_total " << c.refused.load() << '\n';
+    metric(o, "herald_http_connections_refused_per_address_total", "counter", "Connections refused at the per-address limit.");
+    o << "herald_http_connections_refused_per_address_total " << c.refused_per_address.load() << '\n';
     metric(o, "herald_http_requests_total", "counter", "Data-plane HTTP requests.");
     o << "herald_http_requests_total " << c.requests.load() << '\n';
 

@@ -89,6 +89,7 @@ http::ListenerOptions listener_options(const config::Config& c) {
     o.body_timeout = std::chrono::milliseconds(c.http.body_timeout_ms);
     o.idle_timeout = std::chrono::milliseconds(c.http.idle_timeout_ms);
     o.max_connections = c.http.max_connections;
+    o.max_connections_per_address = c.http.max_connections_per_address;
     return o;
 }
 
@@ -239,6 +240,7 @@ int serve(ServeOptions options) {
     AdminPlane admin(AdminContext{cfg, engine, stats, *connections, hubs, std::chrono::steady_clock::now(), &webhooks, security->get()});
     auto admin_opts = lopts;
     admin_opts.max_connections = 256;
+    admin_opts.max_connections_per_address = 0;
     auto admin_listener = http::Listener::create(workers[0]->io, *admin_ep, admin_opts,
                                                  [&admin](http::Request& r) { return admin.handle(r); },
                                                  admin_connections);

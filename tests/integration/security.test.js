@@ -340,3 +340,31 @@ test('a connection flood past the limit is refused without disturbing existing s
     stream.close();
   } finally { await h2.stop(); h2.cleanup(); }
 });
+
+test('one client address past its connection limit gets 429 while another address is served', async () => {
+  const h2 = await new Herald({ config: 'http:\n  max_connections_per_address: 3\n' }).start();
+  try {
+    const open = (localAddress) => new Promise((resolve) => {
+      const s = net.connect({ port: h2.port, host: h2.host, localAddress });
+      s.on('error', () => resolve(null));
+      s.on('connect', () => resolve(s));
+    });
+    const held = [await open('127.0.0.1'), await open('127.0.0.1'), await open('127.0.0.1')];
+    await waitFor(async () => (await metrics(h2.admin)).herald_http_connections_open === 3, { what: '3 open' });
+    const extra = await open('127.0.0.1');
+    const answer = await new Promise((r) => { let b = ''; extra.on('data', (d) => { b += d; }); extra.on('close', () => r(b)); });
+    assert.match(answer, /^HTTP\/1\.1 429/);
+    // Another loopback address is a different client.
+    const other = await new Promise((resolve, reject) => {
+      const req = http.get({ host: h2.host, port: h2.port, path: '/v1/topics', localAddress: '127.0.0.2' }, (res) => { res.resume(); resolve(res.statusCode); });
+      req.on('error', reject);
+    });
+    assert.equal(other, 200);
+    held.forEach((s) => s.destroy());
+    await waitFor(async () => (await metrics(h2.admin)).herald_http_connections_open === 0, { what: 'released' });
+    const again = await open('127.0.0.1');
+    assert.ok(again);
+    again.destroy();
+    assert.equal((await metrics(h2.admin)).herald_http_connections_refused_per_address_total, 1);
+  } finally { await h2.stop(); h2.cleanup(); }
+});
