@@ -14,6 +14,7 @@ std::string_view to_string(Errc code) noexcept {
     case Errc::corrupt: return "corrupt";
     case Errc::unavailable: return "unavailable";
     case Errc::gone: return "gone";
+    case Errc::unprocessable: return "unprocessable";
     }
     return "unknown";
 }

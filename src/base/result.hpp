@@ -23,6 +23,7 @@ enum class Errc {
     corrupt,                 // stored bytes failed a check
     unavailable,             // temporarily cannot serve (shutting down, overloaded)
     gone,                    // the data existed but was removed (retention)
+    unprocessable,           // well-formed, but breaks a contract (schema, naming rule, topic's accepted types)
 };
 
 std::string_view to_string(Errc code) noexcept;
@@ -31,10 +32,12 @@ struct Error {
     Errc code;
     std::string message;
     std::string attribute;  // the attribute, header or key the error concerns; may be empty
+    // Machine-readable particulars as a JSON value's text (e.g. a list of schema violations); may be empty.
+    std::string details;
 };
 
 inline Error make_error(Errc code, std::string message, std::string attribute = {}) {
-    return Error{code, std::move(message), std::move(attribute)};
+    return Error{code, std::move(message), std::move(attribute), {}};
 }
 
 template <class T>
@@ -74,7 +77,7 @@ public:
     Error&& error() && { assert(failed_); return std::move(error_); }
 
 private:
-    Error error_{Errc::invalid_argument, {}, {}};
+    Error error_{Errc::invalid_argument, {}, {}, {}};
     bool failed_ = false;
 };
 

@@ -192,8 +192,49 @@ Result<void> parse_auth(const Walker& w, const YAML::Node& a, AuthSettings& auth
     return ok();
 }
 
+Result<NamingRuleSettings> parse_naming_rule(const Walker& w, const YAML::Node& n, const std::string& path) {
+    if (auto k = w.keys(n, path, {"pattern", "shape", "example"}); !k) return std::move(k).error();
+    NamingRuleSettings r;
+    if (auto x = n["pattern"]) { HERALD_TRY(v, w.str(x, path + ".pattern")); r.pattern = v; }
+    if (auto x = n["shape"]) { HERALD_TRY(v, w.str(x, path + ".shape")); r.shape = v; }
+    if (auto x = n["example"]) { HERALD_TRY(v, w.str(x, path + ".example")); r.example = v; }
+    if (r.pattern.empty() || r.shape.empty() || r.example.empty())
+        return w.error(n, path, "a naming rule needs pattern, shape and example");
+    return r;
+}
+
+Result<void> parse_schemas(const Walker& w, const YAML::Node& n, SchemaSettings& s) {
+    if (auto k = w.keys(n, "schemas", {"naming", "compatibility", "files"}); !k) return k;
+    if (auto x = n["naming"]) {
+        if (auto k = w.keys(x, "schemas.naming", {"enforce", "event_type", "topic"}); !k) return k;
+        if (auto y = x["enforce"]) { HERALD_TRY(v, w.boolean(y, "schemas.naming.enforce")); s.enforce_naming = v; }
+        if (auto y = x["event_type"]) { HERALD_TRY(v, parse_naming_rule(w, y, "schemas.naming.event_type")); s.event_type = v; }
+        if (auto y = x["topic"]) { HERALD_TRY(v, parse_naming_rule(w, y, "schemas.naming.topic")); s.topic = v; }
+    }
+    if (auto x = n["compatibility"]) {
+        HERALD_TRY(v, w.str(x, "schemas.compatibility"));
+        if (v != "none" && v != "backward" && v != "forward" && v != "full")
+            return w.error(x, "schemas.compatibility", "expected none, backward, forward or full");
+        s.compatibility = v;
+    }
+    if (auto x = n["files"]) {
+        if (!x.IsSequence()) return w.error(x, "schemas.files", "expected a list of {type, file}");
+        for (std::size_t i = 0; i < x.size(); ++i) {
+            auto path = "schemas.files[" + std::to_string(i) + "]";
+            if (auto k = w.keys(x[i], path, {"type", "file"}); !k) return k;
+            SchemaFile f;
+            if (auto y = x[i]["type"]) { HERALD_TRY(v, w.str(y, path + ".type")); f.type = v; }
+            if (auto y = x[i]["file"]) { HERALD_TRY(v, w.str(y, path + ".file")); f.file = v; }
+            if (f.type.empty() || f.file.empty()) return w.error(x[i], path, "each schema file needs type and file");
+            s.files.push_back(std::move(f));
+        }
+    }
+    return ok();
+}
+
 Result<void> parse_topic(const Walker& w, const YAML::Node& n, const std::string& path, TopicConfig& t) {
-    if (auto k = w.keys(n, path, {"name", "fsync", "fsync_interval", "segment_bytes", "retention", "default_type"});
+    if (auto k = w.keys(n, path, {"name", "fsync", "fsync_interval", "segment_bytes", "retention", "default_type",
+                                  "accepted_types", "allow_unknown_types"});
         !k)
         return k;
     if (auto f = n["fsync"]) {
@@ -202,6 +243,18 @@ Result<void> parse_topic(const Walker& w, const YAML::Node& n, const std::string
         else if (s == "interval") t.settings.fsync = engine::FsyncPolicy::interval;
         else if (s == "never") t.settings.fsync = engine::FsyncPolicy::never;
         else return w.error(f, path + ".fsync", "expected always, interval or never");
+    }
+    if (auto f = n["accepted_types"]) {
+        if (!f.IsSequence()) return w.error(f, path + ".accepted_types", "expected a list of event-type globs");
+        t.accepted_types.clear();
+        for (std::size_t i = 0; i < f.size(); ++i) {
+            HERALD_TRY(v, w.str(f[i], path + ".accepted_types[" + std::to_string(i) + "]"));
+            t.accepted_types.push_back(v);
+        }
+    }
+    if (auto f = n["allow_unknown_types"]) {
+        HERALD_TRY(v, w.boolean(f, path + ".allow_unknown_types"));
+        t.allow_unknown_types = v;
     }
     if (auto f = n["fsync_interval"]) {
         HERALD_TRY(v, w.duration(f, path + ".fsync_interval", 1));
@@ -233,7 +286,7 @@ Result<Config> parse_root(const Walker& w, const YAML::Node& root) {
     Config c;
     if (!root || root.IsNull()) return c;
     if (auto k = w.keys(root, "", {"listen", "admin_listen", "data_dir", "threads", "event_source", "http", "sse",
-                                   "topics", "dedup", "long_poll_max_wait", "page_max_events", "websocket", "cors", "webhooks", "auth", "rate_limits"});
+                                   "topics", "dedup", "long_poll_max_wait", "page_max_events", "websocket", "cors", "webhooks", "auth", "rate_limits", "schemas"});
         !k)
         return std::move(k).error();
     if (auto n = root["listen"]) { HERALD_TRY(v, w.str(n, "listen")); c.listen = v; }
@@ -332,6 +385,9 @@ Result<Config> parse_root(const Walker& w, const YAML::Node& root) {
         if (auto n = s["ca_file"]) { HERALD_TRY(v, w.str(n, "webhooks.ca_file")); wh.ca_file = v; }
         if (auto n = s["user_agent"]) { HERALD_TRY(v, w.str(n, "webhooks.user_agent")); wh.user_agent = v; }
         if (auto n = s["handshake_origin"]) { HERALD_TRY(v, w.str(n, "webhooks.handshake_origin")); wh.handshake_origin = v; }
+    }
+    if (auto sc = root["schemas"]) {
+        if (auto r = parse_schemas(w, sc, c.schemas); !r) return std::move(r).error();
     }
     if (auto a = root["auth"]) {
         if (auto r = parse_auth(w, a, c.auth); !r) return std::move(r).error();

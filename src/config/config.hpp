@@ -49,6 +49,28 @@ struct WebSocketSettings {
 struct TopicConfig {
     engine::TopicSettings settings;
     std::string default_type;  // type given to plain-JSON publishes without ?type=
+    std::vector<std::string> accepted_types;  // globs; empty: every type
+    bool allow_unknown_types = true;          // false: only types with a registered schema
+};
+
+// A naming rule as written in the config; empty pattern: the built-in default.
+struct NamingRuleSettings {
+    std::string pattern;
+    std::string shape;
+    std::string example;
+};
+
+struct SchemaFile {
+    std::string type;
+    std::string file;
+};
+
+struct SchemaSettings {
+    bool enforce_naming = true;
+    NamingRuleSettings event_type;
+    NamingRuleSettings topic;
+    std::string compatibility = "full";  // none | backward | forward | full
+    std::vector<SchemaFile> files;       // registered at start (a new version only when the document changed)
 };
 
 struct CorsSettings {
@@ -140,6 +162,7 @@ struct Config {
     CorsSettings cors;
     WebhookSettings webhooks;
     AuthSettings auth;
+    SchemaSettings schemas;
     RateLimits rate_limits;
     bool auto_create_topics = true;
     TopicConfig topic_defaults;

@@ -1,6 +1,7 @@
 #include "http/problem.hpp"
 
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 namespace herald::http {
@@ -12,6 +13,11 @@ Response problem_response(const Problem& p) {
     o["status"] = p.status;
     if (!p.detail.empty()) o["detail"] = p.detail;
     if (!p.attribute.empty()) o["attribute"] = p.attribute;
+    if (!p.violations.empty()) {
+        boost::system::error_code ec;
+        auto v = boost::json::parse(p.violations, ec);
+        if (!ec) o["violations"] = std::move(v);
+    }
     Response r;
     r.status = p.status;
     r.body = boost::json::serialize(o);
@@ -31,6 +37,8 @@ Problem problem_from_error(const Error& e, std::string kind_for_invalid) {
         return {415, "unsupported-media-type", "Unsupported media type", e.message, e.attribute};
     case Errc::no_space: return {507, "storage-full", "Insufficient storage", e.message, e.attribute};
     case Errc::gone: return {410, "gone", "Gone", e.message, e.attribute};
+    case Errc::unprocessable:
+        return {422, "contract-violation", "Event breaks its contract", e.message, e.attribute, e.details};
     case Errc::unavailable: return {503, "unavailable", "Service unavailable", e.message, e.attribute};
     case Errc::io_error:
     case Errc::corrupt: return {503, "storage-error", "Storage error", e.message, e.attribute};

@@ -11,11 +11,17 @@
 namespace herald::http {
 
 struct Problem {
+    Problem(unsigned status_, std::string kind_, std::string title_, std::string detail_, std::string attribute_ = {},
+            std::string violations_ = {})
+        : status(status_), kind(std::move(kind_)), title(std::move(title_)), detail(std::move(detail_)),
+          attribute(std::move(attribute_)), violations(std::move(violations_)) {}
+
     unsigned status;
     std::string kind;    // e.g. "invalid-event"
     std::string title;   // short, the same for every occurrence of the kind
     std::string detail;  // this occurrence
     std::string attribute;  // extension member naming the attribute/parameter at fault; omitted when empty
+    std::string violations;  // extension member: a JSON array's text (schema violations); omitted when empty
 };
 
 Response problem_response(const Problem& p);

@@ -47,6 +47,22 @@ asio::awaitable<Result<engine::PublishResult>> Pipeline::publish(std::string top
     if (idempotency_key.size() > 256)
         co_return reject(make_error(Errc::invalid_argument, "Idempotency-Key is limited to 256 characters",
                                     "Idempotency-Key"));
+    if (contracts_) {
+        auto contract_reject = [&](Error e) -> Result<engine::PublishResult> {
+            stats_.contract_rejected.fetch_add(1, std::memory_order_relaxed);
+            return reject(std::move(e));
+        };
+        if (auto r = contracts_->check_topic(topic); !r) co_return contract_reject(std::move(r).error());
+        auto snapshot = contracts_->registry().snapshot();
+        for (std::size_t i = 0; i < events.size(); ++i) {
+            if (auto r = contracts_->check(topic, events[i], *snapshot); !r) {
+                auto e = std::move(r).error();
+                // In a batch, say which event: "[3].data".
+                if (events.size() > 1) e.attribute = "[" + std::to_string(i) + "]." + e.attribute;
+                co_return contract_reject(std::move(e));
+            }
+        }
+    }
     if (auto topic_ok = engine_.topic(topic, true); !topic_ok) co_return reject(std::move(topic_ok).error());
 
     engine::PublishRequest pr;

@@ -14,6 +14,7 @@
 #include "base/result.hpp"
 #include "core/cloud_event.hpp"
 #include "engine/engine.hpp"
+#include "publish/contracts.hpp"
 
 namespace herald::publish {
 
@@ -22,11 +23,14 @@ struct Stats {
     std::atomic<std::uint64_t> events{0};      // appended
     std::atomic<std::uint64_t> duplicates{0};  // answered from the dedup window
     std::atomic<std::uint64_t> rejected{0};    // requests refused (bad input, storage)
+    std::atomic<std::uint64_t> contract_rejected{0};  // requests refused by a contract (schema, naming, topic)
 };
 
 class Pipeline {
 public:
-    Pipeline(engine::Engine& engine, Stats& stats) : engine_(engine), stats_(stats) {}
+    // `contracts` may be null (no naming rules, no schemas).
+    Pipeline(engine::Engine& engine, Stats& stats, const Contracts* contracts = nullptr)
+        : engine_(engine), stats_(stats), contracts_(contracts) {}
 
     // Appends `events` (already decoded and valid) to `topic`: all of them or none.
     boost::asio::awaitable<Result<engine::PublishResult>> publish(std::string topic,
@@ -42,6 +46,7 @@ public:
 private:
     engine::Engine& engine_;
     Stats& stats_;
+    const Contracts* contracts_;
 };
 
 }  // namespace herald::publish

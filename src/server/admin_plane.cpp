@@ -112,6 +112,8 @@ std::string AdminPlane::metrics_text() const {
     o << "herald_sse_catchup_switches_total " << d.sse.catchup_switches.load() << '\n';
 
     auto& ws = d.websocket;
+    metric(o, "herald_publish_contract_rejections_total", "counter", "Publish requests refused by a contract (schema, naming, accepted types).");
+    o << "herald_publish_contract_rejections_total " << d.publish.contract_rejected.load() << '\n';
     metric(o, "herald_websocket_sessions_open", "gauge", "Open WebSocket sessions.");
     o << "herald_websocket_sessions_open " << ws.open.load() << '\n';
     metric(o, "herald_websocket_sessions_opened_total", "counter", "WebSocket sessions opened.");
@@ -172,13 +174,16 @@ AdminPlane::AdminPlane(AdminContext context) : ctx_(std::move(context)) {
 }
 
 boost::asio::awaitable<http::Response> AdminPlane::handle(http::Request& req) {
-    if (req.method != "GET")
-        co_return http::problem_response({405, "method-not-allowed", "Method not allowed", "allowed: GET", {}});
-    if (req.path == "/healthz") co_return http::json_response(200, "{\"status\":\"ok\"}");
+    if (req.path == "/healthz" && req.method == "GET") co_return http::json_response(200, "{\"status\":\"ok\"}");
     // Probes stay open; everything else on the admin listener needs the admin token or the `admin` scope.
     if (req.path != "/readyz" && access_) {
         if (auto denied = access_->authorize_admin(req)) co_return std::move(*denied);
     }
+    if (ctx_.schemas) {
+        if (auto r = ctx_.schemas->handle(req)) co_return std::move(*r);
+    }
+    if (req.method != "GET")
+        co_return http::problem_response({405, "method-not-allowed", "Method not allowed", "allowed: GET", {}, {}});
     if (req.path == "/readyz") {
         auto health = ctx_.engine.health();
         json::object o;

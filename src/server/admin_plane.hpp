@@ -13,6 +13,7 @@
 #include "hub/hub.hpp"
 #include "server/data_plane.hpp"
 #include "server/access.hpp"
+#include "server/schema_service.hpp"
 #include "webhook/service.hpp"
 
 namespace herald::server {
@@ -26,6 +27,7 @@ struct AdminContext {
     std::chrono::steady_clock::time_point started;
     webhook::Service* webhooks = nullptr;
     SecurityContext* security = nullptr;
+    SchemaService* schemas = nullptr;
 };
 
 class AdminPlane {

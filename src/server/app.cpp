@@ -15,6 +15,7 @@
 #include "hub/hub.hpp"
 #include "server/admin_plane.hpp"
 #include "server/jwks_refresher.hpp"
+#include "server/schema_service.hpp"
 #include "server/data_plane.hpp"
 #include "sse/frame.hpp"
 #include "meta/database.hpp"
@@ -161,7 +162,14 @@ int serve(ServeOptions options) {
         return 1;
     }
 
-    auto meta_db = meta::Database::open((std::filesystem::path(cfg.data_dir) / "meta.db").string());
+    const auto meta_path = (std::filesystem::path(cfg.data_dir) / "meta.db").string();
+    auto schemas = SchemaService::open(cfg, meta_path);
+    if (!schemas) {
+        std::cerr << "herald: schemas: " << schemas.error().message << '\n';
+        engine.stop();
+        return 2;
+    }
+    auto meta_db = meta::Database::open(meta_path);
     if (!meta_db) {
         std::cerr << "herald: " << meta_db.error().message << '\n';
         engine.stop();
@@ -199,7 +207,7 @@ int serve(ServeOptions options) {
         run_on(webhook_worker, [&] { jwks.start(); });
     }
     DataPlaneStats stats;
-    publish::Pipeline pipeline(engine, stats.publish);
+    publish::Pipeline pipeline(engine, stats.publish, &(*schemas)->contracts());
     auto connections = std::make_shared<http::ConnectionStats>();
     auto admin_connections = std::make_shared<http::ConnectionStats>();
     sse::StreamOptions sse_options;
@@ -237,7 +245,7 @@ int serve(ServeOptions options) {
         w->listener = *l;
         bound = w->listener->local_endpoint();
     }
-    AdminPlane admin(AdminContext{cfg, engine, stats, *connections, hubs, std::chrono::steady_clock::now(), &webhooks, security->get()});
+    AdminPlane admin(AdminContext{cfg, engine, stats, *connections, hubs, std::chrono::steady_clock::now(), &webhooks, security->get(), schemas->get()});
     auto admin_opts = lopts;
     admin_opts.max_connections = 256;
     admin_opts.max_connections_per_address = 0;

@@ -296,11 +296,14 @@ asio::awaitable<void> Session::run_publish(Publish p) {
         case Errc::io_error:
         case Errc::corrupt: status = 503; kind = "storage-error"; break;
         case Errc::conflict: status = 409; kind = "conflict"; break;
+        case Errc::unprocessable: status = 422; kind = "contract-violation"; break;
         default:
             if (e.attribute == "topic") kind = "invalid-topic";
             break;
         }
-        send_error(p.ref, {}, status, kind, status == 400 ? "Bad request" : "Publish failed", e.message, e.attribute);
+        send_error(p.ref, {}, status, kind,
+                   status == 400 ? "Bad request" : status == 422 ? "Event breaks its contract" : "Publish failed",
+                   e.message, e.attribute);
     } else {
         send_control(encode_published(p.ref, publish::Pipeline::results_json(*result)));
     }

@@ -22,7 +22,9 @@ TEST(Cursor, RejectsMalformed) {
                      "1.9f86d081884c7d65,42", "earliest "}) {
         auto r = parse_cursor(bad);
         EXPECT_FALSE(r) << bad;
-        if (!r) EXPECT_EQ(r.error().attribute, "cursor");
+        if (!r) {
+            EXPECT_EQ(r.error().attribute, "cursor");
+        }
     }
 }
 
