@@ -209,6 +209,29 @@ boost::asio::awaitable<http::Response> AdminPlane::handle(http::Request& req) {
         json::array topics;
         for (auto& [name, t] : c.topics) topics.push_back(json::value(name));
         o["declared_topics"] = std::move(topics);
+        // Security settings without secrets: names and switches only (keys, tokens and hashes never leave).
+        json::object auth;
+        auth["enabled"] = c.auth.enabled;
+        auth["allow_query_token"] = c.auth.allow_query_token;
+        json::array anon;
+        for (auto& sc : c.auth.anonymous_scopes) anon.emplace_back(sc);
+        auth["anonymous_scopes"] = std::move(anon);
+        json::array issuers;
+        for (auto& is : c.auth.issuers)
+            issuers.emplace_back(json::object{{"issuer", is.issuer},
+                                              {"keys", is.keys.size()},
+                                              {"jwks_url", is.jwks_url},
+                                              {"jwks_file", is.jwks_file}});
+        auth["jwt"] = std::move(issuers);
+        json::array keys;
+        for (auto& k : c.auth.api_keys) keys.emplace_back(k.name);
+        auth["api_keys"] = std::move(keys);
+        auth["admin_token"] = !c.auth.admin_token.empty() || !c.auth.admin_token_sha256.empty();
+        o["auth"] = std::move(auth);
+        json::object wh;
+        wh["allow_destinations"] = json::value_from(c.webhooks.allow_destinations);
+        wh["max_subscriptions"] = c.webhooks.max_subscriptions;
+        o["webhooks"] = std::move(wh);
         co_return http::json_response(200, json::serialize(o));
     }
     co_return http::problem_response({404, "not-found", "Not found", "no admin route for " + req.path, {}});

@@ -368,3 +368,12 @@ test('one client address past its connection limit gets 429 while another addres
     assert.equal((await metrics(h2.admin)).herald_http_connections_refused_per_address_total, 1);
   } finally { await h2.stop(); h2.cleanup(); }
 });
+
+test('the config dump names the security settings but never a secret', async () => {
+  const r = await request(`${h.admin}/config`, { headers: { Authorization: 'Bearer admin-secret-token' } });
+  assert.equal(r.status, 200);
+  assert.equal(r.json.auth.enabled, true);
+  assert.deepEqual(r.json.auth.api_keys, ['publisher', 'subscriber']);
+  for (const secret of [HS_SECRET, PUB_KEY, 'admin-secret-token', crypto.createHash('sha256').update(SUB_KEY).digest('hex')])
+    assert.ok(!r.body.includes(secret), 'the dump leaks a secret');
+});
