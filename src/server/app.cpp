@@ -233,7 +233,7 @@ int serve(ServeOptions options) {
     // Listeners: the first binds (port 0 becomes a real port), the others join it with SO_REUSEPORT.
     asio::ip::tcp::endpoint bound = *data_ep;
     for (auto& w : workers) {
-        w->data_plane = std::make_unique<DataPlane>(DataPlaneContext{cfg, engine, pipeline, hub, stats, sse_options, ws_context, webhooks, webhook_worker.io, **security}, *w->hub);
+        w->data_plane = std::make_unique<DataPlane>(DataPlaneContext{cfg, engine, pipeline, hub, stats, sse_options, ws_context, webhooks, webhook_worker.io, **security, &(*schemas)->contracts()}, *w->hub);
         auto* dp = w->data_plane.get();
         auto l = http::Listener::create(w->io, bound, lopts, [dp](http::Request& r) { return dp->handle(r); },
                                         connections);

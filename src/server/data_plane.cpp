@@ -10,7 +10,10 @@
 #include <boost/json.hpp>
 
 #include <charconv>
+#include <map>
 
+#include "catalog/catalog.hpp"
+#include "catalog/yaml.hpp"
 #include "core/codec.hpp"
 #include "core/event_record.hpp"
 #include "engine/start_position.hpp"
@@ -106,7 +109,9 @@ asio::awaitable<Response> DataPlane::route(Request& req) {
         r.set("Allow", allow);
         return r;
     };
-    if (seg.empty() || seg[0] != "v1")
+    const bool catalog = seg.size() == 1 && (seg[0] == "asyncapi.json" || seg[0] == "asyncapi.yaml" ||
+                                             seg[0] == "openapi.json");
+    if (!catalog && (seg.empty() || seg[0] != "v1"))
         co_return problem(404, "not-found", "Not found", "no route for " + req.method + " " + req.path);
     // Who is asking. Browsers' EventSource and WebSocket cannot set headers: on those endpoints a query token or
     // cookie is accepted when the configuration allows it.
@@ -118,6 +123,10 @@ asio::awaitable<Response> DataPlane::route(Request& req) {
     const security::PrincipalPtr principal = std::get<security::PrincipalPtr>(who);
     if (auto limited = access_.limit(LimitKind::requests, *principal, req.remote_address, ""))
         co_return std::move(*limited);
+    if (catalog) {
+        if (req.method != "GET" && req.method != "HEAD") co_return method_not_allowed("GET");
+        co_return catalog_document(req, *principal, seg[0]);
+    }
 
     if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "topics") {
         if (seg.size() == 2) {
@@ -406,6 +415,64 @@ Response DataPlane::list_topics(const security::Principal& principal) {
     json::object body;
     body["topics"] = std::move(arr);
     return http::json_response(200, json::serialize(body));
+}
+
+Response DataPlane::catalog_document(const Request& req, const security::Principal& principal,
+                                     std::string_view which) {
+    catalog::CatalogInput in;
+    in.version = HERALD_VERSION;
+    in.http_host = std::string(req.header("Host"));
+    if (in.http_host.empty()) in.http_host = ctx_.config.listen;
+    const auto& a = ctx_.config.auth;
+    in.auth.enabled = a.enabled;
+    in.auth.jwt = !a.issuers.empty();
+    in.auth.api_keys = !a.api_keys.empty();
+    in.auth.query_token = a.allow_query_token;
+    // Topics: the ones that exist and the declared ones, each with its contract; only those the caller may
+    // subscribe to.
+    std::map<std::string, catalog::CatalogTopic> topics;
+    auto contract_of = [&](const std::string& name, catalog::CatalogTopic& t) {
+        if (!ctx_.contracts) return;
+        const auto& c = ctx_.contracts->contract(name);
+        t.types = c.accepted_types;
+        t.allow_unknown_types = c.allow_unknown_types;
+    };
+    for (auto& info : ctx_.engine.topics()) {
+        if (!access_.allows(principal, security::Action::subscribe, info.name)) continue;
+        auto& t = topics[info.name];
+        t.name = info.name;
+        t.start_offset = info.start_offset;
+        t.end_offset = info.end_offset;
+        contract_of(info.name, t);
+    }
+    for (auto& [name, cfg] : ctx_.config.topics) {
+        if (topics.count(name) || !access_.allows(principal, security::Action::subscribe, name)) continue;
+        auto& t = topics[name];
+        t.name = name;
+        contract_of(name, t);
+    }
+    for (auto& [name, t] : topics) in.topics.push_back(std::move(t));
+    if (ctx_.contracts) {
+        auto snap = ctx_.contracts->registry().snapshot();
+        for (auto& type : snap->types()) {
+            auto v = snap->get(type);
+            if (!v) continue;
+            catalog::CatalogMessage m;
+            m.type = type;
+            m.schema = v->bundled;
+            m.schema_uri = v->uri;
+            in.messages.push_back(std::move(m));
+        }
+    }
+    if (which == "openapi.json") return http::json_response(200, json::serialize(catalog::openapi_document(in)));
+    auto doc = catalog::asyncapi_document(in);
+    if (which == "asyncapi.yaml") {
+        Response r;
+        r.body = catalog::to_yaml(doc);
+        r.set("Content-Type", "application/yaml");
+        return r;
+    }
+    return http::json_response(200, json::serialize(doc));
 }
 
 Response DataPlane::topic_info(const std::string& topic) {

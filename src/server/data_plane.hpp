@@ -43,6 +43,7 @@ struct DataPlaneContext {
     webhook::Service& webhooks;
     boost::asio::io_context& webhook_io;  // the thread the webhook service lives on
     SecurityContext& security;
+    const publish::Contracts* contracts = nullptr;  // schemas and topic contracts, for the catalog documents
 };
 
 class DataPlane {
@@ -59,6 +60,9 @@ private:
                                const security::PrincipalPtr& principal);
     http::Response open_websocket(http::Request& request, const std::string* topic, security::PrincipalPtr principal);
     http::Response list_topics(const security::Principal& principal);
+    // GET /asyncapi.json, /asyncapi.yaml, /openapi.json: generated live, showing only what the caller may see.
+    http::Response catalog_document(const http::Request& request, const security::Principal& principal,
+                                    std::string_view which);
     http::Response topic_info(const std::string& topic);
 
     DataPlaneContext ctx_;
