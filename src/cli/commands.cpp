@@ -9,6 +9,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include "base/uuid.hpp"
@@ -16,6 +17,8 @@
 #include "cli/ws_client.hpp"
 #include "config/config.hpp"
 #include "server/app.hpp"
+#include "schema/compat.hpp"
+#include "schema/registry.hpp"
 #include "storage/log.hpp"
 
 namespace herald::cli {
@@ -423,6 +426,93 @@ int cmd_log(const Args& args) {
     }
     std::cout << (all_ok ? "verify: ok" : "verify: problems found") << " (" << topics.size() << " topics)\n";
     return all_ok ? 0 : 1;
+}
+
+namespace {
+
+std::optional<boost::json::value> read_json_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) {
+        std::cerr << "herald schema: cannot read " << path << '\n';
+        return std::nullopt;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    boost::system::error_code ec;
+    auto v = boost::json::parse(ss.str(), ec);
+    if (ec) {
+        std::cerr << "herald schema: " << path << " is not JSON: " << ec.message() << '\n';
+        return std::nullopt;
+    }
+    return v;
+}
+
+}  // namespace
+
+// `herald schema check FILE [--data FILE]` and `herald schema diff OLD NEW [--mode M]`: the registry's own checks,
+// offline, for people editing schemas. Exit 0: fine; 1: the schema is unusable, the data does not match, or the
+// new version breaks; 2: usage or unreadable files.
+int cmd_schema(const Args& args) {
+    auto p = parse(args, {"data", "mode", "type"});
+    if (!p) return 2;
+    auto& pos = p->positional;
+    if (pos.size() == 2 && pos[0] == "check") {
+        auto doc = read_json_file(pos[1]);
+        if (!doc) return 2;
+        schema::Registry registry;
+        // Registration needs a well-named type; the name does not matter for the check.
+        std::string type = p->options.count("type") ? p->options["type"] : "check.schemaChecked.v1";
+        auto r = registry.register_version(type, *doc);
+        if (!r) {
+            std::cout << pos[1] << ": NOT USABLE — " << (r.error ? r.error->message : "refused") << '\n';
+            return 1;
+        }
+        std::cout << pos[1] << ": ok (" << (r.version->draft == schema::Draft::draft4 ? "draft-04" : "draft-07")
+                  << ")\n";
+        if (p->options.count("data")) {
+            auto data = read_json_file(p->options["data"]);
+            if (!data) return 2;
+            auto violations = r.version->validate(*data);
+            if (violations.empty()) {
+                std::cout << p->options["data"] << ": valid\n";
+                return 0;
+            }
+            std::cout << p->options["data"] << ": " << violations.size() << " violation"
+                      << (violations.size() == 1 ? "" : "s") << '\n';
+            for (auto& v : violations)
+                std::cout << "  " << (v.pointer.empty() ? "/" : v.pointer) << "  [" << v.keyword << "]  " << v.message
+                          << '\n';
+            return 1;
+        }
+        return 0;
+    }
+    if (pos.size() == 3 && pos[0] == "diff") {
+        auto old_doc = read_json_file(pos[1]);
+        auto new_doc = read_json_file(pos[2]);
+        if (!old_doc || !new_doc) return 2;
+        auto mode = schema::CompatMode::full;
+        if (p->options.count("mode")) {
+            auto m = schema::parse_compat_mode(p->options["mode"]);
+            if (!m) {
+                std::cerr << "herald schema: --mode is none, backward, forward or full\n";
+                return 2;
+            }
+            mode = *m;
+        }
+        auto report = schema::check_compatibility(*old_doc, *new_doc, mode);
+        if (report.compatible()) {
+            std::cout << "compatible (" << schema::to_string(mode) << ")\n";
+            return 0;
+        }
+        std::cout << report.summary() << '\n';
+        for (auto& b : report.breaks)
+            std::cout << "  " << (b.pointer.empty() ? "/" : b.pointer) << "  [" << b.keyword << ", "
+                      << schema::to_string(b.direction) << "]  " << b.message << '\n';
+        return 1;
+    }
+    std::cerr << "usage: herald schema check FILE [--data FILE]\n"
+                 "       herald schema diff OLD NEW [--mode none|backward|forward|full]\n";
+    return 2;
 }
 
 }  // namespace herald::cli

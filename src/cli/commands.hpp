@@ -12,5 +12,6 @@ int cmd_serve(const Args& args);
 int cmd_publish(const Args& args);
 int cmd_tail(const Args& args);
 int cmd_log(const Args& args);
+int cmd_schema(const Args& args);
 
 }  // namespace herald::cli

@@ -125,3 +125,33 @@ test('herald publish --ws and herald tail --ws speak herald.v1 and resume across
     h.cleanup();
   }
 });
+
+test('herald schema check and diff', async () => {
+  const dir = tmpDir();
+  const write = (name, obj) => { const p = path.join(dir, name); fs.writeFileSync(p, typeof obj === 'string' ? obj : JSON.stringify(obj)); return p; };
+  const v1 = write('v1.json', { type: 'object', required: ['id'], properties: { id: { type: 'string' }, n: { type: 'number' } } });
+  const v2ok = write('v2ok.json', { type: 'object', required: ['id'], properties: { id: { type: 'string' }, n: { type: 'number' }, note: { type: 'string' } } });
+  const v2bad = write('v2bad.json', { type: 'object', required: ['id', 'who'], properties: { id: { type: 'string' }, n: { type: 'integer' }, who: { type: 'string' } } });
+  const broken = write('broken.json', { type: 'object', properties: { a: { pattern: '(' } } });
+  const data = write('data.json', { n: 'x' });
+  let r = await run(BIN, ['schema', 'check', v1]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /ok \(draft-07\)/);
+  r = await run(BIN, ['schema', 'check', broken]);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /NOT USABLE/);
+  r = await run(BIN, ['schema', 'check', v1, '--data', data]);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /\[required\]/);
+  assert.match(r.stdout, /\/n\s+\[type\]/);
+  r = await run(BIN, ['schema', 'diff', v1, v2ok]);
+  assert.equal(r.code, 0, r.stdout);
+  assert.match(r.stdout, /^compatible/);
+  r = await run(BIN, ['schema', 'diff', v1, v2bad]);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /required/);
+  assert.match(r.stdout, /type/);
+  r = await run(BIN, ['schema', 'diff', v1]);
+  assert.equal(r.code, 2);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
