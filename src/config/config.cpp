@@ -393,7 +393,8 @@ Result<Config> parse_root(const Walker& w, const YAML::Node& root) {
         if (auto r = parse_auth(w, a, c.auth); !r) return std::move(r).error();
     }
     if (auto r = root["rate_limits"]) {
-        if (auto k = w.keys(r, "rate_limits", {"requests", "publish", "subscribe", "ws_messages"});
+        if (auto k = w.keys(r, "rate_limits", {"requests", "publish", "subscribe", "ws_messages",
+                                               "max_streams_per_principal"});
             !k)
             return std::move(k).error();
         auto& rl = c.rate_limits;
@@ -401,6 +402,7 @@ Result<Config> parse_root(const Walker& w, const YAML::Node& root) {
         if (auto n = r["publish"]) { HERALD_TRY(v, parse_rate(w, n, "rate_limits.publish")); rl.publish = v; }
         if (auto n = r["subscribe"]) { HERALD_TRY(v, parse_rate(w, n, "rate_limits.subscribe")); rl.subscribe = v; }
         if (auto n = r["ws_messages"]) { HERALD_TRY(v, parse_rate(w, n, "rate_limits.ws_messages")); rl.ws_messages = v; }
+        if (auto n = r["max_streams_per_principal"]) { HERALD_TRY(v, w.count(n, "rate_limits.max_streams_per_principal", 0, 10'000'000)); rl.max_streams_per_principal = v; }
     }
     if (auto d = root["dedup"]) {
         if (auto k = w.keys(d, "dedup", {"window", "max_entries"}); !k) return std::move(k).error();

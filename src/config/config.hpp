@@ -148,6 +148,7 @@ struct RateLimits {
     RateLimitSettings publish;      // published events per principal per topic
     RateLimitSettings subscribe;    // streams and subscriptions opened per principal per topic
     RateLimitSettings ws_messages;  // herald.v1 messages per principal
+    std::size_t max_streams_per_principal = 0;  // open SSE streams + WebSocket subscriptions; 0: unlimited
 };
 
 struct Config {

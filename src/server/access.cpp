@@ -62,8 +62,26 @@ Error at(const std::string& key, const Error& e) {
 
 }  // namespace
 
+bool SecurityContext::try_open_stream(const std::string& key) {
+    std::lock_guard lock(streams_mutex_);
+    auto& n = streams_[key];
+    if (n >= max_streams_per_principal) {
+        if (n == 0) streams_.erase(key);
+        return false;
+    }
+    ++n;
+    return true;
+}
+
+void SecurityContext::close_stream(const std::string& key) {
+    std::lock_guard lock(streams_mutex_);
+    auto it = streams_.find(key);
+    if (it != streams_.end() && --it->second == 0) streams_.erase(it);
+}
+
 Result<std::unique_ptr<SecurityContext>> make_security_context(const config::Config& config) {
     auto ctx = std::make_unique<SecurityContext>();
+    ctx->max_streams_per_principal = config.rate_limits.max_streams_per_principal;
     const auto& a = config.auth;
     ctx->enabled = a.enabled;
     ctx->allow_query_token = a.allow_query_token;
@@ -339,6 +357,35 @@ std::optional<http::Response> Access::authorize_admin(const http::Request& req) 
     return r;
 }
 
+Access::StreamLease Access::open_stream(const Principal& p, const std::string& address) {
+    if (ctx_.max_streams_per_principal == 0) return {};
+    std::string key = p.rate_limit_key();
+    if (key.empty()) key = "address:" + address;
+    if (!ctx_.try_open_stream(key)) {
+        ctx_.stats.rate_limited[static_cast<std::size_t>(LimitKind::subscribe)].fetch_add(1, std::memory_order_relaxed);
+        return {nullptr, websocket::Denial{429, "too-many-streams", "Too many streams",
+                                           "this principal already has " +
+                                               std::to_string(ctx_.max_streams_per_principal) +
+                                               " open streams and subscriptions, the limit"}};
+    }
+    // The lease releases the count wherever the stream ends (any worker thread).
+    SecurityContext* ctx = &ctx_;
+    auto lease = std::shared_ptr<void>(nullptr, [ctx, key](void*) { ctx->close_stream(key); });
+    return {std::move(lease), std::nullopt};
+}
+
+std::optional<http::Response> Access::open_stream_response(const Principal& p, const std::string& address,
+                                                           std::shared_ptr<void>& lease) {
+    auto l = open_stream(p, address);
+    if (!l.denial) {
+        lease = std::move(l.lease);
+        return std::nullopt;
+    }
+    auto r = http::problem_response(http::Problem{429, l.denial->kind, l.denial->title, l.denial->detail});
+    r.set("Retry-After", "1");
+    return r;
+}
+
 namespace {
 
 class Guard final : public websocket::SessionGuard {
@@ -346,13 +393,16 @@ public:
     Guard(Access& access, PrincipalPtr principal, std::string address)
         : access_(access), principal_(std::move(principal)), address_(std::move(address)) {}
 
-    std::optional<websocket::Denial> may_subscribe(std::string_view topic) override {
+    Admission admit_subscription(std::string_view topic) override {
         if (!access_.allows(*principal_, Action::subscribe, topic)) {
             access_.context().stats.authz_denied.fetch_add(1, std::memory_order_relaxed);
-            return websocket::Denial{403, "forbidden", "Forbidden",
-                                     "this principal has no subscribe scope for topic '" + std::string(topic) + "'"};
+            return {websocket::Denial{403, "forbidden", "Forbidden",
+                                      "this principal has no subscribe scope for topic '" + std::string(topic) + "'"},
+                    nullptr};
         }
-        return access_.limit_denial(LimitKind::subscribe, *principal_, address_, topic);
+        if (auto d = access_.limit_denial(LimitKind::subscribe, *principal_, address_, topic)) return {d, nullptr};
+        auto lease = access_.open_stream(*principal_, address_);
+        return {std::move(lease.denial), std::move(lease.lease)};
     }
     std::optional<websocket::Denial> may_publish(std::string_view topic, std::size_t events) override {
         if (!access_.allows(*principal_, Action::publish, topic)) {
@@ -389,7 +439,7 @@ private:
 }  // namespace
 
 std::unique_ptr<websocket::SessionGuard> Access::session_guard(PrincipalPtr principal, std::string address) {
-    if (!ctx_.enabled && !ctx_.limits[static_cast<std::size_t>(LimitKind::subscribe)] &&
+    if (!ctx_.enabled && !ctx_.max_streams_per_principal && !ctx_.limits[static_cast<std::size_t>(LimitKind::subscribe)] &&
         !ctx_.limits[static_cast<std::size_t>(LimitKind::publish)] &&
         !ctx_.limits[static_cast<std::size_t>(LimitKind::ws_messages)])
         return nullptr;

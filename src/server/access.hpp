@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <variant>
 
 #include "base/clock.hpp"
@@ -57,6 +58,11 @@ struct SecurityContext {
     std::string admin_token_sha256;  // lower-case hex; empty: no admin token
     std::array<std::unique_ptr<SharedLimiter>, kLimitKinds> limits;  // null: that limit is off
     SecurityStats stats;
+    std::size_t max_streams_per_principal = 0;  // 0: unlimited
+
+    // Open streams per principal (or client address when anonymous), across workers.
+    bool try_open_stream(const std::string& key);
+    void close_stream(const std::string& key);
 
     // Keys change (JWKS refresh) while workers read them: readers copy the pointers under the mutex, and a
     // generation number tells each worker's Access to pick up the new set.
@@ -66,6 +72,8 @@ struct SecurityContext {
     std::uint64_t generation() const noexcept { return generation_.load(std::memory_order_acquire); }
 
 private:
+    std::mutex streams_mutex_;
+    std::unordered_map<std::string, std::size_t> streams_;
     mutable std::mutex keys_mutex_;
     std::shared_ptr<const security::Verifier> verifier_;
     std::shared_ptr<const security::ApiKeyStore> api_keys_;
@@ -97,6 +105,16 @@ public:
                                                   std::uint32_t n = 1);
     // The admin listener: the admin token or a principal with the `admin` scope. nullopt when allowed.
     std::optional<http::Response> authorize_admin(const http::Request& request);
+    // A lease on one of the principal's streams (SSE, WebSocket subscription): null when streams are not
+    // limited; a denial (429) at the limit. Released when the lease is destroyed, on any thread.
+    struct StreamLease {
+        std::shared_ptr<void> lease;
+        std::optional<websocket::Denial> denial;
+    };
+    StreamLease open_stream(const security::Principal& principal, const std::string& address);
+    // The same for HTTP answers.
+    std::optional<http::Response> open_stream_response(const security::Principal& principal,
+                                                       const std::string& address, std::shared_ptr<void>& lease);
     // A guard for one WebSocket connection opened by `principal`.
     std::unique_ptr<websocket::SessionGuard> session_guard(security::PrincipalPtr principal, std::string address);
     // Re-authenticates a bare token (WebSocket `auth`).

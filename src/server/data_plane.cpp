@@ -215,8 +215,12 @@ Response DataPlane::open_websocket(Request& req, const std::string* topic, secur
         if (!reader) return http::problem_response(http::problem_from_error(reader.error(), "invalid-topic"));
         auto start = resolve_start(**reader, req.query_param("from").value_or(""), /*default_latest=*/true);
         if (!start) return bad_parameter(start.error().message, "from");
-        single = websocket::SingleTopic{*reader, start->next, split_list(req.query_param("types").value_or("")),
-                                        start->reset_reason, start->missed};
+        std::shared_ptr<void> lease;
+        if (auto refused = access_.open_stream_response(*principal, req.remote_address, lease))
+            return std::move(*refused);
+        single = websocket::SingleTopic{*reader, std::move(lease), start->next,
+                                        split_list(req.query_param("types").value_or("")), start->reset_reason,
+                                        start->missed};
     }
     Response r;
     r.takeover = [this, head = websocket::switching_protocols(up->key, protocol), single = std::move(single),
@@ -310,6 +314,7 @@ Response DataPlane::open_stream(Request& req, const std::string& topic, const se
     s.feed.types = split_list(req.query_param("types").value_or(""));
     s.feed.high_water_bytes = ctx_.config.sse.high_water_bytes;
     if (access_.enabled()) s.expires_at = principal->expires_at;
+    if (auto refused = access_.open_stream_response(*principal, req.remote_address, s.lease)) return std::move(*refused);
     if (!start->reset_reason.empty()) {
         auto cursor = cursor_text((*reader)->epoch(), start->next);
         s.notice = sse::control_event("herald.reset",

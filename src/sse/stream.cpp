@@ -23,6 +23,7 @@ Stream::Stream(asio::ip::tcp::socket socket, std::shared_ptr<void> connection_sl
                const hub::Encoder& encoder, StreamStart start, const StreamOptions& options, StreamStats& stats)
     : socket_(std::move(socket)),
       expires_at_(start.expires_at),
+      lease_(std::move(start.lease)),
       connection_slot_(std::move(connection_slot)),
       hub_(hub),
       feed_(std::move(start.topic), start.next_offset, std::move(start.feed), encoder),

@@ -41,6 +41,7 @@ struct StreamStart {
     // When the subscriber's credential expires: the stream then ends with a `herald.auth-expired` event carrying
     // the cursor to resume from (with a fresh token).
     std::optional<std::chrono::system_clock::time_point> expires_at;
+    std::shared_ptr<void> lease;  // counts the stream against its principal's limit while it lives
 };
 
 class Stream final : public hub::Subscriber, public std::enable_shared_from_this<Stream> {
@@ -65,6 +66,7 @@ private:
 
     boost::asio::ip::tcp::socket socket_;
     std::optional<std::chrono::system_clock::time_point> expires_at_;
+    std::shared_ptr<void> lease_;
     std::shared_ptr<void> connection_slot_;
     hub::WorkerHub& hub_;
     hub::Feed feed_;

@@ -297,48 +297,48 @@ Result<void> Segment::recover(bool active, std::uint32_t index_interval, Segment
         }
         entries.pop_back();
     }
-    std::uint64_t start_pos = entries.empty() ? 0 : entries.back().position;
-    std::uint64_t start_offset = entries.empty() ? base_ : base_ + entries.back().relative_offset;
-    last_index_pos_ = start_pos;
-
     // Active segments are the end of the log, where a crash tears writes: verify CRCs there.
     // Closed segments are trusted structurally (their tail is scanned only to learn their last
     // offset and timestamp).
-    BatchScanner scan(fd_.get(), log_path_, start_pos, file_size, start_offset, active);
-    std::uint64_t valid_end = start_pos;
+    //
+    // Only the tail from the starting entry on is checked; the bytes before it are trusted. When
+    // nothing is good from the starting entry on, its batch is cut and the entry dropped, so the
+    // next open would start from an earlier entry and check from there: do that now, by scanning
+    // again from the entry before. Trusting those batches instead would make records readable that
+    // the next open cuts (found by the log_recovery fuzz target).
+    std::uint64_t start_pos = 0;
+    std::uint64_t valid_end = 0;
+    std::string problem;
     for (;;) {
-        auto more = scan.next();
-        if (!more) return std::move(more).error();
-        if (!*more) break;
-        std::uint64_t rel = scan.header().base_offset - base_;
-        if (entry_due(scan.position(), index_interval) && scan.position() <= UINT32_MAX &&
-            rel <= UINT32_MAX) {
-            entries.push_back(IndexEntry{static_cast<std::uint32_t>(rel),
-                                         static_cast<std::uint32_t>(scan.position())});
-            last_index_pos_ = scan.position();
-        }
-        last_timestamp_ms_ = scan.header().timestamp_ms;
-        valid_end = scan.position() + scan.header().length;
-    }
-    end_offset_ = scan.expected_base();
-    if (valid_end == start_pos && start_pos > 0) {
-        // Nothing good from the starting entry on, so the newest intact batch lies before it.
-        // Batches have no backward link: rescan (structurally) from the entry before, just to learn
-        // that batch's timestamp.
-        IndexEntry from = entries.size() >= 2 ? entries[entries.size() - 2] : IndexEntry{0, 0};
-        BatchScanner back(fd_.get(), log_path_, from.position, start_pos,
-                          base_ + from.relative_offset, false);
+        start_pos = entries.empty() ? 0 : entries.back().position;
+        const std::uint64_t start_offset =
+            entries.empty() ? base_ : base_ + entries.back().relative_offset;
+        last_index_pos_ = start_pos;
+        BatchScanner scan(fd_.get(), log_path_, start_pos, file_size, start_offset, active);
+        valid_end = start_pos;
         for (;;) {
-            auto more = back.next();
+            auto more = scan.next();
             if (!more) return std::move(more).error();
             if (!*more) break;
-            last_timestamp_ms_ = back.header().timestamp_ms;
+            std::uint64_t rel = scan.header().base_offset - base_;
+            if (entry_due(scan.position(), index_interval) && scan.position() <= UINT32_MAX &&
+                rel <= UINT32_MAX) {
+                entries.push_back(IndexEntry{static_cast<std::uint32_t>(rel),
+                                             static_cast<std::uint32_t>(scan.position())});
+                last_index_pos_ = scan.position();
+            }
+            last_timestamp_ms_ = scan.header().timestamp_ms;
+            valid_end = scan.position() + scan.header().length;
         }
+        end_offset_ = scan.expected_base();
+        problem = scan.problem();
+        if (valid_end > start_pos || start_pos == 0) break;
+        entries.pop_back();  // nothing was added: the scan found no good batch
     }
     size_ = valid_end;
 
     if (valid_end < file_size) {
-        std::string why = scan.problem().empty() ? "unreadable bytes" : scan.problem();
+        std::string why = problem.empty() ? "unreadable bytes" : problem;
         if (active) {
             if (::ftruncate(fd_.get(), static_cast<off_t>(valid_end)) != 0) {
                 return io::errno_error(errno, "cannot truncate", log_path_);

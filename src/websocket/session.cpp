@@ -29,6 +29,7 @@ struct Session::Subscription final : hub::Subscriber {
     std::uint64_t acked = 0;
     bool acks = false;            // the client acks: its lag counts in the consumer-lag gauge
     std::int64_t reported_lag = 0;  // this subscription's share of SessionStats::consumer_lag
+    std::shared_ptr<void> lease;    // the principal's stream count, released with the subscription
     bool draining = false;  // unsubscribed: deliver what is queued, then the `unsubscribed` reply, then drop
 
     Subscription(Session* s, std::string sub_id, std::shared_ptr<engine::TopicReader> topic, std::uint64_t next,
@@ -97,6 +98,7 @@ void Session::start(asio::ip::tcp::socket socket, std::shared_ptr<void> connecti
     hub.add_ticker(*s);
     if (single) {
         auto sub = s->add_subscription("", std::move(single->topic), single->next_offset, std::move(single->types));
+        sub->lease = std::move(single->lease);
         if (!single->reset_reason.empty()) {
             // The one-topic stream has no `op` messages; a reset is an object with "reset" instead of "event".
             std::string msg = "{\"reset\":";
@@ -326,11 +328,14 @@ void Session::on_subscribe(Subscribe&& s) {
                    "topic names must match [a-z0-9][a-z0-9._-]{0,199}", "topic");
         return;
     }
+    std::shared_ptr<void> lease;
     if (guard_) {
-        if (auto d = guard_->may_subscribe(s.topic)) {
+        auto admission = guard_->admit_subscription(s.topic);
+        if (auto& d = admission.denial) {
             send_error({}, s.id, d->status, d->kind, d->title, d->detail, "topic");
             return;
         }
+        lease = std::move(admission.lease);
     }
     auto topic = ctx_.engine.topic(s.topic, ctx_.auto_create_topics);
     if (!topic) {
@@ -345,6 +350,7 @@ void Session::on_subscribe(Subscribe&& s) {
     }
     auto id = s.id;
     auto sub = add_subscription(std::move(s.id), std::move(*topic), start->next, std::move(s.types));
+    sub->lease = std::move(lease);
     send_control(encode_subscribed(id, sub->feed.topic().name(), engine::format_cursor(sub->feed.position())));
     if (!start->reset_reason.empty())
         sub->feed.queue().push(encode_frame(

@@ -81,7 +81,13 @@ struct Denial {
 class SessionGuard {
 public:
     virtual ~SessionGuard() = default;
-    virtual std::optional<Denial> may_subscribe(std::string_view topic) = 0;
+    // Admits a new subscription to `topic`: a denial, or a lease held for as long as the subscription lives
+    // (it counts against a per-principal stream limit; may be null when nothing is counted).
+    struct Admission {
+        std::optional<Denial> denial;
+        std::shared_ptr<void> lease;
+    };
+    virtual Admission admit_subscription(std::string_view topic) = 0;
     virtual std::optional<Denial> may_publish(std::string_view topic, std::size_t events) = 0;
     // Called for every client message (per-principal message rate).
     virtual std::optional<Denial> on_message() = 0;
@@ -92,6 +98,7 @@ public:
 
 struct SingleTopic {
     std::shared_ptr<engine::TopicReader> topic;
+    std::shared_ptr<void> lease;  // counts the stream against its principal's limit while it lives
     std::uint64_t next_offset = 0;
     std::vector<std::string> types;
     std::string reset_reason;

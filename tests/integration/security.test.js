@@ -377,3 +377,36 @@ test('the config dump names the security settings but never a secret', async () 
   for (const secret of [HS_SECRET, PUB_KEY, 'admin-secret-token', crypto.createHash('sha256').update(SUB_KEY).digest('hex')])
     assert.ok(!r.body.includes(secret), 'the dump leaks a secret');
 });
+
+test('streams per principal: SSE streams and WebSocket subscriptions count against one limit, freed on close', async () => {
+  const h2 = await new Herald({ config: 'rate_limits:\n  max_streams_per_principal: 2\n' }).start();
+  try {
+    const opened = [];
+    const s1 = sseConnect(`${h2.url}/v1/topics/lim/events`, { onOpen: (res) => opened.push(res.statusCode) });
+    await waitFor(() => opened.length === 1, { what: 'first stream' });
+    const ws = new WebSocket(`${h2.url.replace('http', 'ws')}/v1/ws`, ['herald.v1']);
+    const msgs = [];
+    ws.on('message', (d) => msgs.push(JSON.parse(d.toString())));
+    await new Promise((r) => ws.on('open', r));
+    ws.send(JSON.stringify({ op: 'subscribe', id: 'a', topic: 'lim' }));
+    ws.send(JSON.stringify({ op: 'subscribe', id: 'b', topic: 'lim' }));
+    await waitFor(() => msgs.filter((m) => m.id === 'a' || m.id === 'b').length === 2, { what: 'two answers' });
+    assert.equal(msgs.find((m) => m.id === 'a').op, 'subscribed');
+    const b = msgs.find((m) => m.id === 'b');
+    assert.equal(b.op, 'error');
+    assert.equal(b.status, 429);
+    const third = await new Promise((resolve) => {
+      const req = http.get(`${h2.url}/v1/topics/lim/events`, { headers: { Accept: 'text/event-stream' } }, (res) => { resolve(res.statusCode); req.destroy(); });
+    });
+    assert.equal(third, 429);
+    // Unsubscribing frees a slot.
+    ws.send(JSON.stringify({ op: 'unsubscribe', id: 'a' }));
+    await waitFor(() => msgs.some((m) => m.op === 'unsubscribed'), { what: 'unsubscribed' });
+    await sleep(50);
+    ws.send(JSON.stringify({ op: 'subscribe', id: 'c', topic: 'lim' }));
+    await waitFor(() => msgs.some((m) => m.id === 'c'), { what: 'c answered' });
+    assert.equal(msgs.find((m) => m.id === 'c').op, 'subscribed');
+    ws.close();
+    s1.close();
+  } finally { await h2.stop(); h2.cleanup(); }
+});
