@@ -7,7 +7,8 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 ARGS ?=
 
-.PHONY: all deps configure build run test unit integration bench test-asan test-tsan node-deps clean format
+.PHONY: all deps configure build run test unit integration bench test-asan test-tsan node-deps clean format \
+	fuzz fuzz-smoke fuzz-build
 
 all: build
 
@@ -47,6 +48,29 @@ test-asan:
 
 test-tsan:
 	$(MAKE) test BUILD_DIR=build-tsan BUILD_TYPE=RelWithDebInfo CMAKE_FLAGS=-DHERALD_SANITIZE=thread
+
+# Fuzzing (tests/fuzz, docs/reliability.md): every parser of untrusted bytes under libFuzzer with
+# ASan + UBSan, in a clang build directory of its own. `make fuzz` runs each target for FUZZ_SECONDS
+# on a scratch copy of its seed corpus; FUZZ_TARGETS="cursor ws_frame" picks some.
+FUZZ_BUILD_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+FUZZ_JOBS ?= $(JOBS)
+FUZZ_CXX ?= clang++-14
+
+fuzz-build:
+	@bash scripts/install-deps.sh fuzz
+	cmake -S . -B $(FUZZ_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		"-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" \
+		-DCMAKE_CXX_COMPILER=$(FUZZ_CXX) -DHERALD_FUZZ=ON
+	cmake --build $(FUZZ_BUILD_DIR) --target herald_fuzzers -j $(FUZZ_JOBS)
+
+fuzz: fuzz-build
+	bash tests/fuzz/run.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# The CI form: 10 s per target.
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=10
 
 format:
 	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'bench/*.cpp')
