@@ -16,6 +16,7 @@ namespace json = boost::json;
 using detail::MessageEntry;
 using detail::Model;
 using detail::TopicEntry;
+using detail::security_schemes;
 
 constexpr const char* http_binding_version = "0.3.0";
 
@@ -66,35 +67,6 @@ json::array security_refs(const CatalogAuth& auth) {
     return refs;
 }
 
-json::object security_schemes(const CatalogAuth& auth) {
-    json::object schemes;
-    if (!auth.enabled) return schemes;
-    if (auth.jwt || auth.api_keys) {
-        json::object bearer{{"type", "http"}, {"scheme", "bearer"}};
-        if (auth.jwt) bearer["bearerFormat"] = "JWT";
-        bearer["description"] = auth.jwt && auth.api_keys
-                                    ? "Authorization: Bearer <JWT>, or Bearer <API key> (hk_…)."
-                                : auth.jwt ? "Authorization: Bearer <JWT>."
-                                           : "Authorization: Bearer <API key> (hk_…).";
-        schemes["bearer"] = std::move(bearer);
-    }
-    if (auth.api_keys) {
-        schemes["apiKey"] = {{"type", "httpApiKey"},
-                             {"name", "X-API-Key"},
-                             {"in", "header"},
-                             {"description", "An API key in the X-API-Key header."}};
-    }
-    if (auth.query_token) {
-        schemes["accessToken"] = {
-            {"type", "httpApiKey"},
-            {"name", "access_token"},
-            {"in", "query"},
-            {"description",
-             "A JWT or API key in ?access_token=, accepted on SSE and WebSocket endpoints only "
-             "(browsers' EventSource and WebSocket cannot set headers)."}};
-    }
-    return schemes;
-}
 
 json::object sse_extension() {
     json::object sse;
@@ -311,7 +283,7 @@ json::object asyncapi_document(const CatalogInput& input) {
     json::object components;
     if (!schemas.empty()) components["schemas"] = std::move(schemas);
     if (!messages.empty()) components["messages"] = std::move(messages);
-    if (auto schemes = security_schemes(input.auth); !schemes.empty())
+    if (auto schemes = security_schemes(input.auth, "httpApiKey"); !schemes.empty())
         components["securitySchemes"] = std::move(schemes);
 
     json::object doc;

@@ -21,6 +21,7 @@ namespace {
 
 namespace json = boost::json;
 using detail::Model;
+using detail::security_schemes;
 
 constexpr const char* topic_pattern = "^[a-z0-9][a-z0-9._-]{0,199}$";
 
@@ -68,35 +69,6 @@ json::array stream_security(const CatalogAuth& auth) {
     return alternatives;
 }
 
-json::object security_schemes(const CatalogAuth& auth) {
-    json::object schemes;
-    if (!auth.enabled) return schemes;
-    if (auth.jwt || auth.api_keys) {
-        json::object bearer{{"type", "http"}, {"scheme", "bearer"}};
-        if (auth.jwt) bearer["bearerFormat"] = "JWT";
-        bearer["description"] = auth.jwt && auth.api_keys
-                                    ? "Authorization: Bearer <JWT>, or Bearer <API key> (hk_…)."
-                                : auth.jwt ? "Authorization: Bearer <JWT>."
-                                           : "Authorization: Bearer <API key> (hk_…).";
-        schemes["bearer"] = std::move(bearer);
-    }
-    if (auth.api_keys) {
-        schemes["apiKey"] = {{"type", "apiKey"},
-                             {"name", "X-API-Key"},
-                             {"in", "header"},
-                             {"description", "An API key in the X-API-Key header."}};
-    }
-    if (auth.query_token) {
-        schemes["accessToken"] = {
-            {"type", "apiKey"},
-            {"name", "access_token"},
-            {"in", "query"},
-            {"description",
-             "A JWT or API key in ?access_token=, accepted on SSE and WebSocket endpoints only "
-             "(browsers' EventSource and WebSocket cannot set headers)."}};
-    }
-    return schemes;
-}
 
 // --- Error answers -------------------------------------------------------------------------------
 
@@ -950,7 +922,7 @@ json::object openapi_document(const CatalogInput& input) {
     components["headers"] = {
         {"Retry-After", header("Seconds to wait before retrying.",
                                json::object{{"type", "integer"}, {"minimum", 0}})}};
-    if (auto schemes = security_schemes(auth); !schemes.empty())
+    if (auto schemes = security_schemes(auth, "apiKey"); !schemes.empty())
         components["securitySchemes"] = std::move(schemes);
 
     json::object doc;

@@ -247,4 +247,33 @@ std::string host_or_default(const CatalogInput& input) {
     return input.http_host.empty() ? std::string("127.0.0.1:8080") : input.http_host;
 }
 
+boost::json::object security_schemes(const CatalogAuth& auth, std::string_view api_key_type) {
+    boost::json::object schemes;
+    if (!auth.enabled) return schemes;
+    if (auth.jwt || auth.api_keys) {
+        boost::json::object bearer{{"type", "http"}, {"scheme", "bearer"}};
+        if (auth.jwt) bearer["bearerFormat"] = "JWT";
+        bearer["description"] = auth.jwt && auth.api_keys ? "Authorization: Bearer <JWT>, or Bearer <API key> (hk_…)."
+                                : auth.jwt                ? "Authorization: Bearer <JWT>."
+                                                          : "Authorization: Bearer <API key> (hk_…).";
+        schemes["bearer"] = std::move(bearer);
+    }
+    if (auth.api_keys) {
+        schemes["apiKey"] = {{"type", api_key_type},
+                             {"name", "X-API-Key"},
+                             {"in", "header"},
+                             {"description", "An API key in the X-API-Key header."}};
+    }
+    if (auth.query_token) {
+        schemes["accessToken"] = {
+            {"type", api_key_type},
+            {"name", "access_token"},
+            {"in", "query"},
+            {"description",
+             "A JWT or API key in ?access_token=, accepted on SSE and WebSocket endpoints only "
+             "(browsers' EventSource and WebSocket cannot set headers)."}};
+    }
+    return schemes;
+}
+
 }  // namespace herald::catalog::detail

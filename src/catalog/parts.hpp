@@ -79,6 +79,10 @@ boost::json::object example_event(std::string_view type, std::string_view schema
                                   const boost::json::value& data);
 
 // "0.0.0" when the version is unset; "127.0.0.1:8080" (the default listener) when the host is.
+// The security schemes matching the auth settings (empty when auth is off). AsyncAPI and OpenAPI spell the
+// API-key scheme type differently: "httpApiKey" and "apiKey".
+boost::json::object security_schemes(const CatalogAuth& auth, std::string_view api_key_type);
+
 std::string version_or_default(const CatalogInput& input);
 std::string host_or_default(const CatalogInput& input);
 

@@ -297,7 +297,7 @@ std::optional<http::Response> Access::authorize(const Principal& p, Action actio
     return res;
 }
 
-std::optional<websocket::Denial> Access::limit_denial(LimitKind kind, const Principal& p, const std::string& address,
+std::optional<security::RateDecision> Access::refused(LimitKind kind, const Principal& p, const std::string& address,
                                                       std::string_view scope, std::uint32_t n) {
     auto& limiter = ctx_.limits[static_cast<std::size_t>(kind)];
     if (!limiter) return std::nullopt;
@@ -305,28 +305,32 @@ std::optional<websocket::Denial> Access::limit_denial(LimitKind kind, const Prin
     auto d = limiter->take(key, n);
     if (d.allowed) return std::nullopt;
     ctx_.stats.rate_limited[static_cast<std::size_t>(kind)].fetch_add(1, std::memory_order_relaxed);
+    return d;
+}
+
+std::optional<websocket::Denial> Access::limit_denial(LimitKind kind, const Principal& p, const std::string& address,
+                                                      std::string_view scope, std::uint32_t n) {
+    auto d = refused(kind, p, address, scope, n);
+    if (!d) return std::nullopt;
+    const auto& policy = ctx_.limits[static_cast<std::size_t>(kind)]->policy();
     return websocket::Denial{429, "rate-limited", "Too many requests",
                              std::string("the ") + to_string(kind) + " rate limit (" +
-                                 security::format_ratelimit_policy(limiter->policy()) + ") is exceeded; retry in " +
-                                 security::format_retry_after(d) + " s"};
+                                 security::format_ratelimit_policy(policy) + ") is exceeded; retry in " +
+                                 security::format_retry_after(*d) + " s"};
 }
 
 std::optional<http::Response> Access::limit(LimitKind kind, const Principal& p, const std::string& address,
                                             std::string_view scope, std::uint32_t n) {
-    auto& limiter = ctx_.limits[static_cast<std::size_t>(kind)];
-    if (!limiter) return std::nullopt;
-    auto key = security::make_rate_limit_key(p, address, std::string(to_string(kind)) + ":" + std::string(scope));
-    auto d = limiter->take(key, n);
-    if (d.allowed) return std::nullopt;
-    ctx_.stats.rate_limited[static_cast<std::size_t>(kind)].fetch_add(1, std::memory_order_relaxed);
+    auto d = refused(kind, p, address, scope, n);
+    if (!d) return std::nullopt;
+    const auto& policy = ctx_.limits[static_cast<std::size_t>(kind)]->policy();
     auto r = http::problem_response(http::Problem{
         429, "rate-limited", "Too many requests",
         std::string("the ") + to_string(kind) + " rate limit is exceeded; retry after " +
-            security::format_retry_after(d) + " s",
-        {}});
-    r.set("Retry-After", security::format_retry_after(d));
-    r.set("RateLimit-Policy", security::format_ratelimit_policy(limiter->policy()));
-    r.set("RateLimit", security::format_ratelimit(d));
+            security::format_retry_after(*d) + " s"});
+    r.set("Retry-After", security::format_retry_after(*d));
+    r.set("RateLimit-Policy", security::format_ratelimit_policy(policy));
+    r.set("RateLimit", security::format_ratelimit(*d));
     return r;
 }
 

@@ -124,6 +124,10 @@ public:
     SecurityContext& context() noexcept { return ctx_; }
 
 private:
+    // Takes n tokens from the limiter of `kind`; the decision when refused (counted), nullopt when allowed or off.
+    std::optional<security::RateDecision> refused(LimitKind kind, const security::Principal& principal,
+                                                  const std::string& address, std::string_view scope,
+                                                  std::uint32_t n);
     void refresh_keys();
     http::Response refusal(const security::AuthError& e);
 

@@ -49,6 +49,7 @@
 #include <variant>
 #include <vector>
 
+#include "base/expected.hpp"
 #include "base/result.hpp"
 #include "webhook/ssrf_guard.hpp"
 
@@ -104,44 +105,7 @@ Error to_error(const ClientError& e);
 
 // A value or a ClientError; the same shape as herald::Result.
 template <class T>
-class [[nodiscard]] ClientResult {
-public:
-    ClientResult(T value) : v_(std::in_place_index<0>, std::move(value)) {}
-    ClientResult(ClientError error) : v_(std::in_place_index<1>, std::move(error)) {}
-
-    bool has_value() const noexcept { return v_.index() == 0; }
-    explicit operator bool() const noexcept { return has_value(); }
-
-    T& value() & {
-        assert(has_value());
-        return std::get<0>(v_);
-    }
-    const T& value() const& {
-        assert(has_value());
-        return std::get<0>(v_);
-    }
-    T&& value() && {
-        assert(has_value());
-        return std::get<0>(std::move(v_));
-    }
-    T& operator*() & { return value(); }
-    const T& operator*() const& { return value(); }
-    T&& operator*() && { return std::move(*this).value(); }
-    T* operator->() { return &value(); }
-    const T* operator->() const { return &value(); }
-
-    const ClientError& error() const& {
-        assert(!has_value());
-        return std::get<1>(v_);
-    }
-    ClientError&& error() && {
-        assert(!has_value());
-        return std::get<1>(std::move(v_));
-    }
-
-private:
-    std::variant<T, ClientError> v_;
-};
+using ClientResult = Expected<T, ClientError>;
 
 // ---- Requests and responses ---------------------------------------------------------------------
 
