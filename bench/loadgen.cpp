@@ -1,30 +1,40 @@
-// herald-loadgen — load generator for Herald's HTTP publish API and SSE fan-out.
+// herald-loadgen — load generator for Herald's publish API and its three delivery transports.
 //
 // What it measures (all on one machine, loopback only):
-//   * publishing: events acknowledged (201) per second from C keep-alive connections, paced
-//     (--rate) or closed-loop as fast as the server answers (--max), one event or K events
-//     (--batch) per request; the acknowledgement round trip as a latency distribution.
-//   * fan-out: N SSE subscribers on the topic; every event carries {"seq":N,"t":<CLOCK_MONOTONIC
-//     ns at send>}, so each delivery's latency is now - t (same clock, same machine); per
-//     subscriber a bitmap of received seqs gives lost (acknowledged but never received once
-//     publishing stopped and the drain time passed) and duplicated events.
+//   * publishing: events acknowledged per second, paced (--rate) or closed-loop as fast as the
+//     server answers (--max), one event or K events (--batch) per request; over C keep-alive HTTP
+//     connections (201 answers), or over ONE WebSocket connection to /v1/ws with up to N `publish`
+//     ops in flight (--ws-publish; `published` answers); the acknowledgement round trip as a
+//     latency distribution.
+//   * fan-out: N subscribers on the topic, SSE streams or WebSocket connections to /v1/ws
+//     (--transport ws: subprotocol herald.v1, one `subscribe` each); every event carries
+//     {"seq":N,"t":<CLOCK_MONOTONIC ns at send>}, so each delivery's latency is now - t (same
+//     clock, same machine); per subscriber a bitmap of received seqs gives lost (acknowledged but
+//     never received once publishing stopped and the drain time passed) and duplicated events.
+//   * webhooks (--webhook-receiver): K webhook subscriptions created through the API, pointing at
+//     an HTTP receiver inside the generator (its own thread, so its CPU is reported apart): the
+//     same latency, loss and duplicate figures per subscription, and deliveries per second.
 //   * idle: N held SSE connections: the server's RSS before and after, per connection, then the
 //     time for one event to reach all of them.
 //   * the server's CPU seconds and RSS from /proc/<pid> (--server-pid), and this process's own CPU
 //     time, with a warning when the generator was the bottleneck (>= 90% of a core).
+//   --header adds request headers (a bearer token) to every publish and subscribe request.
 //
 // How: one thread, one io_context, plain Asio sockets with per-connection handler memory (no heap
-// allocation per message; the report counts any); SSE frames are split in place in each
-// connection's fixed buffer and the two fields are found by scanning, not by a JSON parser.
+// allocation per message; the report counts any); SSE frames and WebSocket frames are split in
+// place in each connection's fixed buffer and the two fields are found by scanning, not by a JSON
+// parser. The webhook receiver is the one exception to "one thread" (see webhook_receiver.hpp).
 //
-// Limits: HTTP/1.1 without TLS, LF-delimited SSE only (what Herald writes); latency is measured
-// from the moment the publish request is handed to the kernel, so time a request waits for a busy
-// publisher connection (paced mode falling behind) is reported as schedule lag, not as latency;
+// Limits: HTTP/1.1 and ws:// without TLS, LF-delimited SSE only (what Herald writes), unfragmented
+// WebSocket messages only (what Herald sends); latency is measured from the moment the publish
+// request is handed to the kernel, so time a request waits for a busy publisher connection (paced
+// mode falling behind) is reported as schedule lag, not as latency;
 // subscribers are not reconnected (a dropped stream is reported, and its missing events count as
-// lost); latency includes the generator's own time to reach a socket (one thread reads them one
-// after the other, and on loopback the client's kernel work per delivery is about the server's);
-// the 20000-fd limit caps one process at about 19000 connections. Every run ends by a hard
-// deadline (connect timeout + settle + duration + drain + 30 s).
+// lost), nor is the WebSocket publisher; latency includes the generator's own time to reach a
+// socket (one thread reads them one after the other, and on loopback the client's kernel work per
+// delivery is about the server's); the 20000-fd limit caps one process at about 19000
+// connections. Every run ends by a hard deadline (connect timeout + settle + duration + drain +
+// 30 s); webhook setup and cleanup are bounded by their own timeouts (60 s and 10 s).
 
 #include <sys/resource.h>
 #include <time.h>
@@ -54,9 +64,13 @@
 #include "loadgen/baseline.hpp"
 #include "loadgen/handler_memory.hpp"
 #include "loadgen/histogram.hpp"
+#include "loadgen/http_blocking.hpp"
 #include "loadgen/options.hpp"
 #include "loadgen/proc_stats.hpp"
 #include "loadgen/scan.hpp"
+#include "loadgen/tally.hpp"
+#include "loadgen/webhook_receiver.hpp"
+#include "loadgen/ws_frame.hpp"
 
 namespace herald::bench {
 namespace {
@@ -65,14 +79,7 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 
-constexpr std::int64_t kNsPerSec = 1'000'000'000;
 constexpr std::int64_t kRequestTimeoutNs = 10 * kNsPerSec;
-
-std::int64_t mono_ns() {
-    timespec ts{};
-    ::clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::int64_t>(ts.tv_sec) * kNsPerSec + ts.tv_nsec;
-}
 
 // steady_clock is CLOCK_MONOTONIC on Linux, so deadlines computed with mono_ns() convert directly.
 asio::steady_timer::time_point at_ns(std::int64_t ns) {
@@ -97,43 +104,52 @@ void append_uint(std::string& out, std::uint64_t v) {
 class Run;
 
 // ---------------------------------------------------------------------------------------------
-// One SSE subscriber: connect, send the GET, check the 200 head, then split frames in place.
-class Subscriber {
+// One subscriber connection. SSE: connect, send the GET, check the 200 head, then split frames in
+// place. WebSocket (--transport ws): connect, send the upgrade to /v1/ws (herald.v1), check the 101
+// head, send one masked `subscribe`, wait for `subscribed`, then split frames in place and scan
+// each `event` message; pings are answered with pongs. What arrived is counted in the Tally.
+class Subscriber : public Tally {
 public:
-    enum class State { pending, connecting, head, streaming, failed, closed };
+    enum class State { pending, connecting, head, subscribing, streaming, failed, closed };
 
-    Subscriber(Run& run, std::uint64_t* bits, std::size_t buffer_bytes);
+    Subscriber(Run& run, std::uint64_t* bits, std::size_t buffer_bytes, std::uint64_t seed);
     void start();
     void abort(const char* why);  // close without waiting (deadline, connect timeout)
-    void finish_check(const std::uint64_t* acked, std::size_t words, std::uint64_t acked_count);
 
     State state = State::pending;
-    bool complete = false;  // has every acknowledged event (checked while draining)
-    int http_status = 0;
+    int http_status = 0;  // of the response head; for WebSocket, an `error` answer's status
     const char* failure = nullptr;
-    std::uint64_t* bits;           // received seqs; a slice of Run's shared bitmap
-    std::uint64_t unique = 0;      // distinct in-range seqs received
-    std::uint64_t deliveries = 0;  // frames carrying a seq, duplicates included
-    std::uint64_t dups = 0;
-    std::uint64_t out_of_range = 0;
-    std::uint64_t foreign = 0;  // events without a generator seq (someone else publishing)
     std::uint64_t heartbeats = 0;
-    std::uint64_t controls = 0;  // herald.reset / herald.shutdown
-    std::int64_t last_recv_ns = 0;
+    std::uint64_t controls = 0;   // herald.reset / herald.shutdown; herald.v1 reset / unsubscribed
+    std::uint64_t ws_errors = 0;  // herald.v1 `error` messages after subscribing
+    std::uint64_t ws_pings = 0;
 
 private:
     void read();
     void on_read(const error_code& ec, std::size_t n);
     void on_frame(std::string_view frame, std::int64_t now);
+    bool on_ws_frame(const WsFrame& f, std::int64_t now);
+    void on_event(std::int64_t seq, std::int64_t t, std::int64_t now);
+    void send_ws(WsOpcode opcode, std::string_view payload);
+    void flush();
     void fail(const char* why);
 
     Run& run_;
+    const bool ws_;
     tcp::socket socket_;
     HandlerSlot<> connect_slot_, read_slot_;
     HandlerSlot<384> write_slot_;  // composed async_write of the request
     std::unique_ptr<char[]> buf_;
     std::size_t cap_;
     std::size_t fill_ = 0;
+    // WebSocket: the upgrade request (its own key), and the frames this side sends (one
+    // `subscribe`, pongs), masked, through a small fixed buffer: queued while a write is in flight.
+    std::string request_;
+    Rng rng_;
+    bool writing_ = false;
+    std::array<char, 1024> out_{};
+    std::size_t out_len_ = 0;
+    std::array<char, 1024> wbuf_{};
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -178,6 +194,68 @@ private:
 };
 
 // ---------------------------------------------------------------------------------------------
+// One WebSocket connection to /v1/ws publishing with `publish` ops (--ws-publish): keeps up to
+// --ws-inflight ops in flight, each with its own ref (the index of a slot that remembers the
+// request and its send time), claims requests from the Run's schedule like the HTTP publishers,
+// and counts `published` answers (and `error` answers with their status). Frames are built in
+// place into one of two reserved buffers (one being written, one filling), so the steady state
+// allocates nothing. It does not reconnect: a dropped connection ends publishing and its ops in
+// flight count as failed.
+class WsPublisher {
+public:
+    enum class State { idle, connecting, handshake, ready, running, done };
+
+    explicit WsPublisher(Run& run);
+    void connect();
+    void go();  // start publishing (the window opened)
+    void watchdog(std::int64_t now);
+
+    State state = State::idle;
+    bool connected_once = false;
+    const char* failure = nullptr;
+    std::uint64_t errors_without_ref = 0;
+    std::size_t inflight_max = 0;
+    std::uint64_t writes = 0;  // write calls: ops per write says how well the ops were pipelined
+    std::uint64_t ops_sent = 0;
+
+private:
+    struct Slot {
+        bool busy = false;
+        std::uint64_t request = 0;
+        std::int64_t sent_ns = 0;
+    };
+    void pump();
+    void send_now(std::uint64_t request, std::int64_t now, std::int64_t due);
+    void flush();
+    void read();
+    void on_read(const error_code& ec, std::size_t n);
+    bool on_frame(const WsFrame& f, std::int64_t now);
+    void fail(const char* why);
+    void finish();
+
+    Run& run_;
+    tcp::socket socket_;
+    asio::steady_timer timer_;
+    HandlerSlot<> connect_slot_, read_slot_, timer_slot_;
+    HandlerSlot<384> write_slot_;
+    std::string request_;        // the upgrade request
+    std::string msg_;            // one publish message, unmasked, rebuilt in place
+    std::string pending_, out_;  // masked frames waiting for / in the write in flight
+    std::unique_ptr<char[]> rbuf_;
+    std::size_t rcap_;
+    std::size_t rfill_ = 0;
+    std::vector<Slot> slots_;
+    std::vector<std::uint32_t> free_slots_;
+    std::size_t inflight_ = 0;
+    bool writing_ = false;
+    bool stopping_ = false;  // the schedule is over: finish when nothing is in flight
+    bool waiting_ = false;   // a claimed request waits on the timer for its due time
+    std::uint64_t waiting_request_ = 0;
+    std::int64_t waiting_due_ = 0;
+    Rng rng_;
+};
+
+// ---------------------------------------------------------------------------------------------
 class Run {
 public:
     explicit Run(const Options& o);
@@ -188,6 +266,15 @@ public:
     const tcp::endpoint& endpoint() const { return endpoint_; }
     const Options& opts() const { return o_; }
     const std::string& subscribe_request() const { return subscribe_request_; }
+    // Where the 24-character Sec-WebSocket-Key goes in subscribe_request() (WebSocket only).
+    std::size_t ws_key_offset() const { return ws_key_offset_; }
+    const std::string& ws_publish_request() const { return ws_publish_request_; }
+    const std::string& ws_subscribe_message() const { return ws_subscribe_message_; }
+    const std::string& extra_headers() const { return extra_headers_; }
+    // Appends the CloudEvent (structured JSON) for one generator event: id <run id>-<seq>.
+    void append_cloudevent(std::string& out, std::uint64_t seq, std::int64_t now) const;
+    // Appends the generator's data member {"seq":N,"t":T,"pad":"xx…"}, padded to about --size.
+    void append_data(std::string& out, std::uint64_t seq, std::int64_t now) const;
     const std::string& pad() const { return pad_; }
     std::uint64_t capacity() const { return capacity_; }
     void on_latency(std::uint64_t seq, std::int64_t sent_ns, std::int64_t ns) {
@@ -202,8 +289,8 @@ public:
     void on_sub_closed(Subscriber& s);
     void on_delivery() { ++deliveries_; }
 
-    void on_publisher_connected(Publisher& p);
-    void on_publisher_gave_up(Publisher& p);
+    void on_publisher_connected();
+    void on_publisher_gave_up();
     std::optional<std::uint64_t> claim_request(std::int64_t now);
     std::int64_t due_ns(std::uint64_t request) const;
     void on_sent(std::int64_t lag_ns) { max_lag_ns_ = std::max(max_lag_ns_, lag_ns); }
@@ -221,11 +308,18 @@ private:
     void drain_tick();
     void finish(const char* why);
     int report();
+    bool create_webhooks();
+    void delete_webhooks();
+    std::size_t webhooks_action(const char* action);  // pause / resume: how many succeeded
 
     Options o_;
     asio::io_context io_{1};  // one thread: Asio's scheduler takes its single-thread path
     tcp::endpoint endpoint_;
+    std::string extra_headers_;  // "Name: value\r\n" for each --header
     std::string subscribe_request_;
+    std::size_t ws_key_offset_ = 0;
+    std::string ws_publish_request_;
+    std::string ws_subscribe_message_;
     std::string pad_;
     std::string run_id_;
     std::uint64_t capacity_ = 0;  // seqs 0..capacity-1 can be published
@@ -234,12 +328,23 @@ private:
     std::vector<std::uint64_t> sub_bits_;
     std::vector<std::unique_ptr<Subscriber>> subs_;
     std::vector<std::unique_ptr<Publisher>> pubs_;
+    std::unique_ptr<WsPublisher> ws_pub_;
     std::vector<std::uint64_t> acked_;  // bitmap of acknowledged seqs
-    struct Worst {
-        std::int64_t sent_ns = 0;
-        std::int64_t ns = 0;
-    };
-    std::vector<Worst> worst_;  // per seq, when the run has at most kWorstTracked events
+    std::vector<WorstDelivery> worst_;  // per seq, when the run has at most kWorstTracked events
+
+    // Webhooks (--webhook-receiver).
+    std::unique_ptr<WebhookReceiver> receiver_;
+    std::vector<std::string> hook_ids_;  // per hook, the subscription id (empty: not created)
+    std::size_t hooks_ready_ = 0;
+    std::string hook_error_;  // the first creation failure
+    std::size_t hooks_deleted_ = 0;
+    double receiver_cpu_t0_ = 0;
+    double receiver_cpu_end_ = 0;
+    std::uint64_t receiver_deliveries_at_pub_end_ = 0;
+    std::int64_t t_resumed_ = 0;  // --webhook-backlog: when the subscriptions were resumed
+    std::size_t hooks_paused_ = 0;
+    std::size_t hooks_resumed_ = 0;
+    bool receiver_check_requested_ = false;
 
     asio::steady_timer deadline_timer_{io_};
     asio::steady_timer connect_timer_{io_};
@@ -306,21 +411,37 @@ private:
 };
 
 // ---------------------------------------------------------------------------------------------
-Subscriber::Subscriber(Run& run, std::uint64_t* bits, std::size_t buffer_bytes)
-    : bits(bits), run_(run), socket_(run.io()), buf_(new char[buffer_bytes]), cap_(buffer_bytes) {}
+Subscriber::Subscriber(Run& run, std::uint64_t* bits_slice, std::size_t buffer_bytes,
+                       std::uint64_t seed)
+    : run_(run),
+      ws_(run.opts().transport == Options::Transport::ws),
+      socket_(run.io()),
+      buf_(new char[buffer_bytes]),
+      cap_(buffer_bytes),
+      rng_(seed) {
+    bits = bits_slice;
+}
 
 void Subscriber::start() {
     state = State::connecting;
+    if (ws_) {
+        // Each connection its own Sec-WebSocket-Key (RFC 6455 §4.1); built before any traffic.
+        request_ = run_.subscribe_request();
+        ws_random_key(rng_, request_.data() + run_.ws_key_offset());
+    }
     socket_.async_connect(run_.endpoint(), in_slot(connect_slot_, [this](const error_code& ec) {
                               if (ec) return fail("connect");
                               error_code ignored;
                               socket_.set_option(tcp::no_delay(true), ignored);
                               state = State::head;
-                              const auto& req = run_.subscribe_request();
+                              const auto& req = ws_ ? request_ : run_.subscribe_request();
+                              writing_ = true;
                               asio::async_write(
                                   socket_, asio::buffer(req),
                                   in_slot(write_slot_, [this](const error_code& wec, std::size_t) {
-                                      if (wec) fail("write");
+                                      writing_ = false;
+                                      if (wec) return fail("write");
+                                      flush();
                                   }));
                               read();
                           }));
@@ -349,19 +470,37 @@ void Subscriber::on_read(const error_code& ec, std::size_t n) {
                 break;
         }
         http_status = h.status;
-        if (h.status != 200) return fail("status not 200");
         std::memmove(buf_.get(), buf_.get() + h.head_bytes, fill_ - h.head_bytes);
         fill_ -= h.head_bytes;
-        state = State::streaming;
-        run_.on_sub_connected(*this);
+        if (ws_) {
+            if (h.status != 101) return fail("status not 101");
+            state = State::subscribing;
+            send_ws(WsOpcode::text, run_.ws_subscribe_message());
+        } else {
+            if (h.status != 200) return fail("status not 200");
+            state = State::streaming;
+            ready = true;
+            run_.on_sub_connected(*this);
+        }
     }
-    std::size_t used =
-        scan_frames(buf_.get(), fill_, [this, now](std::string_view f) { on_frame(f, now); });
+    std::size_t used = 0;
+    if (ws_) {
+        const char* error = nullptr;
+        used = scan_ws_frames(buf_.get(), fill_, error,
+                              [this, now](const WsFrame& f) { return on_ws_frame(f, now); });
+        if (error) return fail(error);
+        if (state == State::failed || state == State::closed) return;
+    } else {
+        used =
+            scan_frames(buf_.get(), fill_, [this, now](std::string_view f) { on_frame(f, now); });
+    }
     if (used > 0) {
         std::memmove(buf_.get(), buf_.get() + used, fill_ - used);
         fill_ -= used;
     }
-    if (fill_ == cap_) return fail("SSE frame larger than the receive buffer");
+    if (fill_ == cap_)
+        return fail(ws_ ? "WebSocket frame larger than the receive buffer"
+                        : "SSE frame larger than the receive buffer");
     read();
 }
 
@@ -380,27 +519,82 @@ void Subscriber::on_frame(std::string_view frame, std::int64_t now) {
         case SseFrame::Kind::event:
             break;
     }
-    if (f.seq < 0) {
+    on_event(f.seq, f.t, now);
+}
+
+bool Subscriber::on_ws_frame(const WsFrame& f, std::int64_t now) {
+    if (!f.fin || f.opcode == WsOpcode::continuation) {
+        fail("fragmented WebSocket message (Herald sends whole messages)");
+        return false;
+    }
+    switch (f.opcode) {
+        case WsOpcode::ping:
+            ++ws_pings;
+            send_ws(WsOpcode::pong, f.payload);
+            return true;
+        case WsOpcode::close:
+            fail("closed by server (close frame)");
+            return false;
+        case WsOpcode::text:
+            break;
+        default:
+            return true;  // pong, binary: nothing herald.v1 defines
+    }
+    const std::string_view m = f.payload;
+    if (ws_op_is(m, "event")) {
+        std::int64_t seq, t;
+        scan_seq_t(m, seq, t);
+        on_event(seq, t, now);
+    } else if (ws_op_is(m, "subscribed")) {
+        if (state == State::subscribing) {
+            state = State::streaming;
+            ready = true;
+            run_.on_sub_connected(*this);
+        }
+    } else if (ws_op_is(m, "error")) {
+        if (state == State::subscribing) {
+            auto status = scan_int_field(m, "\"status\":");
+            http_status = status ? static_cast<int>(*status) : 0;
+            fail("subscribe refused");
+            return false;
+        }
+        ++ws_errors;
+    } else if (ws_op_is(m, "reset") || ws_op_is(m, "unsubscribed")) {
+        ++controls;
+    }
+    return true;
+}
+
+void Subscriber::on_event(std::int64_t seq, std::int64_t t, std::int64_t now) {
+    if (seq < 0) {
         ++foreign;
         return;
     }
-    ++deliveries;
     run_.on_delivery();
-    last_recv_ns = now;
-    auto seq = static_cast<std::uint64_t>(f.seq);
-    if (f.t >= 0) run_.on_latency(seq, f.t, now - f.t);
-    if (seq >= run_.capacity()) {
-        ++out_of_range;
-        return;
-    }
-    std::uint64_t& word = bits[seq >> 6];
-    const std::uint64_t bit = std::uint64_t{1} << (seq & 63);
-    if (word & bit) {
-        ++dups;
-    } else {
-        word |= bit;
-        ++unique;
-    }
+    if (t >= 0) run_.on_latency(static_cast<std::uint64_t>(seq), t, now - t);
+    record(static_cast<std::uint64_t>(seq), run_.capacity(), now);
+}
+
+void Subscriber::send_ws(WsOpcode opcode, std::string_view payload) {
+    const std::size_t n = ws_masked_header_size(payload.size()) + payload.size();
+    if (out_len_ + n > out_.size()) return fail("WebSocket send buffer full");
+    out_len_ += ws_write_masked_frame(out_.data() + out_len_, opcode, payload.data(),
+                                      payload.size(), static_cast<std::uint32_t>(rng_.next()));
+    flush();
+}
+
+void Subscriber::flush() {
+    if (writing_ || out_len_ == 0 || state == State::failed || state == State::closed) return;
+    std::memcpy(wbuf_.data(), out_.data(), out_len_);
+    const std::size_t n = out_len_;
+    out_len_ = 0;
+    writing_ = true;
+    asio::async_write(socket_, asio::buffer(wbuf_.data(), n),
+                      in_slot(write_slot_, [this](const error_code& ec, std::size_t) {
+                          writing_ = false;
+                          if (ec) return fail("write");
+                          flush();
+                      }));
 }
 
 void Subscriber::fail(const char* why) {
@@ -427,20 +621,13 @@ void Subscriber::abort(const char* why) {
     fail(why);
 }
 
-void Subscriber::finish_check(const std::uint64_t* acked, std::size_t words,
-                              std::uint64_t acked_count) {
-    if (complete || state != State::streaming || unique < acked_count) return;
-    for (std::size_t w = 0; w < words; ++w)
-        if (acked[w] & ~bits[w]) return;
-    complete = true;
-}
-
 // ---------------------------------------------------------------------------------------------
 Publisher::Publisher(Run& run, std::size_t index)
     : run_(run), index_(index), socket_(run.io()), timer_(run.io()) {
     const Options& o = run.opts();
     // Reserve once: requests are rebuilt in place, so the strings never reallocate afterwards.
-    head_.reserve(512 + o.topic.size() + o.type.size() + o.host_header.size());
+    head_.reserve(512 + o.topic.size() + o.type.size() + o.host_header.size() +
+                  run.extra_headers().size());
     body_.reserve(o.batch * (o.size + 192 + o.type.size() + run.run_id().size()) + 64);
     rcap_ = std::max<std::size_t>(64 * 1024, o.batch * 160 + 4096);
     rbuf_.reset(new char[rcap_]);
@@ -456,7 +643,7 @@ void Publisher::connect() {
             if (ec) {
                 // Bounded retries with a pause: a server that refuses publishers ends the run.
                 if (++connect_failures_ >= 20 || run_.ending()) {
-                    if (!connected_once) run_.on_publisher_gave_up(*this);
+                    if (!connected_once) run_.on_publisher_gave_up();
                     return finish();
                 }
                 timer_.expires_after(std::chrono::milliseconds(50));
@@ -471,7 +658,7 @@ void Publisher::connect() {
             state = State::idle;
             if (!connected_once) {
                 connected_once = true;
-                run_.on_publisher_connected(*this);  // the Run calls go() once all are connected
+                run_.on_publisher_connected();  // the Run calls go() once all are connected
             } else {
                 next();
             }
@@ -505,35 +692,14 @@ void Publisher::send() {
     sent_ns_ = now;
     const std::uint64_t first = request_ * o.batch;
 
-    // data = {"seq":N,"t":T,"pad":"xx…"}, padded so its length is exactly --size when possible.
-    auto append_data = [&](std::uint64_t seq) {
-        body_.append("{\"seq\":");
-        append_uint(body_, seq);
-        body_.append(",\"t\":");
-        append_uint(body_, static_cast<std::uint64_t>(now));
-        body_.append(",\"pad\":\"");
-        std::size_t fixed = 22 + digits(seq) + digits(static_cast<std::uint64_t>(now));
-        std::size_t pad = o.size > fixed ? o.size - fixed : 0;
-        body_.append(run_.pad().data(), pad);
-        body_.append("\"}");
-    };
     body_.clear();
     if (o.batch == 1) {
-        append_data(first);
+        run_.append_data(body_, first, now);
     } else {
         body_.push_back('[');
         for (std::size_t i = 0; i < o.batch; ++i) {
             if (i) body_.push_back(',');
-            // Unique ids per run, so a rerun on the same data dir is not answered from dedup.
-            body_.append(R"({"specversion":"1.0","id":")");
-            body_.append(run_.run_id());
-            body_.push_back('-');
-            append_uint(body_, first + i);
-            body_.append(R"(","source":"/bench","type":")");
-            body_.append(o.type);
-            body_.append(R"(","data":)");
-            append_data(first + i);
-            body_.push_back('}');
+            run_.append_cloudevent(body_, first + i, now);
         }
         body_.push_back(']');
     }
@@ -551,7 +717,9 @@ void Publisher::send() {
                               : "\r\nContent-Type: application/cloudevents-batch+json");
     head_.append("\r\nContent-Length: ");
     append_uint(head_, body_.size());
-    head_.append("\r\n\r\n");
+    head_.append("\r\n");
+    head_.append(run_.extra_headers());
+    head_.append("\r\n");
 
     state = State::in_flight;
     std::array<asio::const_buffer, 2> bufs{asio::buffer(head_), asio::buffer(body_)};
@@ -622,11 +790,281 @@ void Publisher::finish() {
 }
 
 // ---------------------------------------------------------------------------------------------
+WsPublisher::WsPublisher(Run& run)
+    : run_(run), socket_(run.io()), timer_(run.io()), rng_(static_cast<std::uint64_t>(mono_ns())) {
+    const Options& o = run.opts();
+    const std::size_t n = o.ws_inflight;
+    // Reserve once: messages are rebuilt in place and frames appended, never beyond these sizes
+    // (at most n frames wait while n more are written).
+    msg_.reserve(o.batch * (o.size + 192 + o.type.size() + run.run_id().size()) + 128 +
+                 o.topic.size());
+    pending_.reserve(n * (msg_.capacity() + 16));
+    out_.reserve(n * (msg_.capacity() + 16));
+    rcap_ = std::max<std::size_t>(256 * 1024, n * (o.batch * 200 + 512));
+    rbuf_.reset(new char[rcap_]);
+    slots_.resize(n);
+    free_slots_.reserve(n);
+    for (std::size_t i = n; i-- > 0;) free_slots_.push_back(static_cast<std::uint32_t>(i));
+    request_ = run.ws_publish_request();
+    ws_random_key(rng_, request_.data() + run.ws_key_offset());
+}
+
+void WsPublisher::connect() {
+    state = State::connecting;
+    socket_.async_connect(run_.endpoint(), in_slot(connect_slot_, [this](const error_code& ec) {
+                              if (ec) return fail("connect");
+                              error_code ignored;
+                              socket_.set_option(tcp::no_delay(true), ignored);
+                              state = State::handshake;
+                              writing_ = true;
+                              asio::async_write(
+                                  socket_, asio::buffer(request_),
+                                  in_slot(write_slot_, [this](const error_code& wec, std::size_t) {
+                                      writing_ = false;
+                                      if (wec) return fail("write");
+                                      flush();
+                                  }));
+                              read();
+                          }));
+}
+
+void WsPublisher::go() {
+    if (state != State::ready) return;
+    state = State::running;
+    pump();
+}
+
+void WsPublisher::pump() {
+    if (state != State::running) return;
+    const Options& o = run_.opts();
+    const std::int64_t now = mono_ns();
+    while (!stopping_ && !waiting_ && inflight_ < o.ws_inflight) {
+        auto claimed = run_.claim_request(now);
+        if (!claimed) {
+            stopping_ = true;
+            break;
+        }
+        const std::int64_t due = run_.due_ns(*claimed);
+        if (due > now) {
+            // Paced: one claimed request waits for its time; the ones after it wait behind it.
+            waiting_ = true;
+            waiting_request_ = *claimed;
+            waiting_due_ = due;
+            timer_.expires_at(at_ns(due));
+            timer_.async_wait(in_slot(timer_slot_, [this](const error_code& ec) {
+                if (ec || !waiting_ || state != State::running) return;
+                waiting_ = false;
+                send_now(waiting_request_, mono_ns(), waiting_due_);
+                pump();
+            }));
+            break;
+        }
+        send_now(*claimed, now, due);
+    }
+    flush();
+    if (stopping_ && inflight_ == 0 && !waiting_) finish();
+}
+
+void WsPublisher::send_now(std::uint64_t request, std::int64_t now, std::int64_t due) {
+    const Options& o = run_.opts();
+    if (due > 0) run_.on_sent(now - due);
+    const std::uint32_t slot = free_slots_.back();
+    free_slots_.pop_back();
+    slots_[slot] = Slot{true, request, now};
+    ++inflight_;
+    inflight_max = std::max(inflight_max, inflight_);
+    ++ops_sent;
+
+    // {"op":"publish","ref":"<slot>","topic":"<topic>","event":<CloudEvent>} (or "events":[…])
+    const std::uint64_t first = request * o.batch;
+    msg_.clear();
+    msg_.append(R"({"op":"publish","ref":")");
+    append_uint(msg_, slot);
+    msg_.append(R"(","topic":")");
+    msg_.append(o.topic);
+    if (o.batch == 1) {
+        msg_.append(R"(","event":)");
+        run_.append_cloudevent(msg_, first, now);
+    } else {
+        msg_.append(R"(","events":[)");
+        for (std::size_t i = 0; i < o.batch; ++i) {
+            if (i) msg_.push_back(',');
+            run_.append_cloudevent(msg_, first + i, now);
+        }
+        msg_.push_back(']');
+    }
+    msg_.push_back('}');
+    ws_append_masked_frame(pending_, WsOpcode::text, msg_, static_cast<std::uint32_t>(rng_.next()));
+}
+
+void WsPublisher::flush() {
+    if (writing_ || pending_.empty() || state == State::done) return;
+    std::swap(pending_, out_);  // swaps the reserved buffers: no allocation
+    pending_.clear();
+    writing_ = true;
+    ++writes;
+    asio::async_write(socket_, asio::buffer(out_),
+                      in_slot(write_slot_, [this](const error_code& ec, std::size_t) {
+                          writing_ = false;
+                          if (ec) return fail("write");
+                          flush();
+                      }));
+}
+
+void WsPublisher::read() {
+    socket_.async_read_some(
+        asio::buffer(rbuf_.get() + rfill_, rcap_ - rfill_),
+        in_slot(read_slot_, [this](const error_code& ec, std::size_t n) { on_read(ec, n); }));
+}
+
+void WsPublisher::on_read(const error_code& ec, std::size_t n) {
+    if (state == State::done) return;
+    if (ec) return fail(ec == asio::error::eof ? "closed by server" : "read");
+    const std::int64_t now = mono_ns();
+    rfill_ += n;
+    if (state == State::handshake) {
+        ResponseHead h;
+        switch (parse_response_head(std::string_view(rbuf_.get(), rfill_), h)) {
+            case HeadResult::incomplete:
+                if (rfill_ == rcap_) return fail("response head too large");
+                return read();
+            case HeadResult::malformed:
+                return fail("malformed response head");
+            case HeadResult::ok:
+                break;
+        }
+        if (h.status != 101) return fail("upgrade refused (status not 101)");
+        std::memmove(rbuf_.get(), rbuf_.get() + h.head_bytes, rfill_ - h.head_bytes);
+        rfill_ -= h.head_bytes;
+        state = State::ready;
+        connected_once = true;
+        run_.on_publisher_connected();  // the Run calls go() when the window opens
+        if (state == State::done) return;
+    }
+    const char* error = nullptr;
+    const std::size_t used = scan_ws_frames(
+        rbuf_.get(), rfill_, error, [this, now](const WsFrame& f) { return on_frame(f, now); });
+    if (error) return fail(error);
+    if (state == State::done) return;
+    if (used > 0) {
+        std::memmove(rbuf_.get(), rbuf_.get() + used, rfill_ - used);
+        rfill_ -= used;
+    }
+    if (rfill_ == rcap_) return fail("WebSocket frame larger than the receive buffer");
+    read();
+    pump();  // answers freed slots
+}
+
+bool WsPublisher::on_frame(const WsFrame& f, std::int64_t now) {
+    if (!f.fin || f.opcode == WsOpcode::continuation) {
+        fail("fragmented WebSocket message (Herald sends whole messages)");
+        return false;
+    }
+    if (f.opcode == WsOpcode::ping) {
+        // Rare (Herald pings after 30 s of silence, and a publisher is never silent): queued
+        // behind the frames waiting.
+        ws_append_masked_frame(pending_, WsOpcode::pong, f.payload,
+                               static_cast<std::uint32_t>(rng_.next()));
+        flush();
+        return true;
+    }
+    if (f.opcode == WsOpcode::close) {
+        fail("closed by server (close frame)");
+        return false;
+    }
+    if (f.opcode != WsOpcode::text) return true;
+    const std::string_view m = f.payload;
+    const bool published = ws_op_is(m, "published");
+    if (!published && !ws_op_is(m, "error")) return true;
+    // "ref":"<slot>"
+    static constexpr std::string_view ref_key = "\"ref\":\"";
+    auto at = m.find(ref_key);
+    std::uint32_t slot = 0;
+    bool ok = at != std::string_view::npos;
+    if (ok) {
+        const char* p = m.data() + at + ref_key.size();
+        auto [q, e] = std::from_chars(p, m.data() + m.size(), slot);
+        ok = e == std::errc() && q < m.data() + m.size() && *q == '"' && slot < slots_.size() &&
+             slots_[slot].busy;
+    }
+    if (!ok) {
+        ++errors_without_ref;
+        return true;
+    }
+    Slot& s = slots_[slot];
+    int status = 201;
+    if (published) {
+        // Herald answers a deduplicated publish with "duplicate":true (HTTP answers 200).
+        static constexpr std::string_view dup = "\"duplicate\":true";
+        if (::memmem(m.data(), m.size(), dup.data(), dup.size())) status = 200;
+    } else {
+        auto st = scan_int_field(m, "\"status\":");
+        status = st ? static_cast<int>(*st) : 0;
+    }
+    run_.on_answer(s.request, status, now - s.sent_ns);
+    s.busy = false;
+    free_slots_.push_back(slot);
+    --inflight_;
+    return true;
+}
+
+void WsPublisher::watchdog(std::int64_t now) {
+    if (state != State::running) return;
+    for (auto& s : slots_)
+        if (s.busy && now - s.sent_ns > kRequestTimeoutNs) return fail("publish answer timeout");
+}
+
+void WsPublisher::fail(const char* why) {
+    if (state == State::done) return;
+    if (!failure) failure = why;
+    for (std::size_t i = 0; i < slots_.size(); ++i) {
+        if (!slots_[i].busy) continue;
+        slots_[i].busy = false;
+        run_.on_publish_failed(slots_[i].request);
+        free_slots_.push_back(static_cast<std::uint32_t>(i));
+    }
+    inflight_ = 0;
+    waiting_ = false;
+    if (!connected_once) {
+        state = State::done;
+        error_code ignored;
+        socket_.close(ignored);
+        run_.on_publisher_gave_up();
+        return;
+    }
+    finish();
+}
+
+void WsPublisher::finish() {
+    if (state == State::done) return;
+    state = State::done;
+    error_code ignored;
+    timer_.cancel();
+    socket_.close(ignored);
+    run_.on_publisher_done();
+}
+
+// ---------------------------------------------------------------------------------------------
 Run::Run(const Options& o) : o_(o) {
     endpoint_ = tcp::endpoint(asio::ip::make_address(o_.host), o_.port);
-    subscribe_request_ = "GET /v1/topics/" + o_.topic +
-                         "/events HTTP/1.1\r\nHost: " + o_.host_header +
-                         "\r\nAccept: text/event-stream\r\n\r\n";
+    for (const auto& h : o_.headers) extra_headers_ += h + "\r\n";
+    // The WebSocket upgrade; each connection writes its own key over the placeholder.
+    const std::string upgrade = "GET /v1/ws HTTP/1.1\r\nHost: " + o_.host_header +
+                                "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: herald.v1\r\n"
+                                "Sec-WebSocket-Key: ";
+    ws_key_offset_ = upgrade.size();
+    const std::string ws_request =
+        upgrade + "KEYKEYKEYKEYKEYKEYKEYK==\r\n" + extra_headers_ + "\r\n";
+    if (o_.transport == Options::Transport::ws) {
+        subscribe_request_ = ws_request;
+        ws_subscribe_message_ = R"({"op":"subscribe","id":"b","topic":")" + o_.topic + "\"}";
+    } else {
+        subscribe_request_ = "GET /v1/topics/" + o_.topic +
+                             "/events HTTP/1.1\r\nHost: " + o_.host_header +
+                             "\r\nAccept: text/event-stream\r\n" + extra_headers_ + "\r\n";
+    }
+    if (o_.ws_publish) ws_publish_request_ = ws_request;
     pad_.assign(o_.size, 'x');
     char id[48];
     std::snprintf(id, sizeof id, "b%x%llx", static_cast<unsigned>(::getpid()),
@@ -642,14 +1080,42 @@ Run::Run(const Options& o) : o_(o) {
         cap = static_cast<std::uint64_t>(std::ceil(o_.rate * o_.duration)) + o_.batch;
     } else {
         cap = 50'000'000;
-        if (o_.subscribers > 0) cap = std::min<std::uint64_t>(cap, (8ull << 30) / o_.subscribers);
+        const std::size_t receivers = o_.subscribers + (o_.webhook_receiver ? o_.webhooks : 0);
+        if (receivers > 0) cap = std::min<std::uint64_t>(cap, (8ull << 30) / receivers);
     }
     if (o_.max_events > 0) cap = std::min(cap, o_.max_events);
     capacity_ = std::max<std::uint64_t>(cap, 1);
     words_ = (capacity_ + 63) / 64;
     acked_.assign(words_, 0);
     constexpr std::uint64_t kWorstTracked = 1'000'000;
-    if (o_.subscribers > 0 && capacity_ <= kWorstTracked) worst_.resize(capacity_);
+    if ((o_.subscribers > 0 || o_.webhook_receiver) && capacity_ <= kWorstTracked)
+        worst_.resize(capacity_);
+}
+
+void Run::append_data(std::string& out, std::uint64_t seq, std::int64_t now) const {
+    // {"seq":N,"t":T,"pad":"xx…"}, padded so its length is exactly --size when possible.
+    out.append("{\"seq\":");
+    append_uint(out, seq);
+    out.append(",\"t\":");
+    append_uint(out, static_cast<std::uint64_t>(now));
+    out.append(",\"pad\":\"");
+    const std::size_t fixed = 22 + digits(seq) + digits(static_cast<std::uint64_t>(now));
+    const std::size_t pad = o_.size > fixed ? o_.size - fixed : 0;
+    out.append(pad_.data(), pad);
+    out.append("\"}");
+}
+
+void Run::append_cloudevent(std::string& out, std::uint64_t seq, std::int64_t now) const {
+    // Unique ids per run, so a rerun on the same data dir is not answered from dedup.
+    out.append(R"({"specversion":"1.0","id":")");
+    out.append(run_id_);
+    out.push_back('-');
+    append_uint(out, seq);
+    out.append(R"(","source":"/bench","type":")");
+    out.append(o_.type);
+    out.append(R"(","data":)");
+    append_data(out, seq, now);
+    out.push_back('}');
 }
 
 int Run::execute() {
@@ -660,7 +1126,8 @@ int Run::execute() {
         ::setrlimit(RLIMIT_NOFILE, &rl);
     }
     ::getrlimit(RLIMIT_NOFILE, &rl);
-    const std::size_t conns = o_.subscribers + o_.publishers;
+    const std::size_t conns =
+        o_.subscribers + o_.publishers + (o_.webhook_receiver ? o_.receiver_connections : 0);
     if (rl.rlim_cur != RLIM_INFINITY && conns + 64 > rl.rlim_cur) {
         std::fprintf(stderr, "herald-loadgen: %zu connections need more than the fd limit %llu\n",
                      conns, static_cast<unsigned long long>(rl.rlim_cur));
@@ -672,11 +1139,45 @@ int Run::execute() {
     sub_bits_.assign(o_.subscribers * words_, 0);
     subs_.reserve(o_.subscribers);
     for (std::size_t i = 0; i < o_.subscribers; ++i)
-        subs_.push_back(
-            std::make_unique<Subscriber>(*this, sub_bits_.data() + i * words_, sub_buffer));
-    pubs_.reserve(o_.publishers);
-    for (std::size_t i = 0; i < o_.publishers; ++i)
-        pubs_.push_back(std::make_unique<Publisher>(*this, i));
+        subs_.push_back(std::make_unique<Subscriber>(*this, sub_bits_.data() + i * words_,
+                                                     sub_buffer, mono_ns() + i));
+    if (o_.ws_publish) {
+        ws_pub_ = std::make_unique<WsPublisher>(*this);
+    } else {
+        pubs_.reserve(o_.publishers);
+        for (std::size_t i = 0; i < o_.publishers; ++i)
+            pubs_.push_back(std::make_unique<Publisher>(*this, i));
+    }
+    if (o_.webhook_receiver) {
+        WebhookReceiver::Config rc;
+        rc.hooks = o_.webhooks;
+        rc.capacity = capacity_;
+        rc.words = words_;
+        // A structured CloudEvent with the data padded to --size, plus the request head.
+        rc.buffer_bytes = std::max<std::size_t>(64 * 1024, 2 * o_.size + 16 * 1024);
+        rc.max_connections = o_.receiver_connections;
+        rc.track_worst = !worst_.empty();
+        receiver_ = std::make_unique<WebhookReceiver>(rc);
+        std::string why;
+        if (!receiver_->listen(why)) {
+            std::fprintf(stderr, "herald-loadgen: %s\n", why.c_str());
+            return 1;
+        }
+        // Setup, before the run's clock starts: the subscriptions start at `latest`, so nothing
+        // is delivered before the first publish.
+        if (!create_webhooks()) {
+            // The SSRF guard refuses 127.0.0.1 with a 400 naming `url` unless it is allow-listed.
+            const bool ssrf = hook_error_.find("\"url\"") != std::string::npos;
+            std::fprintf(stderr, "herald-loadgen: no webhook subscription could be created: %s\n%s",
+                         hook_error_.c_str(),
+                         ssrf ? "(the server needs webhooks: {allow_destinations: "
+                                "[\"127.0.0.1/32\"]})\n"
+                              : "");
+            delete_webhooks();
+            return 1;
+        }
+        receiver_->start(acked_.data());
+    }
 
     server_before_ = sample_process(o_.server_pid);
     if (o_.server_pid > 0 && !server_before_.ok) {
@@ -713,7 +1214,8 @@ int Run::execute() {
             for (auto& s : subs_)
                 if (s->state == Subscriber::State::pending ||
                     s->state == Subscriber::State::connecting ||
-                    s->state == Subscriber::State::head)
+                    s->state == Subscriber::State::head ||
+                    s->state == Subscriber::State::subscribing)
                     s->abort("connect timeout");
             all_connected();
         }));
@@ -722,7 +1224,81 @@ int Run::execute() {
         all_connected();
     }
     io_.run();
+    if (receiver_) {
+        // The receiver's figures belong to its thread until it is joined; then they join ours.
+        receiver_->stop();
+        latency_.merge(receiver_->latency());
+        deliveries_ += receiver_->deliveries_total();
+        const auto& w = receiver_->worst();
+        for (std::size_t q = 0; q < w.size() && q < worst_.size(); ++q)
+            if (w[q].ns > worst_[q].ns) worst_[q] = w[q];
+        delete_webhooks();
+    }
     return report();
+}
+
+bool Run::create_webhooks() {
+    // Bounded: 10 s per request and 60 s for all of them.
+    const std::int64_t deadline = mono_ns() + 60 * kNsPerSec;
+    hook_ids_.assign(o_.webhooks, {});
+    for (std::size_t i = 0; i < o_.webhooks && mono_ns() < deadline; ++i) {
+        std::string body = R"({"topic":")" + o_.topic + R"(","url":"http://127.0.0.1:)" +
+                           std::to_string(receiver_->port()) + "/hook/" + std::to_string(i) +
+                           R"(","from":"latest","mode":")" + o_.webhook_mode + "\"";
+        if (o_.webhook_mode == "concurrent")
+            body += ",\"max_in_flight\":" + std::to_string(o_.webhook_max_in_flight);
+        body += '}';
+        std::string req =
+            "POST /v1/subscriptions HTTP/1.1\r\nHost: " + o_.host_header +
+            "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+            "\r\nConnection: close\r\n" + extra_headers_ + "\r\n" + body;
+        HttpAnswer a = blocking_http(o_.host, o_.port, req, 10);
+        std::string id = a.status == 201 ? json_string_member(a.body, "id") : std::string();
+        if (id.empty()) {
+            if (hook_error_.empty())
+                hook_error_ =
+                    a.status ? "status " + std::to_string(a.status) + ": " + a.body.substr(0, 300)
+                             : a.error;
+            continue;
+        }
+        hook_ids_[i] = id;
+        receiver_->set_ready(i);
+        ++hooks_ready_;
+    }
+    if (o_.webhook_backlog) hooks_paused_ = webhooks_action("pause");
+    return hooks_ready_ > 0;
+}
+
+std::size_t Run::webhooks_action(const char* action) {
+    const std::int64_t deadline = mono_ns() + 30 * kNsPerSec;
+    std::size_t ok = 0;
+    for (const auto& id : hook_ids_) {
+        if (id.empty()) continue;
+        const double left = (deadline - mono_ns()) / 1e9;
+        if (left <= 0) break;
+        std::string req =
+            "POST /v1/subscriptions/" + id + "/" + action + " HTTP/1.1\r\nHost: " + o_.host_header +
+            "\r\nContent-Length: 0\r\nConnection: close\r\n" + extra_headers_ + "\r\n";
+        const int status = blocking_http(o_.host, o_.port, req, std::min(left, 10.0)).status;
+        if (status >= 200 && status < 300) ++ok;
+    }
+    return ok;
+}
+
+void Run::delete_webhooks() {
+    // Leave the server as we found it (a long-lived server would otherwise keep delivering to a
+    // receiver that is gone); bounded by 10 s in all.
+    const std::int64_t deadline = mono_ns() + 10 * kNsPerSec;
+    for (const auto& id : hook_ids_) {
+        if (id.empty()) continue;
+        const double left = (deadline - mono_ns()) / 1e9;
+        if (left <= 0) break;
+        std::string req = "DELETE /v1/subscriptions/" + id +
+                          " HTTP/1.1\r\nHost: " + o_.host_header + "\r\nConnection: close\r\n" +
+                          extra_headers_ + "\r\n";
+        if (blocking_http(o_.host, o_.port, req, std::min(left, 5.0)).status == 204)
+            ++hooks_deleted_;
+    }
 }
 
 void Run::connect_more() {
@@ -761,7 +1337,7 @@ void Run::all_connected() {
     connect_timer_.cancel();
     t_connected_ = mono_ns();
     if (o_.subscribers > 0 && subs_ready_ == 0) return finish("no subscriber could connect");
-    if (o_.subscribers == 0) return start_publishers();
+    if (o_.subscribers == 0 && !receiver_) return start_publishers();
     // Let the server finish whatever the connection burst left behind before sampling RSS.
     phase_timer_.expires_after(std::chrono::milliseconds(static_cast<long>(o_.settle * 1000)));
     phase_timer_.async_wait(in_slot(phase_slot_, [this](const error_code& ec) {
@@ -772,16 +1348,17 @@ void Run::all_connected() {
 }
 
 void Run::start_publishers() {
+    if (ws_pub_) ws_pub_->connect();
     for (auto& p : pubs_) p->connect();
 }
 
-void Run::on_publisher_connected(Publisher&) {
+void Run::on_publisher_connected() {
     ++pubs_connected_;
-    if (++pubs_settled_ == pubs_.size()) begin_window();
+    if (++pubs_settled_ == o_.publishers) begin_window();
 }
 
-void Run::on_publisher_gave_up(Publisher&) {
-    if (++pubs_settled_ == pubs_.size()) {
+void Run::on_publisher_gave_up() {
+    if (++pubs_settled_ == o_.publishers) {
         if (pubs_connected_ == 0) return finish("no publisher could connect");
         begin_window();
     }
@@ -797,9 +1374,11 @@ void Run::begin_window() {
     fallbacks_t0_ = g_slot_fallbacks;
     t0_ = mono_ns();
     t_stop_ = t0_ + static_cast<std::int64_t>(o_.duration * kNsPerSec);
+    if (receiver_) receiver_cpu_t0_ = receiver_->thread_cpu_seconds();
     allocs_t0_ = heap_allocations();
     for (auto& p : pubs_)
         if (p->connected_once && p->state == Publisher::State::idle) p->go();
+    if (ws_pub_) ws_pub_->go();
 }
 
 std::optional<std::uint64_t> Run::claim_request(std::int64_t now) {
@@ -848,9 +1427,15 @@ void Run::on_publish_failed(std::uint64_t) {
 }
 
 void Run::on_publisher_done() {
-    if (++pubs_done_ < pubs_.size() || ending_) return;
+    if (++pubs_done_ < o_.publishers || ending_) return;
     t_pub_end_ = mono_ns();
-    if (subs_ready_ == 0) return finish("published");
+    if (receiver_) receiver_deliveries_at_pub_end_ = receiver_->deliveries();
+    if (receiver_ && o_.webhook_backlog) {
+        // Blocks this thread for the resume requests only; the receiver runs on its own.
+        t_resumed_ = mono_ns();
+        hooks_resumed_ = webhooks_action("resume");
+    }
+    if (subs_ready_ == 0 && !receiver_) return finish("published");
     drain_tick();
 }
 
@@ -863,6 +1448,7 @@ void Run::sample_tick() {
         if (s.ok) server_rss_peak_ = std::max(server_rss_peak_, s.rss_bytes);
     }
     for (auto& p : pubs_) p->watchdog(now);
+    if (ws_pub_) ws_pub_->watchdog(now);
     sample_timer_.expires_after(std::chrono::milliseconds(100));
     sample_timer_.async_wait(in_slot(sample_slot_, [this](const error_code& ec) {
         if (!ec && !ending_) sample_tick();
@@ -880,6 +1466,14 @@ void Run::drain_tick() {
             all = false;
             break;
         }
+    }
+    if (receiver_) {
+        // Publishing is over, so acked_ is final: the receiver's thread may read it now.
+        if (!receiver_check_requested_) {
+            receiver_check_requested_ = true;
+            receiver_->request_check(acked_count);
+        }
+        if (!receiver_->all_complete()) all = false;
     }
     const std::int64_t now = mono_ns();
     if (all) return finish("drained");
@@ -900,6 +1494,7 @@ void Run::finish(const char* why) {
     allocs_end_ = heap_allocations();
     fallbacks_end_ = g_slot_fallbacks;
     self_cpu_end_ = self_cpu();
+    if (receiver_) receiver_cpu_end_ = receiver_->thread_cpu_seconds();
     server_cores_end_ = sample_cores(server_cores_);
     own_cores_end_ = sample_cores(own_cores_);
     server_end_ = sample_process(o_.server_pid);
@@ -907,6 +1502,7 @@ void Run::finish(const char* why) {
     if (!window_open_) {
         t0_ = t_finish_;
         self_cpu_t0_ = self_cpu_end_;
+        receiver_cpu_t0_ = receiver_cpu_end_;
         server_cores_t0_ = server_cores_end_;
         own_cores_t0_ = own_cores_end_;
         server_t0_ = server_end_;
@@ -959,39 +1555,58 @@ struct Json {
 double ms(std::uint64_t ns) { return static_cast<double>(ns) / 1e6; }
 
 int Run::report() {
-    const char* mode = o_.idle ? "idle" : (o_.subscribers > 0 ? "fanout" : "publish");
+    const char* mode = o_.idle               ? "idle"
+                       : o_.webhook_receiver ? "webhooks"
+                       : o_.subscribers > 0  ? "fanout"
+                       : o_.ws_publish       ? "ws-publish"
+                                             : "publish";
+    const std::size_t receivers_ready = subs_ready_ + hooks_ready_;
     const double window_s = std::max(1e-9, (t_pub_end_ - t0_) / 1e9);
     const double total_s = std::max(1e-9, (t_finish_ - t0_) / 1e9);
     const double connect_s = t_connected_ > 0 ? (t_connected_ - t_connect_start_) / 1e9 : 0.0;
 
-    // Loss accounting against the acknowledged set, per subscriber that got its 200 head.
+    // Loss accounting against the acknowledged set, per receiving end that was subscribed (an
+    // SSE stream that got its 200 head, a WebSocket subscription that got `subscribed`, a webhook
+    // subscription that was created).
     std::uint64_t acked_count = 0;
     for (auto w : acked_) acked_count += std::popcount(w);
     std::uint64_t expected = 0, received = 0, lost = 0, dups = 0, unexpected = 0, foreign = 0;
     std::uint64_t heartbeats = 0, controls = 0, subs_with_loss = 0, max_lost = 0;
-    std::uint64_t lost_on_dropped = 0;
+    std::uint64_t lost_on_dropped = 0, ws_errors = 0, ws_pings = 0;
     std::int64_t last_recv = 0;
-    for (auto& s : subs_) {
-        if (s->http_status != 200) continue;
+    auto account = [&](const Tally& t, bool dropped) {
         std::uint64_t got = 0, extra = 0;
         for (std::size_t w = 0; w < words_; ++w) {
-            got += std::popcount(acked_[w] & s->bits[w]);
-            extra += std::popcount(~acked_[w] & s->bits[w]);
+            got += std::popcount(acked_[w] & t.bits[w]);
+            extra += std::popcount(~acked_[w] & t.bits[w]);
         }
         const std::uint64_t missing = acked_count - got;
         expected += acked_count;
         received += got;
         lost += missing;
         if (missing) ++subs_with_loss;
-        if (missing && s->state != Subscriber::State::streaming) lost_on_dropped += missing;
+        if (missing && dropped) lost_on_dropped += missing;
         max_lost = std::max(max_lost, missing);
-        dups += s->dups;
-        unexpected += extra + s->out_of_range;
-        foreign += s->foreign;
+        dups += t.dups;
+        unexpected += extra + t.out_of_range;
+        foreign += t.foreign;
+        last_recv = std::max(last_recv, t.last_recv_ns);
+    };
+    for (auto& s : subs_) {
+        if (!s->ready) continue;
+        account(*s, s->state != Subscriber::State::streaming);
         heartbeats += s->heartbeats;
         controls += s->controls;
-        last_recv = std::max(last_recv, s->last_recv_ns);
+        ws_errors += s->ws_errors;
+        ws_pings += s->ws_pings;
     }
+    std::int64_t last_hook_recv = 0;
+    if (receiver_)
+        for (const auto& t : receiver_->tallies()) {
+            if (!t.ready) continue;
+            account(t, false);
+            last_hook_recv = std::max(last_hook_recv, t.last_recv_ns);
+        }
     const double drain_ms = last_recv > t_pub_end_ ? (last_recv - t_pub_end_) / 1e6 : 0.0;
     // The five events whose slowest delivery took longest, with their send time in the window.
     std::vector<std::pair<std::int64_t, std::uint64_t>> worst;  // (ns, seq)
@@ -1040,14 +1655,38 @@ int Run::report() {
     const Share gen_core = core_share(own_cores_t0_, own_cores_end_, self_cpu);
     std::size_t reconnects = 0;
     for (auto& p : pubs_) reconnects += p->reconnects;
+    // Webhooks: the receiver's own thread CPU, and the delivery rate once publishing had stopped
+    // (the server then does nothing but deliver the backlog).
+    const double receiver_cpu = receiver_cpu_end_ - receiver_cpu_t0_;
+    const double receiver_pct = 100.0 * receiver_cpu / total_s;
+    double hook_rate = 0, hook_rate_after = 0;
+    std::uint64_t hook_deliveries = 0;
+    if (receiver_) {
+        hook_deliveries = receiver_->deliveries_total();
+        if (last_hook_recv > t0_) hook_rate = hook_deliveries / ((last_hook_recv - t0_) / 1e9);
+        // Only when the backlog lasted long enough (200 ms) to give a rate.
+        const std::uint64_t after = hook_deliveries - receiver_deliveries_at_pub_end_;
+        const std::int64_t from = t_resumed_ > 0 ? t_resumed_ : t_pub_end_;
+        if (last_hook_recv > from + kNsPerSec / 5 && after > 0)
+            hook_rate_after = after / ((last_hook_recv - from) / 1e9);
+    }
 
     std::vector<std::string> warnings;
     if (deadline_hit_) warnings.push_back("hard deadline reached: figures are partial");
     if (interrupted_) warnings.push_back("interrupted: figures are partial");
     if (gen_bound)
         warnings.push_back("generator CPU >= 90% of wall time: the generator was the bottleneck");
-    if (subs_failed_)
-        warnings.push_back(std::to_string(subs_failed_) + " subscribers failed to connect");
+    if (subs_failed_) {
+        std::string why;
+        for (auto& sub : subs_)
+            if (sub->state == Subscriber::State::failed && sub->failure) {
+                why = std::string(" (first: ") + sub->failure +
+                      (sub->http_status ? ", status " + std::to_string(sub->http_status) : "") +
+                      ")";
+                break;
+            }
+        warnings.push_back(std::to_string(subs_failed_) + " subscribers failed to connect" + why);
+    }
     if (subs_dropped_)
         warnings.push_back(std::to_string(subs_dropped_) +
                            " subscriber streams ended during the run");
@@ -1075,21 +1714,74 @@ int Run::report() {
                            std::to_string(static_cast<int>(gen_core.others + gen_core.steal)) +
                            "% of the generator's core: its wakeups were delayed, figures may be "
                            "disturbed");
+    if (receiver_) {
+        if (hooks_ready_ < o_.webhooks)
+            warnings.push_back(std::to_string(o_.webhooks - hooks_ready_) +
+                               " webhook subscriptions could not be created: " + hook_error_);
+        const auto& st = receiver_->stats();
+        if (receiver_pct >= 90)
+            warnings.push_back(
+                "webhook receiver thread CPU >= 90% of wall time: the receiver was "
+                "the bottleneck");
+        if (st.refused)
+            warnings.push_back(std::to_string(st.refused) +
+                               " receiver connections refused (pool full)");
+        if (st.bad_requests)
+            warnings.push_back(std::to_string(st.bad_requests) +
+                               " bad requests at the receiver (connection closed)");
+        if (o_.webhook_backlog && (hooks_paused_ < hooks_ready_ || hooks_resumed_ < hooks_ready_))
+            warnings.push_back("pausing / resuming webhook subscriptions failed (" +
+                               std::to_string(hooks_paused_) + " paused, " +
+                               std::to_string(hooks_resumed_) + " resumed of " +
+                               std::to_string(hooks_ready_) + ")");
+        if (hooks_deleted_ < hooks_ready_)
+            warnings.push_back(std::to_string(hooks_ready_ - hooks_deleted_) +
+                               " webhook subscriptions could not be deleted afterwards");
+    }
+    if (ws_pub_ && ws_pub_->failure)
+        warnings.push_back(std::string("WebSocket publisher: ") + ws_pub_->failure);
+    if (ws_pub_ && ws_pub_->errors_without_ref)
+        warnings.push_back(std::to_string(ws_pub_->errors_without_ref) +
+                           " herald.v1 error messages without a known ref");
+    if (ws_errors)
+        warnings.push_back(std::to_string(ws_errors) +
+                           " herald.v1 error messages on subscriber connections");
     if (latency_.negatives()) warnings.push_back("negative latencies seen (clock or payload bug)");
     // A handful of allocations (a timer queue growing once) are not per message; more would be.
-    if (allocs >= 64 || fallbacks_end_ > fallbacks_t0_)
+    // Each receiver connection open at the same time costs Asio's reactor one registration
+    // record, allocated once and reused: those are per connection, not per message.
+    const std::uint64_t alloc_allowance = 64 + (receiver_ ? receiver_->stats().open_max : 0);
+    if (allocs >= alloc_allowance || fallbacks_end_ > fallbacks_t0_)
         warnings.push_back(std::to_string(allocs) + " heap allocations during the window (" +
                            std::to_string(fallbacks_end_ - fallbacks_t0_) +
                            " handler-slot fallbacks, largest " +
-                           std::to_string(g_slot_fallback_max_bytes) + " B)");
+                           std::to_string(g_slot_fallback_max_bytes.load()) + " B)");
 
     // Human table.
     FILE* out = o_.json ? stderr : stdout;
     std::fprintf(out, "herald-loadgen %s  (%s)  ended: %s\n", mode, o_.label.c_str(), end_reason_);
-    std::fprintf(out, "  %-28s %zu ready / %zu failed / %zu dropped (opened in %.2f s)\n",
-                 "subscribers", subs_ready_, subs_failed_, subs_dropped_, connect_s);
-    std::fprintf(out, "  %-28s %zu conns, batch %zu, data %zu B, %s\n", "publishers", o_.publishers,
-                 o_.batch, o_.size, o_.idle ? "one event" : (o_.max ? "max" : "paced"));
+    const char* transport = o_.transport == Options::Transport::ws ? "ws" : "sse";
+    if (o_.subscribers > 0)
+        std::fprintf(out, "  %-28s %zu ready / %zu failed / %zu dropped (%s, opened in %.2f s)\n",
+                     "subscribers", subs_ready_, subs_failed_, subs_dropped_, transport, connect_s);
+    if (receiver_)
+        std::fprintf(out, "  %-28s %zu of %zu created (%s%s), receiver 127.0.0.1:%u\n",
+                     "webhook subscriptions", hooks_ready_, o_.webhooks, o_.webhook_mode.c_str(),
+                     o_.webhook_mode == "concurrent"
+                         ? (", max_in_flight " + std::to_string(o_.webhook_max_in_flight)).c_str()
+                         : "",
+                     unsigned(receiver_->port()));
+    if (ws_pub_)
+        std::fprintf(out,
+                     "  %-28s 1 WebSocket conn, up to %zu in flight (max seen %zu, %.1f ops per "
+                     "write), batch %zu, data %zu B, %s\n",
+                     "publishers", o_.ws_inflight, ws_pub_->inflight_max,
+                     ws_pub_->writes ? double(ws_pub_->ops_sent) / ws_pub_->writes : 0.0, o_.batch,
+                     o_.size, o_.max ? "max" : "paced");
+    else
+        std::fprintf(out, "  %-28s %zu conns, batch %zu, data %zu B, %s\n", "publishers",
+                     o_.publishers, o_.batch, o_.size,
+                     o_.idle ? "one event" : (o_.max ? "max" : "paced"));
     std::fprintf(out, "  %-28s %llu ok / %llu failed in %.3f s\n", "events published",
                  (unsigned long long)events_ok_, (unsigned long long)events_failed_, window_s);
     if (!o_.idle)
@@ -1098,9 +1790,15 @@ int Run::report() {
     if (ack_rtt_.count())
         std::fprintf(out, "  %-28s p50 %.3f  p99 %.3f  max %.3f ms\n", "publish round trip",
                      ms(ack_rtt_.quantile(0.5)), ms(ack_rtt_.quantile(0.99)), ms(ack_rtt_.max()));
-    if (subs_ready_ > 0) {
+    if (receivers_ready > 0) {
         std::fprintf(out, "  %-28s %llu (%.0f/s)\n", "deliveries", (unsigned long long)deliveries_,
                      deliveries_ / deliver_s);
+        if (receiver_)
+            std::fprintf(out,
+                         "  %-28s %.0f/s from the first publish to the last receipt, %.0f/s "
+                         "after publishing ended%s\n",
+                         "webhook deliveries", hook_rate, hook_rate_after,
+                         o_.webhook_backlog ? " (subscriptions paused until then: a backlog)" : "");
         std::fprintf(out, "  %-28s %llu expected / %llu received\n", "deliveries of acked events",
                      (unsigned long long)expected, (unsigned long long)received);
         std::fprintf(out,
@@ -1127,6 +1825,15 @@ int Run::report() {
                      server_before_.rss_bytes / 1048576.0, server_connected_.rss_bytes / 1048576.0,
                      rss_per_conn);
     }
+    if (receiver_) {
+        const auto& st = receiver_->stats();
+        std::fprintf(out,
+                     "  %-28s thread cpu %.2f s (%.0f%% of a core), %llu requests, %llu "
+                     "connections (at most %zu open), %llu refused, %llu bad\n",
+                     "webhook receiver", receiver_cpu, receiver_pct,
+                     (unsigned long long)st.requests, (unsigned long long)st.accepted, st.open_max,
+                     (unsigned long long)st.refused, (unsigned long long)st.bad_requests);
+    }
     if (o_.server_pid > 0)
         std::fprintf(out,
                      "  %-28s cpu %.2f s (%.0f%% of a core), RSS peak %.1f MiB, end %.1f MiB\n",
@@ -1149,6 +1856,9 @@ int Run::report() {
         j.str("mode", mode);
         j.str("label", o_.label);
         j.str("ended", end_reason_);
+        j.str("transport", transport);
+        j.str("publish_transport", o_.ws_publish ? "ws" : "http");
+        j.num("extra_headers", std::uint64_t{o_.headers.size()});
         j.num("subscribers", o_.subscribers);
         j.num("subscribers_ready", subs_ready_);
         j.num("subscribers_failed", subs_failed_);
@@ -1174,7 +1884,7 @@ int Run::report() {
         j.num("max", ms(ack_rtt_.max()));
         j.close();
         j.num("deliveries", deliveries_);
-        j.num("deliveries_per_s", subs_ready_ ? deliveries_ / deliver_s : 0.0, 1);
+        j.num("deliveries_per_s", receivers_ready ? deliveries_ / deliver_s : 0.0, 1);
         j.num("expected_deliveries", expected);
         j.num("received_deliveries", received);
         j.num("lost", lost);
@@ -1207,6 +1917,45 @@ int Run::report() {
         }
         j.s += ']';
         j.num("time_to_all_ms", o_.idle && lost == 0 ? ms(latency_.max()) : 0.0);
+        if (ws_pub_) {
+            j.open("ws_publish");
+            j.num("inflight_limit", std::uint64_t{o_.ws_inflight});
+            j.num("inflight_max", std::uint64_t{ws_pub_->inflight_max});
+            j.num("ops", ws_pub_->ops_sent);
+            j.num("writes", ws_pub_->writes);
+            j.num("errors_without_ref", ws_pub_->errors_without_ref);
+            j.str("failure", ws_pub_->failure ? ws_pub_->failure : "");
+            j.close();
+        }
+        if (ws_pings || ws_errors) {
+            j.num("ws_pings", ws_pings);
+            j.num("ws_errors", ws_errors);
+        }
+        if (receiver_) {
+            const auto& st = receiver_->stats();
+            j.open("webhooks");
+            j.num("subscriptions", std::uint64_t{o_.webhooks});
+            j.num("created", std::uint64_t{hooks_ready_});
+            j.num("deleted", std::uint64_t{hooks_deleted_});
+            j.str("mode", o_.webhook_mode);
+            j.num("max_in_flight",
+                  std::uint64_t{o_.webhook_mode == "concurrent" ? o_.webhook_max_in_flight : 1});
+            j.num("deliveries", hook_deliveries);
+            j.num("deliveries_per_s", hook_rate, 1);
+            j.num("deliveries_after_publish_per_s", hook_rate_after, 1);
+            j.boolean("backlog", o_.webhook_backlog);
+            j.num("resume_s", t_resumed_ > 0 ? (t_resumed_ - t0_) / 1e9 : 0.0);
+            j.num("receiver_cpu_s", receiver_cpu);
+            j.num("receiver_cpu_pct", receiver_pct, 1);
+            j.num("requests", st.requests);
+            j.num("connections_accepted", st.accepted);
+            j.num("connections_open_max", std::uint64_t{st.open_max});
+            j.num("connections_refused", st.refused);
+            j.num("connections_closed_by_peer", st.closed_by_peer);
+            j.num("bad_requests", st.bad_requests);
+            j.num("unknown_path", st.unknown_path);
+            j.close();
+        }
         j.open("server");
         j.num("pid", static_cast<std::uint64_t>(o_.server_pid));
         j.num("cpu_s", server_cpu);
@@ -1224,7 +1973,7 @@ int Run::report() {
         j.boolean("bottleneck", gen_bound);
         j.num("heap_allocs_in_window", allocs);
         j.num("slot_fallbacks", fallbacks_end_);
-        j.num("slot_fallback_max_bytes", g_slot_fallback_max_bytes);
+        j.num("slot_fallback_max_bytes", std::uint64_t{g_slot_fallback_max_bytes.load()});
         j.close();
         j.open("cores");
         j.num("server_others_pct", srv_core.others, 1);
@@ -1311,6 +2060,120 @@ int self_test() {
           "response head fields");
     check(parse_response_head("HTTX/1.1 200 OK\r\n\r\n", h) == HeadResult::malformed,
           "malformed head");
+
+    // WebSocket: server frames of each length form (7-bit, 16-bit, 64-bit), a ping, split at
+    // every byte boundary; then client masking against an unmasking done here.
+    {
+        auto frame = [](unsigned char op, std::string_view payload) {
+            std::string f(1, static_cast<char>(0x80 | op));
+            const std::size_t n = payload.size();
+            if (n < 126) {
+                f.push_back(static_cast<char>(n));
+            } else if (n < 65536) {
+                f.push_back(126);
+                f.push_back(static_cast<char>(n >> 8));
+                f.push_back(static_cast<char>(n));
+            } else {
+                f.push_back(127);
+                for (int sh = 56; sh >= 0; sh -= 8) f.push_back(static_cast<char>(n >> sh));
+            }
+            return f.append(payload);
+        };
+        const std::string ev = R"({"op":"event","id":"b","topic":"t","cursor":"1.a.2","event":)"
+                               R"({"data":{"seq":7,"t":99,"pad":"x"}}})";
+        const std::string mid(300, 'm'), big(70000, 'b');
+        const std::string stream = frame(1, R"({"op":"subscribed","id":"b","topic":"t"})") +
+                                   frame(1, ev) + frame(9, "hi") + frame(1, mid) + frame(2, big) +
+                                   frame(1, ev);
+        for (std::size_t split = 0; split <= stream.size(); split += (split < 400 ? 1 : 997)) {
+            std::string buf;
+            int subscribed = 0, events = 0, pings = 0, others = 0;
+            bool bad = false;
+            auto feed = [&](std::string_view part) {
+                buf.append(part);
+                const char* err = nullptr;
+                auto used = scan_ws_frames(buf.data(), buf.size(), err, [&](const WsFrame& f) {
+                    if (f.opcode == WsOpcode::ping) {
+                        pings += f.payload == "hi";
+                    } else if (ws_op_is(f.payload, "subscribed")) {
+                        ++subscribed;
+                    } else if (ws_op_is(f.payload, "event")) {
+                        std::int64_t q, t;
+                        scan_seq_t(f.payload, q, t);
+                        events += (q == 7 && t == 99);
+                    } else {
+                        others += (f.payload.size() == 300 || f.payload.size() == 70000);
+                    }
+                    return true;
+                });
+                if (err) bad = true;
+                buf.erase(0, used);
+            };
+            feed(std::string_view(stream).substr(0, split));
+            feed(std::string_view(stream).substr(split));
+            if (bad || !buf.empty() || subscribed != 1 || events != 2 || pings != 1 ||
+                others != 2) {
+                check(false, "WebSocket frames split at a byte boundary");
+                break;
+            }
+        }
+        const char* err = nullptr;
+        std::string masked = "\x81\x85\x01\x02\x03\x04hello";
+        scan_ws_frames(masked.data(), masked.size(), err, [](const WsFrame&) { return true; });
+        check(err != nullptr, "a masked server frame is refused");
+        check(!ws_op_is(R"({"op":"events"})", "event") && ws_op_is(R"({"op":"event",)", "event"),
+              "herald.v1 op match");
+
+        Rng rng(42);
+        for (std::size_t n : {0u, 5u, 125u, 126u, 1000u, 65535u, 65536u, 70001u}) {
+            std::string payload(n, '\0');
+            for (std::size_t i = 0; i < n; ++i) payload[i] = static_cast<char>(rng.next());
+            std::string out;
+            const auto mask = static_cast<std::uint32_t>(rng.next());
+            ws_append_masked_frame(out, WsOpcode::text, payload, mask);
+            const auto* o = reinterpret_cast<const unsigned char*>(out.data());
+            std::size_t h = 2;
+            std::uint64_t len = o[1] & 0x7F;
+            if (len == 126) {
+                len = (std::uint64_t{o[2]} << 8) | o[3];
+                h = 4;
+            } else if (len == 127) {
+                len = 0;
+                for (int i = 0; i < 8; ++i) len = (len << 8) | o[2 + i];
+                h = 10;
+            }
+            bool ok = o[0] == 0x81 && (o[1] & 0x80) && len == n && out.size() == h + 4 + n;
+            for (std::size_t i = 0; ok && i < n; ++i)
+                ok = static_cast<char>(o[h + 4 + i] ^ o[h + (i & 3)]) == payload[i];
+            if (!ok) {
+                check(false, "masked client frame round trip");
+                break;
+            }
+        }
+        char key[24];
+        ws_random_key(rng, key);
+        check(key[22] == '=' && key[23] == '=' && key[21] != '=', "Sec-WebSocket-Key form");
+    }
+
+    // The webhook receiver's request heads.
+    {
+        RequestHead rh;
+        const std::string req =
+            "POST /hook/12 HTTP/1.1\r\nHost: 127.0.0.1:9\r\ncontent-length: 5\r\n"
+            "Webhook-Id: x\r\n\r\nhello";
+        check(parse_request_head(std::string_view(req).substr(0, 20), rh) == HeadResult::incomplete,
+              "incomplete request head");
+        check(parse_request_head(req, rh) == HeadResult::ok && rh.method == "POST" &&
+                  rh.target == "/hook/12" && rh.content_length == 5 && !rh.chunked &&
+                  req.size() - rh.head_bytes == 5,
+              "request head fields");
+        check(parse_request_head("POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", rh) ==
+                      HeadResult::ok &&
+                  rh.chunked,
+              "chunked request detected");
+        check(parse_request_head("garbage\r\n\r\n", rh) == HeadResult::malformed,
+              "malformed request head");
+    }
 
     auto hist = std::make_unique<Histogram>();
     for (std::int64_t v = 1; v <= 1'000'000; ++v) hist->record(v * 1000);  // 1 µs .. 1 s

@@ -1,23 +1,63 @@
 #!/usr/bin/env bash
 # Herald benchmarks: starts Herald itself (a fresh data dir and server per run, port 0 + ready
 # file), drives it with herald-loadgen, and prints a markdown table of the figures next to the
-# project's floors. Usage: bash bench/run.sh [OUT.md]   (default bench/results/latest.md)
+# project's floors.
 #
-# Scenarios (about 2 minutes in all; a 1 s baseline without Herald precedes every run):
+# Usage: bash bench/run.sh [OUT.md] [GROUP...]   (default bench/results/latest.md, all groups)
+#   e.g. bash bench/run.sh ws webhooks auth
+#
+# Groups (about 4 minutes for all; a 1 s baseline without Herald precedes every run):
 #   publish  1 KiB events, 16 keep-alive connections, 5 s, closed loop: fsync interval, fsync
 #            always, and batches of 100 events per request (fsync interval); each 3 times
 #            (BENCH_REPEAT), the median is reported because the machine is shared and noisy.
-#   fan-out  1,000 SSE subscribers, 200 events/s of 512 B for 10 s: deliveries/s, latency, lost,
+#   fanout   1,000 SSE subscribers, 200 events/s of 512 B for 10 s: deliveries/s, latency, lost,
 #            duplicated, server CPU and RSS; for comparison the same at 100 events/s, and at
 #            200 events/s from one closed-loop publisher.
 #   idle     10,000 idle SSE connections: server RSS per connection, then one event to all.
+#   ws       the fan-out scenario with 1,000 WebSocket subscribers (/v1/ws, herald.v1), run right
+#            after the SSE one, and their p99 ratio; publishing over one WebSocket connection
+#            (32 ops in flight, 1 KiB, 5 s, 3 times).
+#   webhooks a receiver in the generator (answers 204): 1 concurrent subscription (max_in_flight
+#            32) fed as fast as 4 publishers go for 5 s; the same paused while 50,000 events are
+#            published, then resumed (delivering a backlog); 100 ordered subscriptions at
+#            120 events/s for 10 s (12,000 deliveries/s). Deliveries/s, latency, loss, the
+#            receiver thread's CPU.
+#   auth     JWT (RS256, key pair and token made here with the openssl CLI) and a publish rate
+#            limit: publishing as in `publish` with and without the token, alternated (ABBA),
+#            3 times each; the SSE fan-out scenario with JWT-authenticated subscribers and
+#            publishers.
+# The ws and auth groups compare with the SSE fan-out run, which they start if `fanout` is not
+# selected.
 #
 # The server runs on core 0 and the generator on core 1 (taskset), one worker thread. Everything
 # this script starts is stopped by PID on exit (trap), and every generator run has a hard deadline.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-OUT=${1:-$ROOT/bench/results/latest.md}
+OUT=$ROOT/bench/results/latest.md
+ALL_GROUPS=(publish fanout idle ws webhooks auth)
+GROUPS_SELECTED=()
+for arg in "$@"; do
+    case $arg in
+        *.md) OUT=$arg ;;
+        all) GROUPS_SELECTED+=("${ALL_GROUPS[@]}") ;;
+        publish | fanout | idle | ws | webhooks | auth) GROUPS_SELECTED+=("$arg") ;;
+        -h | --help)
+            sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d'
+            exit 0
+            ;;
+        *)
+            echo "run.sh: unknown argument '$arg' (groups: ${ALL_GROUPS[*]} all; or OUT.md)" >&2
+            exit 1
+            ;;
+    esac
+done
+[[ ${#GROUPS_SELECTED[@]} -gt 0 ]] || GROUPS_SELECTED=("${ALL_GROUPS[@]}")
+selected() {  # selected GROUP: was it asked for?
+    local g
+    for g in "${GROUPS_SELECTED[@]}"; do [[ $g == "$1" ]] && return 0; done
+    return 1
+}
 HERALD=${HERALD_BIN:-$ROOT/build/herald}
 LOADGEN=${LOADGEN_BIN:-$ROOT/build/bench/herald-loadgen}
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
@@ -29,7 +69,9 @@ for bin in "$HERALD" "$LOADGEN"; do
         exit 1
     fi
 done
-for tool in jq taskset timeout; do
+TOOLS=(jq taskset timeout)
+selected auth && TOOLS+=(openssl)
+for tool in "${TOOLS[@]}"; do
     command -v "$tool" >/dev/null || { echo "run.sh: $tool is required" >&2; exit 1; }
 done
 
@@ -105,7 +147,10 @@ start_server() {
 loadgen() {
     local name=$1
     shift
-    echo "== $name: herald-loadgen $*" >&2
+    # The token is a throwaway made for this run; still, it is not printed.
+    local shown="$*"
+    [[ -n ${JWT:-} ]] && shown=${shown//"$JWT"/<JWT>}
+    echo "== $name: herald-loadgen $shown" >&2
     local rc=0
     # A baseline without Herald just before each run: on a shared machine, figures from different
     # moments compare only as ratios to what the machine could do at that moment.
@@ -131,6 +176,8 @@ CFG_ALWAYS=$'topics:\n  defaults:\n    fsync: always'
 CFG_IDLE=$'http:\n  max_connections: 10100\ntopics:\n  defaults:\n    fsync: interval'
 
 PUBLISH_ARGS=(--max --publishers 16 --size 1024 --duration 5)
+FANOUT_ARGS=(--topic fanout --subscribers 1000 --rate 200 --publishers 16 --size 512 --duration 10
+    --drain 5)
 
 run_publish() {  # run_publish NAME CONFIG EXTRA_ARGS...
     local name=$1 cfg=$2
@@ -142,39 +189,137 @@ run_publish() {  # run_publish NAME CONFIG EXTRA_ARGS...
     done
 }
 
+# The SSE fan-out scenario; the ws and auth groups compare with it, so it runs once for any of the
+# three. Enough publisher connections that the 200/s schedule is kept even when acknowledgements
+# are slow (each connection has one request in flight): arrivals then do not depend on the
+# server's speed.
+run_fanout_sse() {
+    [[ -e $WORK/fanout.json ]] && return 0
+    start_server fanout "$CFG_INTERVAL"
+    loadgen fanout "${FANOUT_ARGS[@]}"
+    stop_server
+}
+
+# make_jwt DIR: an RSA key pair and an RS256 token signed with the openssl CLI (issuer bench,
+# audience herald, every publish and subscribe scope, valid for an hour); sets JWT and JWT_PUB.
+make_jwt() {
+    local dir=$1 now header payload sig
+    mkdir -p "$dir"
+    b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$dir/key.pem" 2>/dev/null
+    openssl pkey -in "$dir/key.pem" -pubout -out "$dir/pub.pem"
+    now=$(date +%s)
+    header=$(printf '{"alg":"RS256","typ":"JWT"}' | b64url)
+    payload=$(printf '{"iss":"bench","aud":"herald","sub":"bench","iat":%d,"exp":%d,"scope":"publish:* subscribe:*"}' \
+        "$now" "$((now + 3600))" | b64url)
+    sig=$(printf '%s.%s' "$header" "$payload" | openssl dgst -sha256 -sign "$dir/key.pem" -binary | b64url)
+    JWT="$header.$payload.$sig"
+    JWT_PUB=$dir/pub.pem
+}
+
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 T_START=$(date +%s)
 
-run_publish publish-interval "$CFG_INTERVAL"
-run_publish publish-always "$CFG_ALWAYS"
-run_publish batch-interval "$CFG_INTERVAL" --batch 100
+if selected publish; then
+    run_publish publish-interval "$CFG_INTERVAL"
+    run_publish publish-always "$CFG_ALWAYS"
+    run_publish batch-interval "$CFG_INTERVAL" --batch 100
+fi
 
-# Enough publisher connections that the 200/s schedule is kept even when acknowledgements are slow
-# (each connection has one request in flight): arrivals then do not depend on the server's speed.
-start_server fanout "$CFG_INTERVAL"
-loadgen fanout --topic fanout --subscribers 1000 --rate 200 --publishers 16 --size 512 \
-    --duration 10 --drain 5
-stop_server
+if selected fanout; then
+    run_fanout_sse
 
-# Half the rate, to show how latency depends on how busy the server's core is.
-start_server fanout-half "$CFG_INTERVAL"
-loadgen fanout-half --topic fanout --subscribers 1000 --rate 100 --publishers 16 --size 512 \
-    --duration 10 --drain 5
-stop_server
+    # Half the rate, to show how latency depends on how busy the server's core is.
+    start_server fanout-half "$CFG_INTERVAL"
+    loadgen fanout-half --topic fanout --subscribers 1000 --rate 100 --publishers 16 --size 512 \
+        --duration 10 --drain 5
+    stop_server
 
-# The same with one closed-loop publisher, for comparison: it cannot send the next event before
-# the previous one is acknowledged, so when the server is slow the publisher falls behind its
-# schedule instead of the events queueing in the server (coordinated omission), and latency looks
-# better than what producers would see.
-start_server fanout-1pub "$CFG_INTERVAL"
-loadgen fanout-1pub --topic fanout --subscribers 1000 --rate 200 --publishers 1 --size 512 \
-    --duration 10 --drain 5
-stop_server
+    # The same with one closed-loop publisher, for comparison: it cannot send the next event
+    # before the previous one is acknowledged, so when the server is slow the publisher falls
+    # behind its schedule instead of the events queueing in the server (coordinated omission),
+    # and latency looks better than what producers would see.
+    start_server fanout-1pub "$CFG_INTERVAL"
+    loadgen fanout-1pub --topic fanout --subscribers 1000 --rate 200 --publishers 1 --size 512 \
+        --duration 10 --drain 5
+    stop_server
+fi
 
-start_server idle "$CFG_IDLE"
-loadgen idle --topic idle --idle --subscribers 10000 --size 512 --settle 2 --drain 10 \
-    --connect-timeout 60
-stop_server
+if selected idle; then
+    start_server idle "$CFG_IDLE"
+    loadgen idle --topic idle --idle --subscribers 10000 --size 512 --settle 2 --drain 10 \
+        --connect-timeout 60
+    stop_server
+fi
+
+if selected ws; then
+    # The same fan-out with WebSocket subscribers, right after the SSE run it is compared with.
+    run_fanout_sse
+    start_server fanout-ws "$CFG_INTERVAL"
+    loadgen fanout-ws "${FANOUT_ARGS[@]}" --transport ws
+    stop_server
+    # Publishing over one WebSocket connection, ops pipelined (32 in flight; Herald allows 64).
+    for i in $(seq "$REPEAT"); do
+        start_server "ws-publish-$i" "$CFG_INTERVAL"
+        loadgen "ws-publish-$i" --topic bench --ws-publish --ws-inflight 32 --max --size 1024 \
+            --duration 5
+        stop_server
+    done
+fi
+
+if selected webhooks; then
+    # The receiver is 127.0.0.1, which the SSRF guard refuses unless allow-listed.
+    CFG_WEBHOOKS=$'topics:\n  defaults:\n    fsync: interval\nwebhooks:\n  allow_destinations: ["127.0.0.1/32"]'
+    # One subscription, concurrent with 32 in flight, fed as fast as 4 publisher connections go
+    # for 5 s: the server's one core publishes and delivers at the same time.
+    start_server webhook-1 "$CFG_WEBHOOKS"
+    loadgen webhook-1 --topic hooks --webhook-receiver --webhooks 1 --webhook-mode concurrent \
+        --webhook-max-in-flight 32 --max --publishers 4 --size 512 --duration 5 --drain 30
+    stop_server
+    # The same subscription paused while 50,000 events are published, then resumed: delivering a
+    # backlog from the log with the server doing nothing else.
+    start_server webhook-1-backlog "$CFG_WEBHOOKS"
+    loadgen webhook-1-backlog --topic hooks --webhook-receiver --webhooks 1 \
+        --webhook-mode concurrent --webhook-max-in-flight 32 --webhook-backlog --max \
+        --publishers 4 --max-events 50000 --size 512 --duration 5 --drain 30
+    stop_server
+    # 100 subscriptions (100 paths on the one receiver), ordered (Herald's default mode: one
+    # delivery in flight each), 120 events/s: 12,000 deliveries/s offered, which one server core
+    # sustains (150/s did too on a quiet machine, at about 80% of the core).
+    start_server webhook-100 "$CFG_WEBHOOKS"
+    loadgen webhook-100 --topic hooks --webhook-receiver --webhooks 100 --webhook-mode ordered \
+        --rate 120 --publishers 4 --size 512 --duration 10 --drain 30
+    stop_server
+fi
+
+if selected auth; then
+    make_jwt "$WORK/jwt"
+    CFG_AUTH=$(printf '%s\n' "topics:" "  defaults:" "    fsync: interval" "auth:" "  enabled: true" \
+        "  jwt:" "    - issuer: bench" "      audiences: [herald]" \
+        "      keys: [{pem_file: \"$JWT_PUB\"}]" \
+        "rate_limits:" "  publish: {rate: 1000000, burst: 1000000}")
+    # Alternated with the same scenario without authentication (none, JWT, JWT, none, none, …:
+    # a drift of the machine's speed during the series then affects both about equally).
+    for i in $(seq "$REPEAT"); do
+        order=(none jwt)
+        ((i % 2 == 0)) && order=(jwt none)
+        for kind in "${order[@]}"; do
+            if [[ $kind == none ]]; then
+                start_server "auth-publish-none-$i" "$CFG_INTERVAL"
+                loadgen "auth-publish-none-$i" --topic bench "${PUBLISH_ARGS[@]}"
+            else
+                start_server "auth-publish-jwt-$i" "$CFG_AUTH"
+                loadgen "auth-publish-jwt-$i" --topic bench "${PUBLISH_ARGS[@]}" \
+                    --header "Authorization: Bearer $JWT"
+            fi
+            stop_server
+        done
+    done
+    run_fanout_sse
+    start_server fanout-jwt "$CFG_AUTH"
+    loadgen fanout-jwt "${FANOUT_ARGS[@]}" --header "Authorization: Bearer $JWT"
+    stop_server
+fi
 
 T_END=$(date +%s)
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -197,6 +342,9 @@ median_of() {
     mid=$(sed -n "$(((n + 1) / 2))p" <<<"$values")
     echo "$mid $(head -1 <<<"$values") $(tail -1 <<<"$values")"
 }
+
+have() { [[ -s $WORK/$1.json ]]; }
+ok_run() { have "$1" && [[ $(j "$1" '.failed // false') != true ]]; }
 
 verdict() {  # verdict OK? → met / missed
     if [[ $1 == 1 ]]; then echo "met"; else echo "**missed**"; fi
@@ -243,34 +391,105 @@ publish_row() {  # publish_row NAME LABEL FLOOR_EVENTS_PER_S (0 = none)
     echo
     echo "| scenario | measured | floor | |"
     echo "|---|---|---|---|"
-    publish_row publish-interval "publish 1 KiB, 16 keep-alive conns, fsync interval (median of $REPEAT × 5 s)" 20000
-    publish_row publish-always "publish 1 KiB, 16 keep-alive conns, fsync always (median of $REPEAT × 5 s)" 0
-    publish_row batch-interval "batch publish 100 × 1 KiB per request, 16 conns, fsync interval (median of $REPEAT × 5 s)" 200000
+    if selected publish; then
+        publish_row publish-interval "publish 1 KiB, 16 keep-alive conns, fsync interval (median of $REPEAT × 5 s)" 20000
+        publish_row publish-always "publish 1 KiB, 16 keep-alive conns, fsync always (median of $REPEAT × 5 s)" 0
+        publish_row batch-interval "batch publish 100 × 1 KiB per request, 16 conns, fsync interval (median of $REPEAT × 5 s)" 200000
 
-    if [[ $(j fanout '.failed // false') == true ]]; then
-        echo "| fan-out 1,000 SSE × 200 events/s × 512 B, 10 s | run failed | p99 < 10 ms, 0 lost | **missed** |"
-    else
-        p99=$(j fanout '.latency_ms.p99')
-        lost=$(j fanout '.lost')
-        echo "| fan-out 1,000 SSE × 200 events/s × 512 B, 10 s, 16 publisher conns: latency p50 / p99 / p99.9 / max | $(j fanout '.latency_ms.p50') / $p99 / $(j fanout '.latency_ms.p999') / $(j fanout '.latency_ms.max') ms (schedule lag max $(j fanout '.schedule_lag_max_ms') ms) | p99 < 10 ms | $(verdict "$(awk -v p="$p99" 'BEGIN{print (p<10)?1:0}')") |"
-        echo "| fan-out: lost / duplicated (of $(fmt_int "$(j fanout '.expected_deliveries')") expected deliveries) | $lost / $(j fanout '.duplicated') ($(j fanout '.subscribers_ready') subscribers ready, $(j fanout '.subscribers_dropped') dropped) | 0 lost | $(verdict "$(awk -v l="$lost" 'BEGIN{print (l==0)?1:0}')") |"
-        echo "| fan-out: deliveries/s | $(fmt_int "$(j fanout '.deliveries_per_s')") ($(j fanout '.published_ok') events published) | — | — |"
-        echo "| fan-out: server CPU, RSS peak | $(j fanout '.server.cpu_s') s ($(j fanout '(.server.cpu_s / .window_s * 100 | floor)')% of a core; $(j fanout '(.server.cpu_s / (.deliveries + 0.001) * 1e6 * 100 | round / 100)') µs per delivery), $(j fanout '(.server.rss_peak_bytes / 1048576 * 10 | round / 10)') MiB | — | — |"
-        echo "| fan-out: generator CPU; other load on the server's core | $(j fanout '.generator.cpu_pct')% of a core; $(j fanout '(.cores.server_others_pct + .cores.server_steal_pct)')% | — | — |"
-    fi
-    if [[ $(j fanout-half '.failed // false') != true ]]; then
-        echo "| fan-out at half the rate (100 events/s, 16 conns; comparison): latency p50 / p99 / p99.9 / max | $(j fanout-half '.latency_ms.p50') / $(j fanout-half '.latency_ms.p99') / $(j fanout-half '.latency_ms.p999') / $(j fanout-half '.latency_ms.max') ms; lost $(j fanout-half '.lost'); server CPU $(j fanout-half '(.server.cpu_s / .window_s * 100 | floor)')% of a core, generator $(j fanout-half '.generator.cpu_pct | floor')% | — | — |"
-    fi
-    if [[ $(j fanout-1pub '.failed // false') != true ]]; then
-        echo "| fan-out, same load from 1 closed-loop publisher (comparison): latency p50 / p99 / p99.9 / max | $(j fanout-1pub '.latency_ms.p50') / $(j fanout-1pub '.latency_ms.p99') / $(j fanout-1pub '.latency_ms.p999') / $(j fanout-1pub '.latency_ms.max') ms; lost $(j fanout-1pub '.lost'); but it published only $(j fanout-1pub '.publish_rate | round') events/s and fell up to $(j fanout-1pub '.schedule_lag_max_ms | round') ms behind its schedule | — | — |"
     fi
 
-    if [[ $(j idle '.failed // false') == true ]]; then
-        echo "| idle 10,000 SSE | run failed | < 16 KiB per connection | **missed** |"
-    else
-        per=$(j idle '.server.rss_per_connection_bytes')
-        echo "| idle $(fmt_int "$(j idle '.subscribers_ready')") SSE connections: server RSS per connection | $(fmt_int "$per") B ($(j idle '(.server.rss_before_bytes / 1048576 * 10 | round / 10)') → $(j idle '(.server.rss_connected_bytes / 1048576 * 10 | round / 10)') MiB) | < 16 KiB | $(verdict "$(awk -v p="$per" 'BEGIN{print (p<16384)?1:0}')") |"
-        echo "| idle: one event to all connections (time until the last one has it) | $(j idle '.time_to_all_ms') ms (lost $(j idle '.lost'); RSS after delivery $(j idle '(.server.rss_end_bytes / 1048576 * 10 | round / 10)') MiB; the $(fmt_int "$(j idle '.subscribers_ready')") streams were opened in $(j idle '.subscribers_connect_s') s, 200 at a time) | — | — |"
+    if have fanout; then
+        if [[ $(j fanout '.failed // false') == true ]]; then
+            echo "| fan-out 1,000 SSE × 200 events/s × 512 B, 10 s | run failed | p99 < 10 ms, 0 lost | **missed** |"
+        else
+            p99=$(j fanout '.latency_ms.p99')
+            lost=$(j fanout '.lost')
+            echo "| fan-out 1,000 SSE × 200 events/s × 512 B, 10 s, 16 publisher conns: latency p50 / p99 / p99.9 / max | $(j fanout '.latency_ms.p50') / $p99 / $(j fanout '.latency_ms.p999') / $(j fanout '.latency_ms.max') ms (schedule lag max $(j fanout '.schedule_lag_max_ms') ms) | p99 < 10 ms | $(verdict "$(awk -v p="$p99" 'BEGIN{print (p<10)?1:0}')") |"
+            echo "| fan-out: lost / duplicated (of $(fmt_int "$(j fanout '.expected_deliveries')") expected deliveries) | $lost / $(j fanout '.duplicated') ($(j fanout '.subscribers_ready') subscribers ready, $(j fanout '.subscribers_dropped') dropped) | 0 lost | $(verdict "$(awk -v l="$lost" 'BEGIN{print (l==0)?1:0}')") |"
+            echo "| fan-out: deliveries/s | $(fmt_int "$(j fanout '.deliveries_per_s')") ($(j fanout '.published_ok') events published) | — | — |"
+            echo "| fan-out: server CPU, RSS peak | $(j fanout '.server.cpu_s') s ($(j fanout '(.server.cpu_s / .window_s * 100 | floor)')% of a core; $(j fanout '(.server.cpu_s / (.deliveries + 0.001) * 1e6 * 100 | round / 100)') µs per delivery), $(j fanout '(.server.rss_peak_bytes / 1048576 * 10 | round / 10)') MiB | — | — |"
+            echo "| fan-out: generator CPU; other load on the server's core | $(j fanout '.generator.cpu_pct')% of a core; $(j fanout '(.cores.server_others_pct + .cores.server_steal_pct) * 10 | round / 10')% | — | — |"
+        fi
+        if ok_run fanout-half; then
+            echo "| fan-out at half the rate (100 events/s, 16 conns; comparison): latency p50 / p99 / p99.9 / max | $(j fanout-half '.latency_ms.p50') / $(j fanout-half '.latency_ms.p99') / $(j fanout-half '.latency_ms.p999') / $(j fanout-half '.latency_ms.max') ms; lost $(j fanout-half '.lost'); server CPU $(j fanout-half '(.server.cpu_s / .window_s * 100 | floor)')% of a core, generator $(j fanout-half '.generator.cpu_pct | floor')% | — | — |"
+        fi
+        if ok_run fanout-1pub; then
+            echo "| fan-out, same load from 1 closed-loop publisher (comparison): latency p50 / p99 / p99.9 / max | $(j fanout-1pub '.latency_ms.p50') / $(j fanout-1pub '.latency_ms.p99') / $(j fanout-1pub '.latency_ms.p999') / $(j fanout-1pub '.latency_ms.max') ms; lost $(j fanout-1pub '.lost'); but it published only $(j fanout-1pub '.publish_rate | round') events/s and fell up to $(j fanout-1pub '.schedule_lag_max_ms | round') ms behind its schedule | — | — |"
+        fi
+
+    fi
+
+    if selected idle; then
+        if [[ $(j idle '.failed // false') == true ]]; then
+            echo "| idle 10,000 SSE | run failed | < 16 KiB per connection | **missed** |"
+        else
+            per=$(j idle '.server.rss_per_connection_bytes')
+            echo "| idle $(fmt_int "$(j idle '.subscribers_ready')") SSE connections: server RSS per connection | $(fmt_int "$per") B ($(j idle '(.server.rss_before_bytes / 1048576 * 10 | round / 10)') → $(j idle '(.server.rss_connected_bytes / 1048576 * 10 | round / 10)') MiB) | < 16 KiB | $(verdict "$(awk -v p="$per" 'BEGIN{print (p<16384)?1:0}')") |"
+            echo "| idle: one event to all connections (time until the last one has it) | $(j idle '.time_to_all_ms') ms (lost $(j idle '.lost'); RSS after delivery $(j idle '(.server.rss_end_bytes / 1048576 * 10 | round / 10)') MiB; the $(fmt_int "$(j idle '.subscribers_ready')") streams were opened in $(j idle '.subscribers_connect_s') s, 200 at a time) | — | — |"
+        fi
+    fi
+
+    if selected ws; then
+        if ok_run fanout-ws; then
+            p99w=$(j fanout-ws '.latency_ms.p99')
+            p99s=$(j fanout '.latency_ms.p99')
+            lost=$(j fanout-ws '.lost')
+            ratio=$(awk -v a="$p99w" -v b="$p99s" 'BEGIN{ if (b > 0) printf "%.2f", a / b; else print "n/a" }')
+            echo "| fan-out 1,000 WebSocket subscribers (/v1/ws, herald.v1) × 200 events/s × 512 B, 10 s, 16 publisher conns: latency p50 / p99 / p99.9 / max | $(j fanout-ws '.latency_ms.p50') / $p99w / $(j fanout-ws '.latency_ms.p999') / $(j fanout-ws '.latency_ms.max') ms (SSE in this run: $(j fanout '.latency_ms.p50') / $p99s / $(j fanout '.latency_ms.p999') / $(j fanout '.latency_ms.max') ms) | — | — |"
+            echo "| WebSocket fan-out p99 / SSE fan-out p99 (same run) | $p99w / $p99s ms = **${ratio} ×** | ≤ 1.5 × | $(verdict "$(awk -v r="$ratio" 'BEGIN{print (r != "n/a" && r <= 1.5)?1:0}')") |"
+            echo "| WebSocket fan-out: lost / duplicated (of $(fmt_int "$(j fanout-ws '.expected_deliveries')") expected deliveries) | $lost / $(j fanout-ws '.duplicated') ($(j fanout-ws '.subscribers_ready') subscribers ready, $(j fanout-ws '.subscribers_dropped') dropped) | 0 lost | $(verdict "$(awk -v l="$lost" 'BEGIN{print (l==0)?1:0}')") |"
+            echo "| WebSocket fan-out: deliveries/s; server CPU; generator CPU; other load on the server's core | $(fmt_int "$(j fanout-ws '.deliveries_per_s')"); $(j fanout-ws '(.server.cpu_s / .window_s * 100 | floor)')% of a core, $(j fanout-ws '(.server.cpu_s / (.deliveries + 0.001) * 1e6 * 100 | round / 100)') µs per delivery (SSE: $(j fanout '(.server.cpu_s / (.deliveries + 0.001) * 1e6 * 100 | round / 100)') µs); $(j fanout-ws '.generator.cpu_pct')% (SSE: $(j fanout '.generator.cpu_pct')%); $(j fanout-ws '(.cores.server_others_pct + .cores.server_steal_pct) * 10 | round / 10')% (SSE run: $(j fanout '(.cores.server_others_pct + .cores.server_steal_pct) * 10 | round / 10')%) | — | — |"
+        else
+            echo "| fan-out 1,000 WebSocket subscribers × 200 events/s × 512 B, 10 s | run failed | p99 ≤ 1.5 × SSE, 0 lost | **missed** |"
+        fi
+        publish_row ws-publish "publish over ONE WebSocket connection, 32 ops in flight, 1 KiB, fsync interval (median of $REPEAT × 5 s)" 0
+    fi
+
+    if selected webhooks; then
+        for name in webhook-1 webhook-1-backlog webhook-100; do
+            case $name in
+                webhook-1) label="webhooks: 1 subscription (concurrent, max_in_flight 32), 4 publisher conns as fast as they go for 5 s, 512 B: signed deliveries/s, first publish → last receipt (the core publishes and delivers)" ;;
+                webhook-1-backlog) label="webhooks: the same subscription paused while 50,000 events are published, then resumed: signed deliveries/s delivering the backlog (the core only delivers)" ;;
+                *) label="webhooks: 100 subscriptions (ordered) on one receiver, 120 events/s × 512 B for 10 s (12,000 deliveries/s offered): signed deliveries/s, first publish → last receipt" ;;
+            esac
+            if ! ok_run $name; then
+                echo "| $label | run failed | ≥ 10,000 deliveries/s, receiver not the bottleneck | **missed** |"
+                continue
+            fi
+            rcpu=$(j $name '.webhooks.receiver_cpu_pct')
+            lost=$(j $name '.lost')
+            if [[ $name == webhook-1-backlog ]]; then
+                rate=$(j $name '.webhooks.deliveries_after_publish_per_s')
+                # Latency is the time the events waited in the paused backlog: not a figure.
+                lat="published in $(j $name '.window_s * 100 | round / 100') s, delivered in $(j $name '.drain_ms / 10 | round / 100') s after resuming"
+                srv="server $(j $name '(.server.cpu_s / ((.drain_ms / 1000) + .window_s) * 100 | floor)')% of its core over the whole run"
+            else
+                rate=$(j $name '.webhooks.deliveries_per_s')
+                lat="latency publish → receipt p50 / p99 / max $(j $name '.latency_ms.p50') / $(j $name '.latency_ms.p99') / $(j $name '.latency_ms.max') ms; published $(fmt_int "$(j $name '.publish_rate')") events/s"
+                srv="server $(j $name '(.server.cpu_s / .window_s * 100 | floor)')% of its core over the publishing window"
+            fi
+            echo "| $label | **$(fmt_int "$rate")/s**; $(fmt_int "$(j $name '.webhooks.deliveries')") deliveries, lost $lost, duplicated $(j $name '.duplicated'); $lat; receiver thread $rcpu% of a core (whole generator $(j $name '.generator.cpu_pct')%); $srv, $(j $name '(.server.cpu_s / (.webhooks.deliveries + 0.001) * 1e6 * 10 | round / 10)') µs per delivery (publishing included); the receiver accepted $(fmt_int "$(j $name '.webhooks.connections_accepted')") connections for $(fmt_int "$(j $name '.webhooks.requests')") requests; other load on the server's core $(j $name '(.cores.server_others_pct + .cores.server_steal_pct) * 10 | round / 10')% | ≥ 10,000/s, 0 lost, receiver < 90% | $(verdict "$(awk -v r="$rate" -v c="$rcpu" -v l="$lost" 'BEGIN{print (r >= 10000 && c < 90 && l == 0)?1:0}')") |"
+        done
+    fi
+
+    if selected auth; then
+        read -r mj loj hij <<<"$(median_of auth-publish-jwt '.publish_rate')"
+        read -r mn lon hin <<<"$(median_of auth-publish-none '.publish_rate')"
+        if [[ $mj != n/a && $mn != n/a ]]; then
+            ratio=$(awk -v a="$mj" -v b="$mn" 'BEGIN{printf "%.3f", a / b}')
+            pairs=$(for i in $(seq "$REPEAT"); do
+                jq -rs '(.[0].publish_rate // 0) / ((.[1].publish_rate // 0) + 1e-9) | . * 100 | round / 100' \
+                    "$WORK/auth-publish-jwt-$i.json" "$WORK/auth-publish-none-$i.json" 2>/dev/null
+            done | paste -sd' ')
+            echo "| publish 1 KiB, 16 conns, fsync interval, with an RS256 JWT and a publish rate limit vs without (alternated, median of $REPEAT × 5 s each) | JWT $(fmt_int "$mj") events/s (runs $(fmt_int "$loj")–$(fmt_int "$hij")), none $(fmt_int "$mn") events/s (runs $(fmt_int "$lon")–$(fmt_int "$hin")): **$ratio ×** (pairs: $pairs); ack p99 JWT $(median_of auth-publish-jwt '.ack_ms.p99' | cut -d' ' -f1) / none $(median_of auth-publish-none '.ack_ms.p99' | cut -d' ' -f1) ms; failed publishes with JWT $(median_of auth-publish-jwt '.published_failed' | cut -d' ' -f3) | ≥ 0.85 × | $(verdict "$(awk -v r="$ratio" 'BEGIN{print (r >= 0.85)?1:0}')") |"
+        else
+            echo "| publish with an RS256 JWT vs without | run failed | ≥ 0.85 × | **missed** |"
+        fi
+        if ok_run fanout-jwt; then
+            echo "| fan-out 1,000 JWT-authenticated SSE subscribers × 200 events/s × 512 B, JWT publishers: latency p50 / p99 / p99.9 / max | $(j fanout-jwt '.latency_ms.p50') / $(j fanout-jwt '.latency_ms.p99') / $(j fanout-jwt '.latency_ms.p999') / $(j fanout-jwt '.latency_ms.max') ms (without auth in this run: $(j fanout '.latency_ms.p50') / $(j fanout '.latency_ms.p99') / $(j fanout '.latency_ms.p999') / $(j fanout '.latency_ms.max') ms); lost $(j fanout-jwt '.lost') of $(fmt_int "$(j fanout-jwt '.expected_deliveries')"), duplicated $(j fanout-jwt '.duplicated'); $(j fanout-jwt '.subscribers_ready') subscribers ready; server $(j fanout-jwt '(.server.cpu_s / (.deliveries + 0.001) * 1e6 * 100 | round / 100)') µs per delivery (without: $(j fanout '(.server.cpu_s / (.deliveries + 0.001) * 1e6 * 100 | round / 100)')) | — | — |"
+        else
+            echo "| fan-out with JWT-authenticated SSE subscribers | run failed | — | — |"
+        fi
     fi
     echo
     warnings=$(for f in "$WORK"/*.json; do

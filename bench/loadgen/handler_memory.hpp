@@ -4,6 +4,7 @@
 // of the receive path performs no heap allocation at all, whatever Asio's own caches do.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/bind_allocator.hpp>
 #include <cstddef>
 #include <cstdint>
@@ -11,9 +12,10 @@
 
 namespace herald::bench {
 
-// Counts allocations that did not fit a slot, so the report can prove the claim above.
-inline std::uint64_t g_slot_fallbacks = 0;
-inline std::size_t g_slot_fallback_max_bytes = 0;
+// Counts allocations that did not fit a slot, so the report can prove the claim above. Atomic
+// because the webhook receiver's thread has slots too (relaxed: only totals are read).
+inline std::atomic<std::uint64_t> g_slot_fallbacks{0};
+inline std::atomic<std::size_t> g_slot_fallback_max_bytes{0};
 
 // Size: enough for the largest operation state that will live in the slot (a composed
 // asio::async_write over a buffer sequence carries up to 64 prepared buffers, about 1.1 KiB).
@@ -29,8 +31,9 @@ public:
             in_use_ = true;
             return storage_;
         }
-        ++g_slot_fallbacks;
-        if (size > g_slot_fallback_max_bytes) g_slot_fallback_max_bytes = size;
+        g_slot_fallbacks.fetch_add(1, std::memory_order_relaxed);
+        if (size > g_slot_fallback_max_bytes.load(std::memory_order_relaxed))
+            g_slot_fallback_max_bytes.store(size, std::memory_order_relaxed);
         return ::operator new(size);
     }
 

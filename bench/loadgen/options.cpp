@@ -19,12 +19,31 @@ modes (one of):
   --max                publish as fast as the server answers (needs --publishers C)
   --idle               hold --subscribers N connections, sample server RSS, then publish one
                        event and time its delivery to all of them
+  with --rate or --max, events go to --subscribers N (SSE or WebSocket, see --transport)
+  and/or to webhooks:
+  --webhook-receiver   run an HTTP receiver on 127.0.0.1 (answers 204 to every POST) and create
+                       --webhooks K subscriptions to it (POST /v1/subscriptions); needs the
+                       server's webhooks.allow_destinations to include 127.0.0.1/32
 
 options:
   --topic NAME         topic (default bench)
   --type TYPE          CloudEvents type (default bench.tick.v1)
-  --subscribers N      SSE connections on the topic (opened 200 at a time)
+  --subscribers N      subscriber connections on the topic (opened 200 at a time)
+  --transport sse|ws   subscribers as SSE streams (default) or WebSocket connections to /v1/ws
+                       (subprotocol herald.v1), each with one `subscribe`
   --publishers C       keep-alive publishing connections
+  --ws-publish         publish over ONE WebSocket connection to /v1/ws (`publish` ops) instead
+                       of HTTP requests; ops are pipelined
+  --ws-inflight N      publish ops in flight on that connection (default 32; Herald refuses more
+                       than websocket.max_inflight_publishes, 64 by default)
+  --webhooks K         webhook subscriptions, to paths /hook/0 .. /hook/K-1 (default 1)
+  --webhook-mode M     concurrent (default) or ordered
+  --webhook-max-in-flight N  max_in_flight of concurrent subscriptions (default 32)
+  --receiver-connections N   connections the receiver accepts at once (default 1024)
+  --webhook-backlog    pause the subscriptions while publishing, resume them when publishing
+                       ends: measures delivering a backlog with the server doing nothing else
+  --header "N: V"      add this header to every publish, subscribe and subscription request
+                       (repeatable), e.g. "Authorization: Bearer <JWT>"
   --batch K            K events per request, as application/cloudevents-batch+json
   --size BYTES         each event's data member is padded to about BYTES (default 256)
   --duration S         seconds of publishing (default 5)
@@ -188,6 +207,40 @@ bool parse_options(int argc, char** argv, Options& o, bool& exit_ok) {
             if (!need(o.max_events, as_u64)) return false;
         } else if (a == "--server-pid") {
             if (!need(o.server_pid, as_pid)) return false;
+        } else if (a == "--transport") {
+            if (!value(v)) return fail("--transport needs sse or ws");
+            if (v == "sse")
+                o.transport = Options::Transport::sse;
+            else if (v == "ws")
+                o.transport = Options::Transport::ws;
+            else
+                return fail("--transport must be sse or ws");
+        } else if (a == "--ws-publish") {
+            o.ws_publish = true;
+        } else if (a == "--ws-inflight") {
+            if (!need(o.ws_inflight, as_size)) return false;
+        } else if (a == "--webhook-receiver") {
+            o.webhook_receiver = true;
+        } else if (a == "--webhooks") {
+            if (!need(o.webhooks, as_size)) return false;
+        } else if (a == "--webhook-mode") {
+            if (!need(o.webhook_mode, as_text)) return false;
+        } else if (a == "--webhook-max-in-flight") {
+            if (!need(o.webhook_max_in_flight, as_size)) return false;
+        } else if (a == "--webhook-backlog") {
+            o.webhook_backlog = true;
+        } else if (a == "--receiver-connections") {
+            if (!need(o.receiver_connections, as_size)) return false;
+        } else if (a == "--header") {
+            if (!value(v)) return fail("--header needs \"Name: value\"");
+            auto colon = v.find(':');
+            bool ok = colon != std::string_view::npos && colon > 0;
+            for (char c : v)
+                if (c == '\r' || c == '\n' || c == '\0') ok = false;
+            for (char c : v.substr(0, colon == std::string_view::npos ? 0 : colon))
+                if (c <= ' ' || c > '~') ok = false;
+            if (!ok) return fail("--header must be \"Name: value\" on one line");
+            o.headers.emplace_back(v);
         } else if (a == "--json") {
             o.json = true;
         } else if (a == "--self-test") {
@@ -221,8 +274,16 @@ bool parse_options(int argc, char** argv, Options& o, bool& exit_ok) {
     if (o.drain > 600 || o.settle > 600 || o.connect_timeout > 600)
         return fail("--drain, --settle and --connect-timeout are limited to 600 s");
     if (o.connect_concurrency == 0) return fail("--connect-concurrency must be at least 1");
+    if (o.ws_publish) {
+        if (o.idle) return fail("--ws-publish does not apply to --idle");
+        if (o.publishers > 1) return fail("--ws-publish uses one connection; drop --publishers");
+        o.publishers = 1;
+        if (o.ws_inflight == 0 || o.ws_inflight > 4096)
+            return fail("--ws-inflight must be 1..4096");
+    }
     if (o.idle) {
         if (o.subscribers == 0) return fail("--idle needs --subscribers N");
+        if (o.transport != Options::Transport::sse) return fail("--idle measures SSE streams");
         if (o.publishers > 1) return fail("--idle publishes one event from one connection");
         o.publishers = 1;
         o.batch = 1;
@@ -232,9 +293,22 @@ bool parse_options(int argc, char** argv, Options& o, bool& exit_ok) {
     } else if (o.publishers == 0) {
         o.publishers = 1;
     }
+    if (o.webhook_backlog && !o.webhook_receiver)
+        return fail("--webhook-backlog needs --webhook-receiver");
+    if (o.webhook_receiver) {
+        if (o.idle) return fail("--webhook-receiver does not apply to --idle");
+        if (o.webhooks == 0 || o.webhooks > 10'000) return fail("--webhooks must be 1..10000");
+        if (o.webhook_mode != "concurrent" && o.webhook_mode != "ordered")
+            return fail("--webhook-mode must be concurrent or ordered");
+        if (o.webhook_max_in_flight == 0 || o.webhook_max_in_flight > 1000)
+            return fail("--webhook-max-in-flight must be 1..1000");
+        if (o.receiver_connections == 0 || o.receiver_connections > 10'000)
+            return fail("--receiver-connections must be 1..10000");
+    }
     if (o.publishers > 1024) return fail("--publishers is limited to 1024");
-    if (o.subscribers + o.publishers > o.max_connections)
-        return fail("subscribers + publishers exceed --max-connections (" +
+    const std::size_t receiver = o.webhook_receiver ? o.receiver_connections : 0;
+    if (o.subscribers + o.publishers + receiver > o.max_connections)
+        return fail("subscribers + publishers + receiver connections exceed --max-connections (" +
                     std::to_string(o.max_connections) + ")");
     return true;
 }

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace herald::bench {
 
@@ -24,6 +25,25 @@ struct Options {
     std::size_t publishers = 0;  // keep-alive publishing connections
     std::size_t batch = 1;       // events per request (batch content type when > 1)
     std::size_t size = 256;      // bytes of each event's data member (padded)
+
+    // Subscribers: SSE streams, or WebSocket connections to /v1/ws (subprotocol herald.v1), each
+    // with one `subscribe`.
+    enum class Transport { sse, ws } transport = Transport::sse;
+    // Publish over one WebSocket connection (/v1/ws `publish` ops) instead of HTTP requests, with
+    // up to ws_inflight ops in flight.
+    bool ws_publish = false;
+    std::size_t ws_inflight = 32;
+    // Webhooks: run a receiver on 127.0.0.1 and create `webhooks` subscriptions to it.
+    bool webhook_receiver = false;
+    std::size_t webhooks = 1;
+    std::string webhook_mode = "concurrent";  // or "ordered"
+    std::size_t webhook_max_in_flight = 32;   // concurrent mode only
+    std::size_t receiver_connections = 1024;
+    // Pause the subscriptions while publishing and resume them once it ended: the delivery rate
+    // of a backlog, with the server doing nothing else.
+    bool webhook_backlog = false;
+    // Extra request headers ("Name: value") on every publish, subscribe and subscription request.
+    std::vector<std::string> headers;
 
     double duration = 0;  // seconds of publishing (default 5; --baseline: 1)
     double drain = 5;     // seconds to wait for deliveries after publishing ends

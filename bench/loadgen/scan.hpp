@@ -1,6 +1,7 @@
-// In-place parsing for the load generator's receive path: HTTP/1.1 response heads, SSE frames and
-// the two numeric fields the generator puts into every event. Nothing here allocates or copies;
-// everything works on views into a connection's own buffer.
+// In-place parsing for the load generator's receive path: HTTP/1.1 response heads (and request
+// heads, for the webhook receiver), SSE frames and the two numeric fields the generator puts into
+// every event. Nothing here allocates or copies; everything works on views into a connection's own
+// buffer.
 //
 // Limits, on purpose: SSE frames must end with "\n\n" (Herald writes LF only; CRLF streams are not
 // recognised), and fields are found by scanning for `"seq":` and `"t":`, which only works because
@@ -78,6 +79,52 @@ inline HeadResult parse_response_head(std::string_view data, ResponseHead& out) 
     return HeadResult::ok;
 }
 
+// The head of an HTTP/1.1 request (the webhook receiver's side), once the blank line has arrived.
+struct RequestHead {
+    std::string_view method;
+    std::string_view target;
+    std::size_t head_bytes = 0;      // through "\r\n\r\n"
+    std::size_t content_length = 0;  // 0 when absent
+    bool chunked = false;            // Transfer-Encoding other than identity: not supported
+    bool close = false;              // "Connection: close"
+};
+
+inline HeadResult parse_request_head(std::string_view data, RequestHead& out) {
+    auto end = data.find("\r\n\r\n");
+    if (end == std::string_view::npos) return HeadResult::incomplete;
+    out = RequestHead{};
+    out.head_bytes = end + 4;
+    std::string_view head = data.substr(0, end + 2);
+    auto eol = head.find("\r\n");
+    std::string_view line = head.substr(0, eol);
+    auto sp1 = line.find(' ');
+    auto sp2 = line.rfind(' ');
+    if (sp1 == std::string_view::npos || sp2 <= sp1 || !line.substr(sp2 + 1).starts_with("HTTP/1."))
+        return HeadResult::malformed;
+    out.method = line.substr(0, sp1);
+    out.target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+    head.remove_prefix(eol + 2);
+    while (!head.empty()) {
+        eol = head.find("\r\n");
+        std::string_view h = head.substr(0, eol);
+        head.remove_prefix(eol + 2);
+        auto colon = h.find(':');
+        if (colon == std::string_view::npos) continue;
+        std::string_view name = h.substr(0, colon);
+        std::string_view value = trim(h.substr(colon + 1));
+        if (name.size() == 14 && iequals_prefix(name, "content-length")) {
+            auto [q, e] =
+                std::from_chars(value.data(), value.data() + value.size(), out.content_length);
+            if (e != std::errc() || q != value.data() + value.size()) return HeadResult::malformed;
+        } else if (name.size() == 17 && iequals_prefix(name, "transfer-encoding")) {
+            out.chunked = !iequals_prefix(value, "identity");
+        } else if (name.size() == 10 && iequals_prefix(name, "connection")) {
+            out.close = iequals_prefix(value, "close");
+        }
+    }
+    return HeadResult::ok;
+}
+
 // Finds `key` (e.g. `"seq":`) in `text` and parses the integer after it.
 inline std::optional<std::int64_t> scan_int_field(std::string_view text, std::string_view key,
                                                   std::size_t* after = nullptr) {
@@ -91,6 +138,30 @@ inline std::optional<std::int64_t> scan_int_field(std::string_view text, std::st
     if (ec != std::errc()) return std::nullopt;
     if (after) *after = static_cast<std::size_t>(q - text.data());
     return v;
+}
+
+// Finds the generator's `"seq":N,"t":T` in a message (an SSE data line, a WebSocket event message,
+// a webhook body); leaves `seq` / `t` at -1 when absent. `"seq"` is found with memmem (fast for
+// short needles), then `"t"` is expected right after it, with a search as the fallback.
+inline void scan_seq_t(std::string_view text, std::int64_t& seq, std::int64_t& t) {
+    static constexpr std::string_view seq_key = "\"seq\":";
+    seq = -1;
+    t = -1;
+    const void* hit = ::memmem(text.data(), text.size(), seq_key.data(), seq_key.size());
+    if (!hit) return;
+    std::size_t at = static_cast<const char*>(hit) - text.data();
+    std::size_t after = 0;
+    auto s = scan_int_field(text.substr(at), seq_key, &after);
+    if (!s) return;
+    seq = *s;
+    std::string_view rest = text.substr(at + after);
+    if (rest.starts_with(",\"t\":")) {
+        std::int64_t v = 0;
+        auto [q, ec] = std::from_chars(rest.data() + 5, rest.data() + rest.size(), v);
+        if (ec == std::errc()) t = v;
+    } else if (auto v = scan_int_field(rest, "\"t\":")) {
+        t = *v;
+    }
 }
 
 // What one SSE frame (the text between blank lines) carried, as far as the generator cares.
@@ -127,24 +198,7 @@ inline SseFrame classify_frame(std::string_view frame) {
             }
         } else if (line.starts_with("data:")) {
             f.kind = SseFrame::Kind::event;
-            // The generator's payload is {"seq":N,"t":T,...}: find "seq" with memmem (fast for
-            // short needles), then expect "t" right after it, falling back to a search.
-            static constexpr std::string_view seq_key = "\"seq\":";
-            const void* hit = ::memmem(line.data(), line.size(), seq_key.data(), seq_key.size());
-            if (!hit) return f;
-            std::size_t at = static_cast<const char*>(hit) - line.data();
-            std::size_t after = 0;
-            auto seq = scan_int_field(line.substr(at), seq_key, &after);
-            if (!seq) return f;
-            f.seq = *seq;
-            std::string_view rest = line.substr(at + after);
-            if (rest.starts_with(",\"t\":")) {
-                std::int64_t t = 0;
-                auto [q, ec] = std::from_chars(rest.data() + 5, rest.data() + rest.size(), t);
-                if (ec == std::errc()) f.t = t;
-            } else if (auto t = scan_int_field(rest, "\"t\":")) {
-                f.t = *t;
-            }
+            scan_seq_t(line, f.seq, f.t);
             return f;
         } else if (line.starts_with("retry:")) {
             f.kind = SseFrame::Kind::retry;
