@@ -1048,7 +1048,7 @@ void WsPublisher::finish() {
 Run::Run(const Options& o) : o_(o) {
     endpoint_ = tcp::endpoint(asio::ip::make_address(o_.host), o_.port);
     for (const auto& h : o_.headers) extra_headers_ += h + "\r\n";
-    // The WebSocket upgrade; each connection writes its own key over the placeholder.
+    // The WebSocket upgrade; each connection overwrites the key field with its own random key.
     const std::string upgrade = "GET /v1/ws HTTP/1.1\r\nHost: " + o_.host_header +
                                 "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                                 "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: herald.v1\r\n"

@@ -87,7 +87,7 @@ else
     REVISION=$BENCH_REVISION
 fi
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/herald-bench.XXXXXX")
+WORK=$(mktemp -d)  # under $TMPDIR or /tmp
 SERVER_PID=""
 URL=""
 

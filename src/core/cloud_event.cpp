@@ -9,6 +9,8 @@
 
 #include "core/cloud_event.hpp"
 
+#include "base/http_token.hpp"
+
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -63,31 +65,6 @@ constexpr bool is_userinfo_char(char c) noexcept {
 }
 constexpr bool is_reg_name_char(char c) noexcept { return is_unreserved(c) || is_sub_delim(c); }
 
-// RFC 7230 tchar: the characters of a token (media type names, parameter names and unquoted
-// values).
-constexpr bool is_tchar(char c) noexcept {
-    if (is_alpha(c) || is_digit(c)) return true;
-    switch (c) {
-        case '!':
-        case '#':
-        case '$':
-        case '%':
-        case '&':
-        case '\'':
-        case '*':
-        case '+':
-        case '-':
-        case '.':
-        case '^':
-        case '_':
-        case '`':
-        case '|':
-        case '~':
-            return true;
-        default:
-            return false;
-    }
-}
 
 // True when every byte of `s` is allowed by `allowed` or is part of a well-formed pct-encoded
 // triplet.
@@ -260,7 +237,7 @@ bool is_uri_like(string_view s, bool allow_relative, bool allow_fragment) noexce
 // ----------------------------------
 
 std::size_t scan_token(string_view s, std::size_t i) noexcept {
-    while (i < s.size() && is_tchar(s[i])) ++i;
+    while (i < s.size() && is_http_token_char(s[i])) ++i;
     return i;
 }
 

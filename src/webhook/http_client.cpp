@@ -7,6 +7,8 @@
 // connection to the pool.
 #include "webhook/http_client.hpp"
 
+#include "base/http_token.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -257,29 +259,6 @@ bool looks_alive(Connection& c) {
     return c.secure != nullptr;
 }
 
-bool is_token_char(char c) noexcept {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-    switch (c) {
-        case '!':
-        case '#':
-        case '$':
-        case '%':
-        case '&':
-        case '\'':
-        case '*':
-        case '+':
-        case '-':
-        case '.':
-        case '^':
-        case '_':
-        case '`':
-        case '|':
-        case '~':
-            return true;
-        default:
-            return false;
-    }
-}
 
 bool managed_header(std::string_view name) {
     static constexpr std::string_view managed[] = {
@@ -669,7 +648,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
         req.set(bhttp::field::host, r.url.host_header());
         bool has_agent = false;
         for (auto& [name, value] : r.headers) {
-            if (name.empty() || !std::all_of(name.begin(), name.end(), is_token_char))
+            if (name.empty() || !std::all_of(name.begin(), name.end(), is_http_token_char))
                 return fail(ClientErrc::invalid_request, "invalid header name '" + name + "'");
             if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
                 return fail(ClientErrc::invalid_request,
