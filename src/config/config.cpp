@@ -358,7 +358,7 @@ Result<Config> parse_root(const Walker& w, const YAML::Node& root) {
         auto& wh = c.webhooks;
         if (auto k = w.keys(s, "webhooks", {"retry_schedule", "retry_jitter", "disable_after", "timeout",
                                             "rotation_overlap", "max_subscriptions", "allow_destinations", "ca_file",
-                                            "user_agent", "handshake_origin"});
+                                            "user_agent", "handshake_origin", "max_idle_connections_per_origin"});
             !k)
             return std::move(k).error();
         if (auto n = s["retry_schedule"]) {
@@ -385,6 +385,10 @@ Result<Config> parse_root(const Walker& w, const YAML::Node& root) {
         if (auto n = s["ca_file"]) { HERALD_TRY(v, w.str(n, "webhooks.ca_file")); wh.ca_file = v; }
         if (auto n = s["user_agent"]) { HERALD_TRY(v, w.str(n, "webhooks.user_agent")); wh.user_agent = v; }
         if (auto n = s["handshake_origin"]) { HERALD_TRY(v, w.str(n, "webhooks.handshake_origin")); wh.handshake_origin = v; }
+        if (auto n = s["max_idle_connections_per_origin"]) {
+            HERALD_TRY(v, w.count(n, "webhooks.max_idle_connections_per_origin", 0, 100'000));
+            wh.max_idle_per_origin = v;
+        }
     }
     if (auto sc = root["schemas"]) {
         if (auto r = parse_schemas(w, sc, c.schemas); !r) return std::move(r).error();

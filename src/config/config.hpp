@@ -92,6 +92,9 @@ struct WebhookSettings {
     std::string ca_file;                           // extra CA bundle for receivers' certificates
     std::string user_agent = "Herald-Webhooks/1";
     std::string handshake_origin = "herald";       // WebHook-Request-Origin for the validation handshake
+    // Idle keep-alive connections kept per receiver origin. At least the number of deliveries in flight to one
+    // origin (subscriptions × concurrency), or every burst pays new TCP (and TLS) handshakes.
+    std::size_t max_idle_per_origin = 256;
 };
 
 // One verification key of a JWT issuer: exactly one of pem, pem_file, jwk (JSON text) or secret.

@@ -45,6 +45,7 @@ Result<webhook::ClientOptions> webhook_client_options(const config::WebhookSetti
     o.connect_timeout = std::min(o.connect_timeout, o.request_timeout);
     o.ca_file = w.ca_file;
     o.user_agent = w.user_agent;
+    o.max_idle_per_origin = w.max_idle_per_origin;
     auto guard = webhook::SsrfGuard::from_strings(w.allow_destinations);
     if (!guard) {
         auto e = std::move(guard).error();

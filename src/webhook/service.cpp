@@ -156,9 +156,7 @@ void Service::flush() {
         auto r = db_.transaction([&]() -> Result<void> {
             for (auto& d : dirty)
                 if (auto x = store_->save_status(d->subscription()); !x) return x;
-            for (auto& a : attempts)
-                if (auto x = store_->add_attempt(a); !x) return x;
-            return ok();
+            return store_->add_attempts(attempts);
         });
         if (!r) {
             // Progress stays in memory and is retried next round; a crash before then re-delivers (at least once).

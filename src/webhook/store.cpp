@@ -1,5 +1,7 @@
 #include "webhook/store.hpp"
 
+#include <unordered_map>
+
 #include <boost/json.hpp>
 
 namespace herald::webhook {
@@ -359,6 +361,27 @@ Result<void> Store::add_attempt(const Attempt& a) {
     if (auto r = q.run(); !r) return r;
     // Keep the log bounded: drop what is older than the newest `attempts_kept_` rows of this subscription.
     return prune_at_.bind(1, std::string_view(a.subscription_id)).bind(2, std::int64_t{attempts_kept_}).run();
+}
+
+Result<void> Store::add_attempts(const std::vector<Attempt>& attempts) {
+    // Count per subscription, then walk oldest to newest skipping each subscription's surplus.
+    std::unordered_map<std::string_view, std::size_t> remaining;
+    for (const auto& a : attempts) ++remaining[a.subscription_id];
+    for (const auto& a : attempts) {
+        auto& left = remaining[a.subscription_id];
+        bool keep = left <= attempts_kept_;
+        --left;
+        if (!keep) continue;
+        auto& q = add_at_;
+        q.bind(1, std::string_view(a.subscription_id)).bind(2, static_cast<std::int64_t>(a.offset));
+        q.bind(3, std::string_view(a.event_id)).bind(4, std::int64_t{a.attempt}).bind(5, a.at_ms);
+        q.bind(6, std::int64_t{a.status}).bind(7, a.duration_us).bind(8, std::string_view(to_string(a.outcome)));
+        q.bind(9, std::string_view(a.error)).bind(10, std::int64_t{a.replay ? 1 : 0});
+        if (auto r = q.run(); !r) return r;
+    }
+    for (const auto& [id, unused] : remaining)
+        if (auto r = prune_at_.bind(1, id).bind(2, std::int64_t{attempts_kept_}).run(); !r) return r;
+    return ok();
 }
 
 Result<std::vector<Attempt>> Store::attempts(const std::string& subscription_id, unsigned limit) {

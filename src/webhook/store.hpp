@@ -44,6 +44,10 @@ public:
     Result<std::int64_t> dead_letter_count(const std::string& subscription_id);
 
     Result<void> add_attempt(const Attempt& a);
+    // Many attempts at once, oldest first (one flush's worth). Only the newest `attempts_kept` of each
+    // subscription are written and each subscription is pruned once: at thousands of deliveries per second,
+    // rows that the next prune would delete are never inserted.
+    Result<void> add_attempts(const std::vector<Attempt>& attempts);
     // Most recent first.
     Result<std::vector<Attempt>> attempts(const std::string& subscription_id, unsigned limit);
 

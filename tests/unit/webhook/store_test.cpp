@@ -143,6 +143,43 @@ TEST_F(StoreTest, AttemptLogIsBoundedAndNewestFirst) {
     EXPECT_EQ((*list)[0].outcome, AttemptOutcome::retry);
 }
 
+TEST_F(StoreTest, AddAttemptsKeepsTheNewestOfEachSubscription) {
+    // One flush: five attempts of wh_a interleaved with two of wh_b, oldest first; a row of wh_a already stored.
+    ASSERT_TRUE(store_->insert(sample("wh_a")));
+    ASSERT_TRUE(store_->insert(sample("wh_b")));
+    Attempt old;
+    old.subscription_id = "wh_a";
+    old.attempt = 0;
+    ASSERT_TRUE(store_->add_attempt(old));
+    std::vector<Attempt> batch;
+    for (unsigned i = 1; i <= 5; ++i) {
+        Attempt a;
+        a.subscription_id = "wh_a";
+        a.attempt = i;
+        a.status = 200;
+        batch.push_back(a);
+        if (i <= 2) {
+            Attempt b;
+            b.subscription_id = "wh_b";
+            b.attempt = 10 + i;
+            batch.push_back(b);
+        }
+    }
+    ASSERT_TRUE(store_->add_attempts(batch));
+    auto a = store_->attempts("wh_a", 10);
+    ASSERT_TRUE(a);
+    ASSERT_EQ(a->size(), 3u);  // attempts_kept = 3: the newest three, the old row pruned
+    EXPECT_EQ((*a)[0].attempt, 5u);
+    EXPECT_EQ((*a)[1].attempt, 4u);
+    EXPECT_EQ((*a)[2].attempt, 3u);
+    auto b = store_->attempts("wh_b", 10);
+    ASSERT_TRUE(b);
+    ASSERT_EQ(b->size(), 2u);
+    EXPECT_EQ((*b)[0].attempt, 12u);
+    EXPECT_EQ((*b)[1].attempt, 11u);
+    EXPECT_TRUE(store_->add_attempts({}));
+}
+
 TEST_F(StoreTest, RemoveDeletesEverythingOfTheSubscription) {
     ASSERT_TRUE(store_->insert(sample("wh_a")));
     ASSERT_TRUE(store_->insert(sample("wh_b")));
