@@ -1156,6 +1156,7 @@ int Run::execute() {
         // A structured CloudEvent with the data padded to --size, plus the request head.
         rc.buffer_bytes = std::max<std::size_t>(64 * 1024, 2 * o_.size + 16 * 1024);
         rc.max_connections = o_.receiver_connections;
+        rc.ports = o_.receiver_ports;
         rc.track_worst = !worst_.empty();
         receiver_ = std::make_unique<WebhookReceiver>(rc);
         std::string why;
@@ -1243,7 +1244,7 @@ bool Run::create_webhooks() {
     hook_ids_.assign(o_.webhooks, {});
     for (std::size_t i = 0; i < o_.webhooks && mono_ns() < deadline; ++i) {
         std::string body = R"({"topic":")" + o_.topic + R"(","url":"http://127.0.0.1:)" +
-                           std::to_string(receiver_->port()) + "/hook/" + std::to_string(i) +
+                           std::to_string(receiver_->port(i)) + "/hook/" + std::to_string(i) +
                            R"(","from":"latest","mode":")" + o_.webhook_mode + "\"";
         if (o_.webhook_mode == "concurrent")
             body += ",\"max_in_flight\":" + std::to_string(o_.webhook_max_in_flight);
@@ -1765,12 +1766,12 @@ int Run::report() {
         std::fprintf(out, "  %-28s %zu ready / %zu failed / %zu dropped (%s, opened in %.2f s)\n",
                      "subscribers", subs_ready_, subs_failed_, subs_dropped_, transport, connect_s);
     if (receiver_)
-        std::fprintf(out, "  %-28s %zu of %zu created (%s%s), receiver 127.0.0.1:%u\n",
+        std::fprintf(out, "  %-28s %zu of %zu created (%s%s), receiver 127.0.0.1:%u (%zu port%s)\n",
                      "webhook subscriptions", hooks_ready_, o_.webhooks, o_.webhook_mode.c_str(),
                      o_.webhook_mode == "concurrent"
                          ? (", max_in_flight " + std::to_string(o_.webhook_max_in_flight)).c_str()
                          : "",
-                     unsigned(receiver_->port()));
+                     unsigned(receiver_->port()), o_.receiver_ports, o_.receiver_ports == 1 ? "" : "s");
     if (ws_pub_)
         std::fprintf(out,
                      "  %-28s 1 WebSocket conn, up to %zu in flight (max seen %zu, %.1f ops per "

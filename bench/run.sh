@@ -283,12 +283,13 @@ if selected webhooks; then
         --webhook-mode concurrent --webhook-max-in-flight 32 --webhook-backlog --max \
         --publishers 4 --max-events 50000 --size 512 --duration 5 --drain 30
     stop_server
-    # 100 subscriptions (100 paths on the one receiver), ordered (Herald's default mode: one
+    # 100 receivers: 100 subscriptions to 100 ports of the generator's receiver (100 origins, each its
+    # own connection pool in Herald), ordered (Herald's default mode: one
     # delivery in flight each), 120 events/s: 12,000 deliveries/s offered, which one server core
     # sustains (150/s did too on a quiet machine, at about 80% of the core).
     start_server webhook-100 "$CFG_WEBHOOKS"
-    loadgen webhook-100 --topic hooks --webhook-receiver --webhooks 100 --webhook-mode ordered \
-        --rate 120 --publishers 4 --size 512 --duration 10 --drain 30
+    loadgen webhook-100 --topic hooks --webhook-receiver --webhooks 100 --receiver-ports 100 \
+        --webhook-mode ordered --rate 120 --publishers 4 --size 512 --duration 10 --drain 30
     stop_server
 fi
 
@@ -450,7 +451,7 @@ publish_row() {  # publish_row NAME LABEL FLOOR_EVENTS_PER_S (0 = none)
             case $name in
                 webhook-1) label="webhooks: 1 subscription (concurrent, max_in_flight 32), 4 publisher conns as fast as they go for 5 s, 512 B: signed deliveries/s, first publish → last receipt (the core publishes and delivers)" ;;
                 webhook-1-backlog) label="webhooks: the same subscription paused while 50,000 events are published, then resumed: signed deliveries/s delivering the backlog (the core only delivers)" ;;
-                *) label="webhooks: 100 subscriptions (ordered) on one receiver, 120 events/s × 512 B for 10 s (12,000 deliveries/s offered): signed deliveries/s, first publish → last receipt" ;;
+                *) label="webhooks: 100 receivers (100 subscriptions, ordered, to 100 ports), 120 events/s × 512 B for 10 s (12,000 deliveries/s offered): signed deliveries/s, first publish → last receipt" ;;
             esac
             if ! ok_run $name; then
                 echo "| $label | run failed | ≥ 10,000 deliveries/s, receiver not the bottleneck | **missed** |"

@@ -40,6 +40,8 @@ options:
   --webhook-mode M     concurrent (default) or ordered
   --webhook-max-in-flight N  max_in_flight of concurrent subscriptions (default 32)
   --receiver-connections N   connections the receiver accepts at once (default 1024)
+  --receiver-ports N   the receiver listens on N ports and hook i uses port i % N, so the server
+                       sees N receiver origins, each with its own connection pool (default 1)
   --webhook-backlog    pause the subscriptions while publishing, resume them when publishing
                        ends: measures delivering a backlog with the server doing nothing else
   --header "N: V"      add this header to every publish, subscribe and subscription request
@@ -229,6 +231,8 @@ bool parse_options(int argc, char** argv, Options& o, bool& exit_ok) {
             if (!need(o.webhook_max_in_flight, as_size)) return false;
         } else if (a == "--webhook-backlog") {
             o.webhook_backlog = true;
+        } else if (a == "--receiver-ports") {
+            if (!need(o.receiver_ports, as_size)) return false;
         } else if (a == "--receiver-connections") {
             if (!need(o.receiver_connections, as_size)) return false;
         } else if (a == "--header") {
@@ -302,6 +306,8 @@ bool parse_options(int argc, char** argv, Options& o, bool& exit_ok) {
             return fail("--webhook-mode must be concurrent or ordered");
         if (o.webhook_max_in_flight == 0 || o.webhook_max_in_flight > 1000)
             return fail("--webhook-max-in-flight must be 1..1000");
+        if (o.receiver_ports == 0 || o.receiver_ports > 1000)
+            return fail("--receiver-ports must be 1..1000");
         if (o.receiver_connections == 0 || o.receiver_connections > 10'000)
             return fail("--receiver-connections must be 1..10000");
     }

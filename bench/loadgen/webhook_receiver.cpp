@@ -54,23 +54,27 @@ WebhookReceiver::WebhookReceiver(const Config& config) : config_(config) {
 }
 
 bool WebhookReceiver::listen(std::string& why) {
-    error_code ec;
-    tcp::endpoint ep(asio::ip::make_address_v4("127.0.0.1"), 0);
-    acceptor_.open(ep.protocol(), ec);
-    if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(ep, ec);
-    if (!ec) acceptor_.listen(4096, ec);
-    if (ec) {
-        why = "webhook receiver: cannot listen on 127.0.0.1: " + ec.message();
-        return false;
+    for (std::size_t i = 0; i < std::max<std::size_t>(1, config_.ports); ++i) {
+        auto l = std::make_unique<Listener>(io_);
+        error_code ec;
+        tcp::endpoint ep(asio::ip::make_address_v4("127.0.0.1"), 0);
+        l->acceptor.open(ep.protocol(), ec);
+        if (!ec) l->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+        if (!ec) l->acceptor.bind(ep, ec);
+        if (!ec) l->acceptor.listen(4096, ec);
+        if (!ec) l->port = l->acceptor.local_endpoint(ec).port();
+        if (ec) {
+            why = "webhook receiver: cannot listen on 127.0.0.1: " + ec.message();
+            return false;
+        }
+        listeners_.push_back(std::move(l));
     }
-    port_ = acceptor_.local_endpoint(ec).port();
-    return !ec;
+    return true;
 }
 
 void WebhookReceiver::start(const std::uint64_t* acked) {
     acked_ = acked;
-    accept();
+    for (auto& l : listeners_) accept(l.get());
     check_tick();
     thread_ = std::thread([this] { io_.run(); });
 }
@@ -121,24 +125,24 @@ void WebhookReceiver::check_tick() {
     }));
 }
 
-void WebhookReceiver::accept() {
+void WebhookReceiver::accept(Listener* l) {
     if (free_.empty()) {
-        acceptor_.async_accept(spare_, in_slot(accept_slot_, [this](const error_code& ec) {
+        l->acceptor.async_accept(l->spare, in_slot(l->slot, [this, l](const error_code& ec) {
                                    if (ec == asio::error::operation_aborted) return;
                                    error_code ignored;
-                                   spare_.close(ignored);
+                                   l->spare.close(ignored);
                                    ++stats_.refused;
-                                   accept();
+                                   accept(l);
                                }));
         return;
     }
     Conn* c = free_.back();
     free_.pop_back();
-    acceptor_.async_accept(c->socket, in_slot(accept_slot_, [this, c](const error_code& ec) {
+    l->acceptor.async_accept(c->socket, in_slot(l->slot, [this, l, c](const error_code& ec) {
                                if (ec) {
                                    free_.push_back(c);
                                    if (ec == asio::error::operation_aborted) return;
-                                   return accept();
+                                   return accept(l);
                                }
                                error_code ignored;
                                c->socket.set_option(tcp::no_delay(true), ignored);
@@ -150,7 +154,7 @@ void WebhookReceiver::accept() {
                                ++stats_.accepted;
                                stats_.open_max = std::max(stats_.open_max, ++open_);
                                read(c);
-                               accept();
+                               accept(l);
                            }));
 }
 

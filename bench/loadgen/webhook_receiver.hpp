@@ -38,6 +38,7 @@ public:
         std::size_t words = 1;             // bitmap words per hook
         std::size_t buffer_bytes = 65536;  // per connection: the largest request accepted
         std::size_t max_connections = 1024;
+        std::size_t ports = 1;  // listening ports: hook i is served at port(i % ports), each a webhook origin
         bool track_worst = false;  // the slowest delivery per seq (runs of at most 1M events)
     };
     struct Stats {
@@ -54,9 +55,11 @@ public:
     WebhookReceiver(const WebhookReceiver&) = delete;
     WebhookReceiver& operator=(const WebhookReceiver&) = delete;
 
-    // Binds 127.0.0.1:0 and listens; connections queue in the kernel until start().
+    // Binds `ports` sockets on 127.0.0.1:0 and listens; connections queue in the kernel until start().
     bool listen(std::string& why);
-    std::uint16_t port() const { return port_; }
+    // The port of hook `i`'s URL: with several ports, each is a distinct origin to the server, with its own
+    // connection pool (the "100 receivers" case rather than 100 paths of one).
+    std::uint16_t port(std::size_t hook = 0) const { return listeners_[hook % listeners_.size()]->port; }
     // Marks hook `i` as subscribed (counts in the loss accounting); before start() only.
     void set_ready(std::size_t i) { tallies_[i].ready = true; }
     // Starts the thread. `acked` is the run's bitmap of acknowledged seqs: read only after
@@ -96,7 +99,15 @@ private:
         HandlerSlot<384> write_slot;
     };
 
-    void accept();
+    struct Listener {
+        explicit Listener(boost::asio::io_context& io) : acceptor(io), spare(io) {}
+        boost::asio::ip::tcp::acceptor acceptor;
+        boost::asio::ip::tcp::socket spare;  // accepts and closes connections beyond the pool
+        HandlerSlot<512> slot;  // an accept operation carries its socket: about 270 B
+        std::uint16_t port = 0;
+    };
+
+    void accept(Listener* l);
     void read(Conn* c);
     void on_read(Conn* c, const boost::system::error_code& ec, std::size_t n);
     void write(Conn* c);
@@ -106,12 +117,9 @@ private:
 
     Config config_;
     boost::asio::io_context io_{1};
-    boost::asio::ip::tcp::acceptor acceptor_{io_};
-    boost::asio::ip::tcp::socket spare_{io_};  // accepts and closes connections beyond the pool
+    std::vector<std::unique_ptr<Listener>> listeners_;
     boost::asio::steady_timer check_timer_{io_};
-    HandlerSlot<512> accept_slot_;  // an accept operation carries its socket: about 270 B
     HandlerSlot<> check_slot_;
-    std::uint16_t port_ = 0;
     std::vector<std::unique_ptr<Conn>> conns_;
     std::vector<Conn*> free_;
     std::size_t open_ = 0;
