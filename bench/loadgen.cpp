@@ -1098,8 +1098,14 @@ void Run::append_data(std::string& out, std::uint64_t seq, std::int64_t now) con
     append_uint(out, seq);
     out.append(",\"t\":");
     append_uint(out, static_cast<std::uint64_t>(now));
+    // --data-fields: the members of a fixed JSON object spliced in, so events can satisfy a schema.
+    if (!o_.data_fields.empty()) {
+        out.push_back(',');
+        out.append(o_.data_fields);
+    }
     out.append(",\"pad\":\"");
-    const std::size_t fixed = 22 + digits(seq) + digits(static_cast<std::uint64_t>(now));
+    const std::size_t fixed = 22 + digits(seq) + digits(static_cast<std::uint64_t>(now)) +
+                              (o_.data_fields.empty() ? 0 : o_.data_fields.size() + 1);
     const std::size_t pad = o_.size > fixed ? o_.size - fixed : 0;
     out.append(pad_.data(), pad);
     out.append("\"}");

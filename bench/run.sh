@@ -26,6 +26,10 @@
 #            limit: publishing as in `publish` with and without the token, alternated (ABBA),
 #            3 times each; the SSE fan-out scenario with JWT-authenticated subscribers and
 #            publishers.
+#   schemas  publishing a realistic order event (bench/schemas: 16 properties, nested objects, enums,
+#            patterns, an array of line items) with its JSON Schema registered for the type, against
+#            the same events with no schema: single events (16 connections) and batches of 100,
+#            alternated, 3 times each.
 # The ws and auth groups compare with the SSE fan-out run, which they start if `fanout` is not
 # selected.
 #
@@ -35,13 +39,13 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=$ROOT/bench/results/latest.md
-ALL_GROUPS=(publish fanout idle ws webhooks auth)
+ALL_GROUPS=(publish fanout idle ws webhooks auth schemas)
 GROUPS_SELECTED=()
 for arg in "$@"; do
     case $arg in
         *.md) OUT=$arg ;;
         all) GROUPS_SELECTED+=("${ALL_GROUPS[@]}") ;;
-        publish | fanout | idle | ws | webhooks | auth) GROUPS_SELECTED+=("$arg") ;;
+        publish | fanout | idle | ws | webhooks | auth | schemas) GROUPS_SELECTED+=("$arg") ;;
         -h | --help)
             sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d'
             exit 0
@@ -322,6 +326,29 @@ if selected auth; then
     stop_server
 fi
 
+if selected schemas; then
+    # The schema is registered at start from the config; the unvalidated runs publish the same
+    # events (same type, same data) to a server that knows no schema for the type.
+    CFG_SCHEMA=$(printf '%s\n' "topics:" "  defaults:" "    fsync: interval" "schemas:" "  files:" \
+        "    - {type: shop.orderPlaced.v1, file: \"$ROOT/bench/schemas/order-placed.schema.json\"}")
+    SCHEMA_ARGS=(--topic orders --type shop.orderPlaced.v1 --data-fields "$ROOT/bench/schemas/order-placed.data.json")
+    for i in $(seq "$REPEAT"); do
+        order=(none schema)
+        ((i % 2 == 0)) && order=(schema none)
+        for kind in "${order[@]}"; do
+            cfg=$CFG_INTERVAL
+            [[ $kind == schema ]] && cfg=$CFG_SCHEMA
+            start_server "schema-publish-$kind-$i" "$cfg"
+            loadgen "schema-publish-$kind-$i" "${SCHEMA_ARGS[@]}" "${PUBLISH_ARGS[@]}"
+            stop_server
+            start_server "schema-batch-$kind-$i" "$cfg"
+            loadgen "schema-batch-$kind-$i" "${SCHEMA_ARGS[@]}" --max --publishers 16 --batch 100 \
+                --size 1024 --duration 5
+            stop_server
+        done
+    done
+fi
+
 T_END=$(date +%s)
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -491,6 +518,21 @@ publish_row() {  # publish_row NAME LABEL FLOOR_EVENTS_PER_S (0 = none)
         else
             echo "| fan-out with JWT-authenticated SSE subscribers | run failed | — | — |"
         fi
+    fi
+    if selected schemas; then
+        for mode in publish batch; do
+            read -r ms los his <<<"$(median_of schema-$mode-schema '.publish_rate')"
+            read -r mn lon hin <<<"$(median_of schema-$mode-none '.publish_rate')"
+            what="single events, 16 conns"
+            [[ $mode == batch ]] && what="batches of 100 events, 16 conns"
+            if [[ $ms != n/a && $mn != n/a ]]; then
+                ratio=$(awk -v a="$ms" -v b="$mn" 'BEGIN{printf "%.3f", a / b}')
+                failed=$(median_of schema-$mode-schema '.published_failed' | cut -d' ' -f3)
+                echo "| publish a 1 KiB order event ($what, fsync interval) validated against its JSON Schema vs the same events with no schema (alternated, median of $REPEAT × 5 s each) | schema $(fmt_int "$ms") events/s (runs $(fmt_int "$los")–$(fmt_int "$his")), none $(fmt_int "$mn") events/s (runs $(fmt_int "$lon")–$(fmt_int "$hin")): **$ratio ×**; failed publishes with the schema (max of runs) $failed | ≥ 0.8 × | $(verdict "$(awk -v r="$ratio" -v f="$failed" 'BEGIN{print (r >= 0.8 && f == 0)?1:0}')") |"
+            else
+                echo "| publish validated against a JSON Schema vs none ($what) | run failed | ≥ 0.8 × | **missed** |"
+            fi
+        done
     fi
     echo
     warnings=$(for f in "$WORK"/*.json; do

@@ -1,6 +1,9 @@
 #include "loadgen/options.hpp"
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/json.hpp>
+#include <fstream>
+#include <iterator>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -48,6 +51,8 @@ options:
                        (repeatable), e.g. "Authorization: Bearer <JWT>"
   --batch K            K events per request, as application/cloudevents-batch+json
   --size BYTES         each event's data member is padded to about BYTES (default 256)
+  --data-fields FILE   a JSON object whose members are added to every event's data after seq
+                       and t (e.g. to satisfy a schema registered for --type)
   --duration S         seconds of publishing (default 5)
   --drain S            seconds to wait for outstanding deliveries afterwards (default 5)
   --settle S           after the subscribers are open, wait S s before sampling RSS and
@@ -128,6 +133,31 @@ bool parse_url(std::string_view url, Options& o, std::string& why) {
         return false;
     }
     o.host = addr.to_string();
+    return true;
+}
+
+// The members of the one JSON object in `path`, as text without the outer braces. Checked with
+// Boost.JSON so that a typo fails here rather than as a server-side 400 on every publish.
+bool read_object_members(const std::string& path, std::string& out, std::string& why) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        why = "cannot read " + path;
+        return false;
+    }
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    boost::system::error_code ec;
+    auto v = boost::json::parse(text, ec);
+    if (ec || !v.is_object() || v.as_object().empty()) {
+        why = path + " must hold a non-empty JSON object";
+        return false;
+    }
+    for (auto& [k, unused] : v.as_object())
+        if (k == "seq" || k == "t" || k == "pad") {
+            why = path + ": seq, t and pad are the generator's own members";
+            return false;
+        }
+    std::string s = boost::json::serialize(v);
+    out = s.substr(1, s.size() - 2);
     return true;
 }
 
@@ -231,6 +261,10 @@ bool parse_options(int argc, char** argv, Options& o, bool& exit_ok) {
             if (!need(o.webhook_max_in_flight, as_size)) return false;
         } else if (a == "--webhook-backlog") {
             o.webhook_backlog = true;
+        } else if (a == "--data-fields") {
+            if (!value(v)) return fail("--data-fields needs a file");
+            std::string why;
+            if (!read_object_members(std::string(v), o.data_fields, why)) return fail("--data-fields: " + why);
         } else if (a == "--receiver-ports") {
             if (!need(o.receiver_ports, as_size)) return false;
         } else if (a == "--receiver-connections") {

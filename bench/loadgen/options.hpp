@@ -39,7 +39,10 @@ struct Options {
     std::string webhook_mode = "concurrent";  // or "ordered"
     std::size_t webhook_max_in_flight = 32;   // concurrent mode only
     std::size_t receiver_connections = 1024;
-    std::size_t receiver_ports = 1;  // hook i at port i % receiver_ports: that many webhook origins
+    std::size_t receiver_ports = 1;
+    // --data-fields FILE: the members of the JSON object in FILE (without its braces), added to every
+    // event's data after seq and t.
+    std::string data_fields;  // hook i at port i % receiver_ports: that many webhook origins
     // Pause the subscriptions while publishing and resume them once it ended: the delivery rate
     // of a backlog, with the server doing nothing else.
     bool webhook_backlog = false;
