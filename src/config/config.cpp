@@ -1,4 +1,5 @@
 #include "config/config.hpp"
+#include "config/walker.hpp"
 
 #include "base/units.hpp"
 
@@ -15,102 +16,10 @@
 namespace herald::config {
 namespace {
 
-// Walks the YAML tree with the key path, so every error can say where it is.
-class Walker {
-public:
-    explicit Walker(std::string name) : name_(std::move(name)) {}
-
-    Error error(const YAML::Node& node, const std::string& path, const std::string& what) const {
-        std::string where = path;
-        if (node.Mark().line >= 0) where += " (" + name_ + " line " + std::to_string(node.Mark().line + 1) + ")";
-        return make_error(Errc::invalid_argument, where + ": " + what, path);
-    }
-
-    // Checks that a mapping has only known keys.
-    Result<void> keys(const YAML::Node& node, const std::string& path, std::set<std::string> allowed) const {
-        if (!node.IsMap()) return error(node, path, "expected a mapping");
-        for (auto it = node.begin(); it != node.end(); ++it) {
-            auto key = it->first.as<std::string>();
-            if (!allowed.count(key)) {
-                std::string list;
-                for (auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-                return error(it->first, join(path, key), "unknown key (known keys: " + list + ")");
-            }
-        }
-        return ok();
-    }
-
-    static std::string join(const std::string& path, const std::string& key) {
-        return path.empty() ? key : path + "." + key;
-    }
-
-    Result<std::string> str(const YAML::Node& n, const std::string& path) const {
-        if (!n.IsScalar()) return error(n, path, "expected a string");
-        return n.Scalar();
-    }
-    Result<bool> boolean(const YAML::Node& n, const std::string& path) const {
-        bool v = false;
-        if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) return error(n, path, "expected true or false");
-        return v;
-    }
-    Result<std::uint64_t> count(const YAML::Node& n, const std::string& path, std::uint64_t min,
-                                std::uint64_t max) const {
-        std::uint64_t v = 0;
-        if (!n.IsScalar() || !YAML::convert<std::uint64_t>::decode(n, v) || n.Scalar().find('-') != std::string::npos)
-            return error(n, path, "expected a whole number");
-        if (v < min || v > max)
-            return error(n, path, "must be between " + std::to_string(min) + " and " + std::to_string(max));
-        return v;
-    }
-    Result<std::int64_t> duration(const YAML::Node& n, const std::string& path, std::int64_t min_ms) const {
-        if (!n.IsScalar()) return error(n, path, "expected a duration such as 100ms, 15s, 5m, 24h, 7d");
-        auto d = parse_duration_ms(n.Scalar());
-        if (!d) return error(n, path, d.error().message);
-        if (*d < min_ms) return error(n, path, "must be at least " + std::to_string(min_ms) + "ms");
-        return *d;
-    }
-    Result<std::uint64_t> bytes(const YAML::Node& n, const std::string& path, std::uint64_t min) const {
-        if (!n.IsScalar()) return error(n, path, "expected a size such as 512KiB, 64MiB, 1GiB");
-        auto b = parse_bytes(n.Scalar());
-        if (!b) return error(n, path, b.error().message);
-        if (*b < min) return error(n, path, "must be at least " + std::to_string(min) + " bytes");
-        return *b;
-    }
-
-private:
-    std::string name_;
-};
-
-#define HERALD_TRY(var, expr)                          \
-    auto var##_r = (expr);                             \
-    if (!var##_r) return std::move(var##_r).error();   \
-    auto var = std::move(*var##_r)
-
-Result<std::vector<std::string>> string_list(const Walker& w, const YAML::Node& n, const std::string& path) {
-    if (!n.IsSequence()) return w.error(n, path, "expected a list of strings");
-    std::vector<std::string> out;
-    for (std::size_t i = 0; i < n.size(); ++i) {
-        HERALD_TRY(v, w.str(n[i], path + "[" + std::to_string(i) + "]"));
-        out.push_back(v);
-    }
-    return out;
-}
-
-Result<RateLimitSettings> parse_rate(const Walker& w, const YAML::Node& n, const std::string& path) {
-    if (auto k = w.keys(n, path, {"rate", "burst"}); !k) return std::move(k).error();
-    RateLimitSettings r;
-    if (auto x = n["rate"]) {
-        double v = 0;
-        if (!x.IsScalar() || !YAML::convert<double>::decode(x, v) || v < 0 || v > 1e9)
-            return w.error(x, path + ".rate", "expected a number of events per second (0 disables)");
-        r.rate = v;
-    }
-    if (auto x = n["burst"]) {
-        HERALD_TRY(v, w.count(x, path + ".burst", 1, 1'000'000'000));
-        r.burst = static_cast<std::uint32_t>(v);
-    }
-    return r;
-}
+// The walker and the helpers shared with proxy_config.cpp live in walker.hpp.
+using detail::parse_rate;
+using detail::string_list;
+using detail::Walker;
 
 Result<void> parse_auth(const Walker& w, const YAML::Node& a, AuthSettings& auth) {
     if (auto k = w.keys(a, "auth", {"enabled", "anonymous_scopes", "allow_query_token", "cookie", "realm", "jwt",
@@ -286,7 +195,8 @@ Result<Config> parse_root(const Walker& w, const YAML::Node& root) {
     Config c;
     if (!root || root.IsNull()) return c;
     if (auto k = w.keys(root, "", {"listen", "admin_listen", "data_dir", "threads", "event_source", "http", "sse",
-                                   "topics", "dedup", "long_poll_max_wait", "page_max_events", "websocket", "cors", "webhooks", "auth", "rate_limits", "schemas"});
+                                   "topics", "dedup", "long_poll_max_wait", "page_max_events", "websocket", "cors", "webhooks", "auth", "rate_limits", "schemas",
+                                   "upstreams", "routes", "log", "tracing"});
         !k)
         return std::move(k).error();
     if (auto n = root["listen"]) { HERALD_TRY(v, w.str(n, "listen")); c.listen = v; }
@@ -325,7 +235,7 @@ Result<Config> parse_root(const Walker& w, const YAML::Node& root) {
         auto& ws = c.websocket;
         if (auto k = w.keys(s, "websocket", {"ping_interval", "pong_timeout", "max_frame_bytes", "max_message_bytes",
                                              "max_subscriptions", "max_inflight_publishes", "publish_rate",
-                                             "publish_burst", "high_water_bytes"});
+                                             "publish_burst", "high_water_bytes", "deflate"});
             !k)
             return std::move(k).error();
         if (auto n = s["ping_interval"]) { HERALD_TRY(v, w.duration(n, "websocket.ping_interval", 100)); ws.ping_interval_ms = v; }
@@ -337,6 +247,7 @@ Result<Config> parse_root(const Walker& w, const YAML::Node& root) {
         if (auto n = s["publish_rate"]) { HERALD_TRY(v, w.count(n, "websocket.publish_rate", 0, 10'000'000)); ws.publish_rate = v; }
         if (auto n = s["publish_burst"]) { HERALD_TRY(v, w.count(n, "websocket.publish_burst", 1, 10'000'000)); ws.publish_burst = v; }
         if (auto n = s["high_water_bytes"]) { HERALD_TRY(v, w.bytes(n, "websocket.high_water_bytes", 1024)); ws.high_water_bytes = v; }
+        if (auto n = s["deflate"]) { HERALD_TRY(v, w.boolean(n, "websocket.deflate")); ws.deflate = v; }
     }
     if (auto s = root["cors"]) {
         if (auto k = w.keys(s, "cors", {"allowed_origins", "allow_credentials", "max_age"}); !k)
@@ -436,6 +347,53 @@ Result<Config> parse_root(const Walker& w, const YAML::Node& root) {
             }
         }
     }
+    if (auto s = root["log"]) {
+        auto& lg = c.log;
+        if (auto k = w.keys(s, "log", {"level", "format", "output", "access"}); !k) return std::move(k).error();
+        if (auto n = s["level"]) {
+            HERALD_TRY(v, w.str(n, "log.level"));
+            if (v != "debug" && v != "info" && v != "warn" && v != "error")
+                return w.error(n, "log.level", "expected debug, info, warn or error");
+            lg.level = v;
+        }
+        if (auto n = s["format"]) {
+            HERALD_TRY(v, w.str(n, "log.format"));
+            if (v != "json" && v != "text") return w.error(n, "log.format", "expected json or text");
+            lg.format = v;
+        }
+        if (auto n = s["output"]) {
+            HERALD_TRY(v, w.str(n, "log.output"));
+            if (v.empty()) return w.error(n, "log.output", "expected stderr or a file path");
+            lg.output = v;
+        }
+        if (auto n = s["access"]) { HERALD_TRY(v, w.boolean(n, "log.access")); lg.access = v; }
+    }
+    if (auto s = root["tracing"]) {
+        auto& tr = c.tracing;
+        if (auto k = w.keys(s, "tracing", {"otlp_endpoint", "service_name", "sample_ratio", "batch_size",
+                                           "queue_size", "flush_interval"});
+            !k)
+            return std::move(k).error();
+        if (auto n = s["otlp_endpoint"]) {
+            HERALD_TRY(v, w.str(n, "tracing.otlp_endpoint"));
+            if (!v.empty() && v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0)
+                return w.error(n, "tracing.otlp_endpoint", "expected an http:// or https:// URL of an OTLP/HTTP collector");
+            tr.otlp_endpoint = v;
+        }
+        if (auto n = s["service_name"]) {
+            HERALD_TRY(v, w.str(n, "tracing.service_name"));
+            if (v.empty()) return w.error(n, "tracing.service_name", "must not be empty");
+            tr.service_name = v;
+        }
+        if (auto n = s["sample_ratio"]) { HERALD_TRY(v, w.number(n, "tracing.sample_ratio", 0, 1)); tr.sample_ratio = v; }
+        if (auto n = s["batch_size"]) { HERALD_TRY(v, w.count(n, "tracing.batch_size", 1, 100'000)); tr.batch_size = v; }
+        if (auto n = s["queue_size"]) { HERALD_TRY(v, w.count(n, "tracing.queue_size", 1, 10'000'000)); tr.queue_size = v; }
+        if (auto n = s["flush_interval"]) { HERALD_TRY(v, w.duration(n, "tracing.flush_interval", 10)); tr.flush_interval_ms = v; }
+        if (tr.queue_size < tr.batch_size)
+            return w.error(s, "tracing.queue_size", "must be at least tracing.batch_size");
+    }
+    // Last: routes are checked against auth: (a route requiring credentials needs auth enabled).
+    if (auto r = detail::parse_proxy_sections(w, root, c); !r) return std::move(r).error();
     return c;
 }
 

@@ -14,6 +14,8 @@
 
 #include "base/result.hpp"
 #include "base/units.hpp"
+#include "config/proxy_settings.hpp"       // routes:, upstreams:
+#include "config/rate_limit_settings.hpp"  // RateLimitSettings
 #include "engine/engine.hpp"
 
 namespace herald::config {
@@ -44,6 +46,7 @@ struct WebSocketSettings {
     std::uint64_t publish_rate = 0;  // messages per second per connection; 0 = unlimited
     std::uint64_t publish_burst = 100;
     std::size_t high_water_bytes = 256 * 1024;
+    bool deflate = true;  // negotiate permessage-deflate (RFC 7692) with clients that offer it
 };
 
 struct TopicConfig {
@@ -139,19 +142,30 @@ struct AuthSettings {
     std::string admin_token_sha256;
 };
 
-// A token bucket; rate 0 disables it.
-struct RateLimitSettings {
-    double rate = 0;          // per second
-    std::uint32_t burst = 0;  // 0: max(1, rate)
-    bool enabled() const noexcept { return rate > 0; }
-};
-
 struct RateLimits {
     RateLimitSettings requests;     // data-plane requests per principal (or client address)
     RateLimitSettings publish;      // published events per principal per topic
     RateLimitSettings subscribe;    // streams and subscriptions opened per principal per topic
     RateLimitSettings ws_messages;  // herald.v1 messages per principal
     std::size_t max_streams_per_principal = 0;  // open SSE streams + WebSocket subscriptions; 0: unlimited
+};
+
+// log: (docs/observability.md). Kept as validated text; the server turns it into the logger's types.
+struct LogSettings {
+    std::string level = "info";     // debug | info | warn | error; changeable at run time (PUT /admin/log/level)
+    std::string format = "json";    // json | text
+    std::string output = "stderr";  // stderr or a file path (appended to; POST /admin/log/reopen after rotation)
+    bool access = true;             // one access line per HTTP exchange
+};
+
+// tracing: W3C trace context is always accepted and propagated; spans are exported only with an endpoint.
+struct TracingSettings {
+    std::string otlp_endpoint;  // OTLP/HTTP collector base URL, e.g. http://127.0.0.1:4318; empty: no export
+    std::string service_name = "herald";
+    double sample_ratio = 1.0;  // of new traces (a caller's sampled flag is followed)
+    std::size_t batch_size = 512;
+    std::size_t queue_size = 2048;
+    std::int64_t flush_interval_ms = 5'000;
 };
 
 struct Config {
@@ -165,6 +179,8 @@ struct Config {
     WebSocketSettings websocket;
     CorsSettings cors;
     WebhookSettings webhooks;
+    LogSettings log;
+    TracingSettings tracing;
     AuthSettings auth;
     SchemaSettings schemas;
     RateLimits rate_limits;
@@ -175,6 +191,8 @@ struct Config {
     std::size_t dedup_max_entries = 100'000;
     std::int64_t long_poll_max_ms = 30'000;
     std::size_t page_max_events = 1000;
+    std::map<std::string, UpstreamSettings> upstreams;  // REST gateway (docs/gateway.md)
+    std::vector<RouteSettings> routes;                  // in declaration order (ties in matching priority)
     std::string source_file;  // where it was loaded from; empty for the built-in default
 };
 

@@ -12,6 +12,7 @@
 #include <charconv>
 
 #include "http/problem.hpp"
+#include "http/raw_exchange.hpp"
 
 namespace herald::http {
 
@@ -62,7 +63,8 @@ Response parse_error_response(const beast::error_code& ec) {
     return problem_response({400, "bad-request", "Bad request", "malformed HTTP request: " + ec.message(), {}});
 }
 
-Request to_request(bhttp::request<bhttp::string_body>&& req, const std::string& remote) {
+// The head only, leaving the parser untouched (its body is still to be read by an interceptor).
+Request head_request(const bhttp::request<bhttp::string_body>& req, const std::string& remote) {
     Request out;
     out.method = std::string(req.method_string());
     out.target = std::string(req.target());
@@ -72,11 +74,35 @@ Request to_request(bhttp::request<bhttp::string_body>&& req, const std::string& 
     if (q != std::string_view::npos) out.query = std::string(target.substr(q + 1));
     out.headers.reserve(16);
     for (auto& f : req) out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
-    out.body = std::move(req.body());
     out.remote_address = remote;
     out.version = req.version();
     out.keep_alive = req.keep_alive();
     return out;
+}
+
+Request to_request(bhttp::request<bhttp::string_body>&& req, const std::string& remote) {
+    Request out = head_request(req, remote);
+    out.body = std::move(req.body());
+    return out;
+}
+
+// Reports a request the listener answered itself (it could not be parsed, or its body was too large).
+void observe_refusal(const ListenerOptions& options, const bhttp::request_parser<bhttp::string_body>& parser,
+                     const std::string& remote, unsigned status, std::uint64_t bytes_in, std::uint64_t bytes_out,
+                     std::chrono::steady_clock::time_point started) {
+    if (!options.observer) return;
+    Request r;
+    r.remote_address = remote;
+    if (parser.is_header_done()) {
+        r.method = std::string(parser.get().method_string());
+        r.target = std::string(parser.get().target());
+    }
+    Exchange x;
+    x.status = status;
+    x.bytes_in = bytes_in;
+    x.bytes_out = bytes_out;
+    x.duration = std::chrono::steady_clock::now() - started;
+    options.observer->on_complete(r, x);
 }
 
 asio::awaitable<void> run_session(tcp::socket socket, ListenerOptions const& options, Handler const& handler,
@@ -91,21 +117,67 @@ asio::awaitable<void> run_session(tcp::socket socket, ListenerOptions const& opt
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
     bool first = true;
+    ExchangeObserver* const observer = options.observer.get();
     for (;;) {
         bhttp::request_parser<bhttp::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
-        parser.body_limit(options.body_limit);
+        // With an interceptor the body limit is decided after the head (a route may allow more than
+        // http.body_limit): Beast checks a Content-Length against the limit while parsing the head.
+        if (options.interceptor)
+            parser.body_limit(boost::none);
+        else
+            parser.body_limit(options.body_limit);
         stream.expires_after(first ? options.header_timeout : options.idle_timeout);
         first = false;
         auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+        // Timing starts when the head is in: the keep-alive wait before it is the client's, not the request's.
+        const auto started = std::chrono::steady_clock::now();
+        std::uint64_t bytes_in = n;
         if (ec) {
             if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
                 ec == asio::error::connection_reset || ec == asio::error::operation_aborted)
                 break;
             auto res = to_beast(parse_error_response(ec), 11, false, options.server_header);
+            const unsigned status = res.result_int();
             stream.expires_after(std::chrono::seconds(5));
-            co_await bhttp::async_write(stream, res, use_tuple);
+            auto [wec, wn] = co_await bhttp::async_write(stream, res, use_tuple);
+            observe_refusal(options, parser, remote, status, bytes_in, wn, started);
             break;
+        }
+        if (options.interceptor && options.interceptor->claims(parser.get().target())) {
+            Request head = head_request(parser.get(), remote);
+            {
+                stats->requests.fetch_add(1, std::memory_order_relaxed);
+                if (observer) observer->on_request(head);
+                head.connection_slot = slot;
+                RawExchange x{stream, buffer, parser, head, options};
+                try {
+                    co_await options.interceptor->handle(x);
+                } catch (const std::exception&) {
+                    x.keep_alive = false;  // the exchange is in an unknown state: only closing is safe
+                }
+                if (observer) {
+                    Exchange e;
+                    e.status = x.status;
+                    e.bytes_in = bytes_in + x.bytes_in;
+                    e.bytes_out = x.bytes_out;
+                    e.duration = std::chrono::steady_clock::now() - started;
+                    observer->on_complete(head, e);
+                }
+                if (!x.keep_alive) break;
+                continue;
+            }
+        }
+        if (options.interceptor) {
+            const auto length = parser.content_length();
+            if (length && *length > options.body_limit) {
+                auto res = to_beast(parse_error_response(bhttp::error::body_limit), 11, false, options.server_header);
+                stream.expires_after(std::chrono::seconds(5));
+                auto [wec, wn] = co_await bhttp::async_write(stream, res, use_tuple);
+                observe_refusal(options, parser, remote, 413, bytes_in, wn, started);
+                break;
+            }
+            parser.body_limit(options.body_limit);  // counts down over a chunked body
         }
         if (!parser.is_done()) {
             if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
@@ -116,11 +188,13 @@ asio::awaitable<void> run_session(tcp::socket socket, ListenerOptions const& opt
             }
             stream.expires_after(options.body_timeout);
             auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+            bytes_in += bn;
             if (bec) {
                 if (bec == bhttp::error::body_limit) {
                     auto res = to_beast(parse_error_response(bec), 11, false, options.server_header);
                     stream.expires_after(std::chrono::seconds(5));
-                    co_await bhttp::async_write(stream, res, use_tuple);
+                    auto [wec, wn] = co_await bhttp::async_write(stream, res, use_tuple);
+                    observe_refusal(options, parser, remote, 413, bytes_in, wn, started);
                 }
                 break;
             }
@@ -129,6 +203,7 @@ asio::awaitable<void> run_session(tcp::socket socket, ListenerOptions const& opt
         auto request = to_request(parser.release(), remote);
         const unsigned version = request.version;
         const bool keep_alive = request.keep_alive;
+        if (observer) observer->on_request(request);
         Response response;
         try {
             response = co_await handler(request);
@@ -136,14 +211,31 @@ asio::awaitable<void> run_session(tcp::socket socket, ListenerOptions const& opt
             response = problem_response({500, "internal", "Internal error", e.what(), {}});
         }
         if (response.takeover) {
+            if (observer) {
+                Exchange x;
+                x.status = response.status;
+                x.bytes_in = bytes_in;
+                x.duration = std::chrono::steady_clock::now() - started;
+                x.takeover = true;
+                observer->on_complete(request, x);
+            }
             stream.expires_never();
             request.connection_slot = slot;
             response.takeover(stream.release_socket(), std::move(request));
             co_return;
         }
+        const unsigned status = response.status;
         auto res = to_beast(std::move(response), version, keep_alive, options.server_header);
         stream.expires_after(options.body_timeout);
         auto [wec, wn] = co_await bhttp::async_write(stream, res, use_tuple);
+        if (observer) {
+            Exchange x;
+            x.status = status;
+            x.bytes_in = bytes_in;
+            x.bytes_out = wn;
+            x.duration = std::chrono::steady_clock::now() - started;
+            observer->on_complete(request, x);
+        }
         if (wec || !keep_alive) break;
     }
     beast::error_code ignored;

@@ -26,6 +26,41 @@ namespace herald::http {
 
 using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
 
+// What the listener knows about one finished exchange.
+struct Exchange {
+    unsigned status = 0;             // as written; for a takeover, what the handler's Response said (101, 200)
+    std::uint64_t bytes_in = 0;      // request head and body as read
+    std::uint64_t bytes_out = 0;     // response as written; 0 for a takeover (the stream writes its own head)
+    std::chrono::nanoseconds duration{0};  // request head read → response written (or handed to the takeover)
+    bool takeover = false;
+};
+
+// The hook where tracing and access logging attach: the listener calls on_request() once the head (and body)
+// of a request have arrived, before the handler, and on_complete() once the response has been written, when a
+// handler takes the connection over (before the takeover runs), or when the listener itself answers a request
+// it could not parse (400, 413, 431; on_request was not called for those). Both run on the connection's worker
+// thread and must not block or throw.
+class ExchangeObserver {
+public:
+    virtual ~ExchangeObserver() = default;
+    virtual void on_request(Request& request) noexcept = 0;
+    virtual void on_complete(const Request& request, const Exchange& exchange) noexcept = 0;
+};
+
+struct RawExchange;  // http/raw_exchange.hpp
+
+// Requests answered without the listener reading their body first (the REST gateway's proxied routes). The
+// listener asks claims() with the request-target once a request's head is in — a cheap test, on every request —
+// and a claimed request goes to handle(), which reads the body from the stream itself, writes the whole response
+// (including refusals: it answers for every target it claims) and sets whether the connection stays usable.
+// Per worker: both run on the connection's worker thread.
+class Interceptor {
+public:
+    virtual ~Interceptor() = default;
+    virtual bool claims(std::string_view target) const noexcept = 0;
+    virtual boost::asio::awaitable<void> handle(RawExchange& exchange) = 0;
+};
+
 struct ListenerOptions {
     std::size_t header_limit = 16 * 1024;
     std::size_t body_limit = 4 * 1024 * 1024;
@@ -35,6 +70,8 @@ struct ListenerOptions {
     std::size_t max_connections = 10'000;              // shared by all workers' listeners of one address
     std::size_t max_connections_per_address = 0;       // per client IP address; 0: unlimited
     std::string server_header = "herald";
+    std::shared_ptr<ExchangeObserver> observer;        // null: no tracing, no access log
+    Interceptor* interceptor = nullptr;                // per worker; null: every request is read whole
 };
 
 // Connection counts shared by the listeners of one address.

@@ -4,6 +4,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -11,6 +12,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "trace/context.hpp"
 
 namespace herald::http {
 
@@ -31,6 +34,19 @@ struct Request {
     // Holds this connection's slot in the listener's connection count. A takeover keeps it for as long as it
     // keeps the socket, so streams count against the connection limit.
     std::shared_ptr<void> connection_slot;
+
+    // Observability, filled before the handler runs (the listener's ExchangeObserver) and by the handler.
+    // `trace` is this request's server span: a child of the caller's traceparent, or the root of a new trace; its
+    // span id doubles as the request id in the access log. `trace_parent` is the caller's span (zero when no
+    // valid traceparent came in) and `tracestate` the caller's normalised tracestate, forwarded as is.
+    trace::SpanContext trace;
+    trace::SpanId trace_parent{};
+    std::string tracestate;
+    std::int64_t received_unix_ns = 0;  // when the request head had arrived
+    // Set by the handler for the access log and the span: who (a name, never a credential) and which endpoint
+    // (a template in static storage, e.g. "/v1/topics/{topic}/events"; empty when no route matched).
+    std::string principal;
+    std::string_view route;
 
     // First header with this name (case-insensitive), or empty.
     std::string_view header(std::string_view name) const noexcept;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,10 @@ struct EventView {
 using Encoder = std::function<void(std::string& out, const EventView& event)>;
 using Encoders = std::array<Encoder, kWireFormats>;
 
+// Appends a compressed form of one encoded frame (permessage-deflate for WebSocket, supplied by that module so
+// the hub stays transport-agnostic). Pure and thread-safe.
+using CompressFn = void (*)(std::string& out, std::string_view frame);
+
 struct EncodedBatch {
     std::string topic;
     std::uint64_t epoch = 0;
@@ -44,14 +49,44 @@ struct EncodedBatch {
     };
     std::array<Frames, kWireFormats> formats;
 
+    // Frames [first, last) of `format`, each compressed by `compress` on its own: computed for the whole batch
+    // by the first subscriber that asks, on its worker, then shared like `formats`. A process has a single
+    // compression per format (permessage-deflate), so the cache is keyed by the format only.
+    std::string_view compressed_frames(WireFormat format, CompressFn compress, std::size_t first,
+                                       std::size_t last) const {
+        auto& lazy = compressed_[static_cast<std::size_t>(format)];
+        // call_once publishes the frames to every worker: the batch is otherwise immutable once shared, so
+        // this is the only write after that point.
+        std::call_once(lazy.once, [&] {
+            auto& in = formats[static_cast<std::size_t>(format)];
+            lazy.frames.ends.reserve(in.ends.size());
+            for (std::size_t i = 0; i < in.ends.size(); ++i) {
+                compress(lazy.frames.bytes, frames(format, i, i + 1));
+                lazy.frames.ends.push_back(static_cast<std::uint32_t>(lazy.frames.bytes.size()));
+            }
+        });
+        return slice(lazy.frames, first, last);
+    }
+
     std::size_t size() const noexcept { return types.size(); }
     std::uint64_t end_offset() const noexcept { return base_offset + size(); }
     // Frames [first, last) of `format`, contiguous.
     std::string_view frames(WireFormat format, std::size_t first, std::size_t last) const noexcept {
-        auto& f = formats[static_cast<std::size_t>(format)];
+        return slice(formats[static_cast<std::size_t>(format)], first, last);
+    }
+
+private:
+    static std::string_view slice(const Frames& f, std::size_t first, std::size_t last) noexcept {
         std::uint32_t begin = first == 0 ? 0 : f.ends[first - 1];
         return std::string_view(f.bytes).substr(begin, f.ends[last - 1] - begin);
     }
+
+    struct Lazy {
+        std::once_flag once;
+        Frames frames;
+    };
+    // Nothing is spent on compression until a subscriber that negotiated it needs this batch.
+    mutable std::array<Lazy, kWireFormats> compressed_;
 };
 
 using BatchPtr = std::shared_ptr<const EncodedBatch>;

@@ -45,9 +45,12 @@ void Feed::on_batch(const BatchPtr& batch) {
 
 void Feed::push_framed(const BatchPtr& batch, std::size_t first, std::size_t last) {
     const auto& prefix = *options_.frame_prefix;
+    std::uint64_t compressed = 0;
     for (std::size_t i = first; i < last; ++i) {
         if (!wants(batch->types[i])) continue;
-        auto frame = batch->frames(options_.format, i, i + 1);
+        auto frame = options_.compress ? batch->compressed_frames(options_.format, options_.compress, i, i + 1)
+                                       : batch->frames(options_.format, i, i + 1);
+        compressed += options_.compress != nullptr;
         unsigned char header[10];
         auto len = options_.frame_header(header, prefix.size() + frame.size());
         // The header fits in the string's inline buffer: no allocation per delivery.
@@ -55,6 +58,9 @@ void Feed::push_framed(const BatchPtr& batch, std::size_t first, std::size_t las
         queue_.push(options_.frame_prefix, prefix, false);
         queue_.push(batch, frame);
     }
+    // One shared counter update per batch, not per event: every worker's subscribers write it.
+    if (compressed && options_.compressed_messages)
+        options_.compressed_messages->fetch_add(compressed, std::memory_order_relaxed);
 }
 
 void Feed::append_framed(std::string& out, std::string_view frame) const {
@@ -88,6 +94,7 @@ Feed::Refill Feed::refill() {
         return Refill::idle;
     }
     std::string chunk;
+    std::uint64_t compressed = 0;
     const auto epoch = topic_->epoch();
     for (auto& r : *records) {
         next_ = r.offset + 1;
@@ -97,12 +104,24 @@ Feed::Refill Feed::refill() {
         if (options_.frame_header) {
             scratch_.clear();
             encoder_(scratch_, view);
-            append_framed(chunk, scratch_);
+            if (options_.compress) {
+                // A catch-up read is this subscriber's own, so there is nothing to share: compress here.
+                // The buffer is per thread, not per feed, so subscribers that never compress pay nothing.
+                thread_local std::string compressed_frame;
+                compressed_frame.clear();
+                options_.compress(compressed_frame, scratch_);
+                append_framed(chunk, compressed_frame);
+                ++compressed;
+            } else {
+                append_framed(chunk, scratch_);
+            }
         } else {
             encoder_(chunk, view);
         }
     }
     queue_.push(std::move(chunk));
+    if (compressed && options_.compressed_messages)
+        options_.compressed_messages->fetch_add(compressed, std::memory_order_relaxed);
     return Refill::queued;
 }
 

@@ -11,6 +11,7 @@
 //
 // Threading: owned by one connection on one worker.
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -32,6 +33,11 @@ struct FeedOptions {
     // prefix is the subscriber's own (its subscription id) and the frame is shared by every subscriber.
     std::shared_ptr<const std::string> frame_prefix;
     FrameHeaderFn frame_header = nullptr;
+    // Compressed messages (WebSocket permessage-deflate): the shared frame is replaced by its compressed form,
+    // made once per batch by `compress` (EncodedBatch::compressed_frames), and `frame_prefix` must already be
+    // in the compressed format (so it can be written as is). `compressed_messages` counts what is queued.
+    CompressFn compress = nullptr;
+    std::atomic<std::uint64_t>* compressed_messages = nullptr;
     std::vector<std::string> types;              // deliver only these event types; empty = all
     std::size_t high_water_bytes = 256 * 1024;   // live → catch-up past this much unsent
     std::size_t refill_bytes = 64 * 1024;        // how much one catch-up read takes from the log

@@ -1,6 +1,7 @@
 #include "publish/contracts.hpp"
 
 #include <boost/json.hpp>
+#include <cstddef>
 
 namespace herald::publish {
 
@@ -40,11 +41,19 @@ Result<void> Contracts::check(std::string_view topic, core::CloudEvent& event, c
     if (auto r = contract(topic).check(event.type, *version != nullptr); !r) return fail(r.error().message, "type");
     if (!*version) return ok();
     const auto& v = **version;
-    json::value data;
+    // The parsed data lives only for this check: a monotonic arena, starting in a buffer on the
+    // stack, spares one heap allocation per value (the parse was the second largest cost of
+    // validating a typical event; a 1 KiB order event takes about 2 KiB). It grows on the heap for
+    // larger data and is freed on return. `arena` is declared before `data`, so it outlives it, and
+    // `data` is created with the arena's storage so that assigning the parse result moves it.
+    alignas(std::max_align_t) unsigned char buffer[4096];
+    json::monotonic_resource arena(buffer, sizeof buffer);
+    const json::storage_ptr storage(&arena);
+    json::value data(storage);
     switch (event.data_kind) {
         case core::DataKind::json: {
             boost::system::error_code ec;
-            data = json::parse(event.data, ec);
+            data = json::parse(event.data, ec, storage);
             if (ec) return fail("data is not valid JSON: " + ec.message(), "data");
             break;
         }

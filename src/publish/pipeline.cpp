@@ -7,6 +7,7 @@
 
 #include "core/codec.hpp"
 #include "engine/topic_name.hpp"
+#include "trace/span.hpp"
 
 namespace herald::publish {
 
@@ -34,7 +35,8 @@ auto async_publish(engine::Engine& e, engine::PublishRequest req, Token&& token)
 
 asio::awaitable<Result<engine::PublishResult>> Pipeline::publish(std::string topic,
                                                                 std::vector<core::CloudEvent> events,
-                                                                std::string idempotency_key) {
+                                                                std::string idempotency_key,
+                                                                const PublishTrace* context) {
     stats_.requests.fetch_add(1, std::memory_order_relaxed);
     auto reject = [&](Error e) -> Result<engine::PublishResult> {
         stats_.rejected.fetch_add(1, std::memory_order_relaxed);
@@ -65,6 +67,26 @@ asio::awaitable<Result<engine::PublishResult>> Pipeline::publish(std::string top
     }
     if (auto topic_ok = engine_.topic(topic, true); !topic_ok) co_return reject(std::move(topic_ok).error());
 
+    // The producer span's context is what the events carry: a consumer's span then continues from the publish.
+    const trace::Tracer default_tracer;  // without an exporter: ids only, never sampled
+    const trace::Tracer& tracer = tracer_ ? *tracer_ : default_tracer;
+    const trace::SpanContext producer = tracer.start(context ? &context->parent : nullptr);
+    const std::string_view tracestate = context ? context->tracestate : std::string_view();
+    {
+        char traceparent[trace::kTraceparentSize];
+        trace::format_traceparent(producer, traceparent);
+        const std::string_view tp(traceparent, sizeof traceparent);
+        for (auto& e : events) {
+            if (e.extensions.count("traceparent")) continue;
+            e.extensions.emplace("traceparent", std::string(tp));
+            if (!tracestate.empty()) e.extensions.insert_or_assign("tracestate", std::string(tracestate));
+        }
+    }
+    const bool record = tracer.records(producer);
+    const std::int64_t started_ns = record ? trace::unix_nanos() : 0;
+    const std::size_t n_events = events.size();
+    std::string span_topic = record ? topic : std::string();
+
     engine::PublishRequest pr;
     pr.topic = std::move(topic);
     pr.idempotency_key = std::move(idempotency_key);
@@ -76,6 +98,24 @@ asio::awaitable<Result<engine::PublishResult>> Pipeline::publish(std::string top
     }
     auto shared = co_await async_publish(engine_, std::move(pr), asio::use_awaitable);
     auto result = std::move(*shared);
+    if (record) {
+        // OpenTelemetry messaging conventions: "{operation} {destination}", kind PRODUCER.
+        auto span = trace::make_span(producer, context ? context->parent.span_id : trace::SpanId{},
+                                     "send " + span_topic, trace::SpanKind::producer, started_ns);
+        span.end_unix_ns = trace::unix_nanos();
+        span.tracestate = std::string(tracestate);
+        span.attr("messaging.system", "herald")
+            .attr("messaging.operation.type", "send")
+            .attr("messaging.destination.name", std::string_view(span_topic))
+            .attr("messaging.batch.message_count", static_cast<std::uint64_t>(n_events));
+        if (result) {
+            span.attr("herald.offset", result->outcomes.empty() ? std::uint64_t{0} : result->outcomes.front().offset);
+        } else {
+            span.status = trace::StatusCode::error;
+            span.status_message = result.error().message;
+        }
+        tracer.end(std::move(span));
+    }
     if (!result) co_return reject(std::move(result).error());
     if (!result->replayed) {
         std::uint64_t fresh = 0, dups = 0;

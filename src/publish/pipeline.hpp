@@ -15,6 +15,7 @@
 #include "core/cloud_event.hpp"
 #include "engine/engine.hpp"
 #include "publish/contracts.hpp"
+#include "trace/tracer.hpp"
 
 namespace herald::publish {
 
@@ -26,16 +27,32 @@ struct Stats {
     std::atomic<std::uint64_t> contract_rejected{0};  // requests refused by a contract (schema, naming, topic)
 };
 
+// The trace a publish belongs to: the server span of the request that carried it, and the caller's
+// tracestate (normalised), which travels with the events.
+struct PublishTrace {
+    trace::SpanContext parent;
+    std::string_view tracestate;
+};
+
 class Pipeline {
 public:
-    // `contracts` may be null (no naming rules, no schemas).
-    Pipeline(engine::Engine& engine, Stats& stats, const Contracts* contracts = nullptr)
-        : engine_(engine), stats_(stats), contracts_(contracts) {}
+    // `contracts` may be null (no naming rules, no schemas); `tracer` may be null (no producer spans; events
+    // still get a traceparent).
+    Pipeline(engine::Engine& engine, Stats& stats, const Contracts* contracts = nullptr,
+             const trace::Tracer* tracer = nullptr)
+        : engine_(engine), stats_(stats), contracts_(contracts), tracer_(tracer) {}
 
     // Appends `events` (already decoded and valid) to `topic`: all of them or none.
+    //
+    // Distributed tracing (CloudEvents distributed-tracing extension): one producer span covers the publish, a
+    // child of `context->parent` (or the root of a new trace when `context` is null, as for WebSocket publishes);
+    // every event without a `traceparent` extension gets the producer span's traceparent, and the caller's
+    // tracestate with it. An event that already carries a traceparent keeps it (and its tracestate): it was
+    // created in a trace of its own. `context` must outlive the call.
     boost::asio::awaitable<Result<engine::PublishResult>> publish(std::string topic,
                                                                   std::vector<core::CloudEvent> events,
-                                                                  std::string idempotency_key);
+                                                                  std::string idempotency_key,
+                                                                  const PublishTrace* context = nullptr);
     // Counts a request refused before it reached publish() (bad input).
     void count_rejected() noexcept { stats_.rejected.fetch_add(1, std::memory_order_relaxed); }
 
@@ -47,6 +64,7 @@ private:
     engine::Engine& engine_;
     Stats& stats_;
     const Contracts* contracts_;
+    const trace::Tracer* tracer_;
 };
 
 }  // namespace herald::publish

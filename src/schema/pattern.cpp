@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <map>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -653,12 +655,43 @@ struct Inst {
 
 }  // namespace
 
+// A deterministic automaton equivalent to the program in one mode (search or full match), built
+// once at compile time by subset construction so that matching costs one table step per code point
+// instead of a pass over every live NFA thread. Each state stands for the set of NFA threads that
+// the simulation in run() would hold at that point, so both always give the same answer.
+//
+// Code points are mapped to classes first: two code points are in one class when every consuming
+// instruction accepts both or neither (ASCII through a table, the rest by binary search over the
+// interval starts). State 0 is the start (offset 0, where ^ holds).
+struct Dfa {
+    static constexpr std::uint8_t accept_now = 1;  // search mode: a match is already complete
+    static constexpr std::uint8_t accept_end = 2;  // a match is complete if the subject ends here
+    static constexpr std::uint8_t dead = 4;        // no thread is left and none can start
+
+    std::array<std::uint16_t, 128> ascii_class{};
+    std::vector<char32_t> interval_start;  // code points >= 128, sorted
+    std::vector<std::uint16_t> interval_class;
+    std::uint32_t classes = 0;
+    std::vector<std::uint16_t> next;  // [state * classes + class]
+    std::vector<std::uint8_t> flags;  // per state
+
+    std::uint16_t class_of(char32_t cp) const noexcept {
+        if (cp < 128) return ascii_class[cp];
+        auto it = std::upper_bound(interval_start.begin(), interval_start.end(), cp);
+        return interval_class[static_cast<std::size_t>(it - interval_start.begin()) - 1];
+    }
+};
+
 struct Pattern::Program {
     std::string source;
     std::vector<Inst> insts;
     std::vector<CharSet> sets;
     // The pattern starts with ^ on every path, so only a match starting at offset 0 can exist.
     bool anchored_start = false;
+    // Absent for patterns with \b or \B (the automaton does not track the previous character),
+    // for programs too large to be worth it, and when compiled for a syntax check only.
+    std::optional<Dfa> search_dfa;
+    std::optional<Dfa> full_dfa;
 };
 
 namespace {
@@ -900,9 +933,214 @@ bool run(const Pattern::Program& p, std::string_view s, bool full) {
     }
 }
 
+// --- deterministic automaton -----------------------------------------------------------------
+
+// Limits on the work and memory one pattern's automata may take at compile time. Patterns beyond
+// them (rare in schemas: huge counted repetitions, alternations that blow up under subset
+// construction) keep matching with run(), which is linear too.
+constexpr std::size_t dfa_max_program = 4096;
+constexpr std::size_t dfa_max_states = 1024;
+constexpr std::size_t dfa_max_table = 1u << 17;       // next[] entries
+constexpr std::size_t dfa_max_class_work = 1u << 21;  // intervals × consuming instructions
+constexpr std::size_t dfa_max_classes = 4096;
+
+bool consumes(const Pattern::Program& p, const Inst& inst, char32_t cp) {
+    switch (inst.op) {
+        case Op::literal:
+            return cp == inst.x;
+        case Op::any:
+            return !is_line_terminator(cp);
+        case Op::set:
+            return p.sets[inst.x].contains(cp);
+        default:
+            return false;
+    }
+}
+
+// Builds the code point classes into `d`. False when there would be too many to be worth it.
+bool build_classes(const Pattern::Program& p, Dfa& d) {
+    std::vector<std::uint32_t> consuming;
+    std::vector<char32_t> bounds = {0, 128};
+    auto bound = [&](char32_t lo, char32_t hi) {  // the closed range [lo, hi] is uniform
+        bounds.push_back(lo);
+        if (hi < max_code_point) bounds.push_back(hi + 1);
+    };
+    for (std::uint32_t pc = 0; pc < p.insts.size(); ++pc) {
+        const Inst& inst = p.insts[pc];
+        if (inst.op == Op::literal) {
+            bound(inst.x, inst.x);
+        } else if (inst.op == Op::any) {
+            bound('\n', '\n');
+            bound('\r', '\r');
+            bound(0x2028, 0x2029);
+        } else if (inst.op == Op::set) {
+            for (const Range& r : p.sets[inst.x].ranges) bound(r.lo, r.hi);
+        } else {
+            continue;
+        }
+        consuming.push_back(pc);
+    }
+    std::sort(bounds.begin(), bounds.end());
+    bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
+    // ASCII is classified per code point (a table), the rest per interval.
+    std::vector<char32_t> representatives;
+    for (char32_t c = 0; c < 128; ++c) representatives.push_back(c);
+    for (char32_t b : bounds) {
+        if (b >= 128 && b <= max_code_point) representatives.push_back(b);
+    }
+    if (representatives.size() * std::max<std::size_t>(consuming.size(), 1) > dfa_max_class_work)
+        return false;
+    std::map<std::vector<bool>, std::uint16_t> ids;
+    std::vector<std::uint16_t> class_of_rep;
+    for (char32_t c : representatives) {
+        std::vector<bool> signature(consuming.size());
+        for (std::size_t k = 0; k < consuming.size(); ++k) {
+            signature[k] = consumes(p, p.insts[consuming[k]], c);
+        }
+        auto [it, added] =
+            ids.emplace(std::move(signature), static_cast<std::uint16_t>(ids.size()));
+        class_of_rep.push_back(it->second);
+    }
+    if (ids.size() > dfa_max_classes) return false;
+    d.classes = static_cast<std::uint32_t>(ids.size());
+    for (std::size_t i = 0; i < 128; ++i) d.ascii_class[i] = class_of_rep[i];
+    for (std::size_t i = 128; i < representatives.size(); ++i) {
+        d.interval_start.push_back(representatives[i]);
+        d.interval_class.push_back(class_of_rep[i]);
+    }
+    return true;
+}
+
+// Subset construction over the program for one mode. A state is the set of threads waiting after
+// a consumed code point (what run() keeps in `pending`), plus the start. The epsilon closure is the
+// one run() computes: ^ holds only at the start, $ only at the end of the subject.
+std::optional<Dfa> build_dfa(const Pattern::Program& p, bool full) {
+    const std::size_t n = p.insts.size();
+    if (n > dfa_max_program) return std::nullopt;
+    for (const Inst& inst : p.insts) {
+        if (inst.op == Op::word_boundary || inst.op == Op::not_word_boundary) return std::nullopt;
+    }
+    Dfa d;
+    if (!build_classes(p, d)) return std::nullopt;
+    // One representative code point per class, to test consuming instructions against.
+    std::vector<char32_t> sample(d.classes, 0);
+    std::vector<bool> seen(d.classes, false);
+    for (char32_t c = 0; c < 128; ++c) {
+        if (!seen[d.ascii_class[c]]) seen[d.ascii_class[c]] = true, sample[d.ascii_class[c]] = c;
+    }
+    for (std::size_t i = 0; i < d.interval_start.size(); ++i) {
+        const std::uint16_t k = d.interval_class[i];
+        if (!seen[k]) seen[k] = true, sample[k] = d.interval_start[i];
+    }
+
+    const bool restart = !full && !p.anchored_start;  // a new attempt at every position
+    std::vector<std::uint8_t> mark(n, 0);
+    std::vector<std::uint32_t> stack;
+    std::vector<std::uint32_t> reached;
+    auto closure = [&](const std::vector<std::uint32_t>& seeds, bool at_start, bool at_end) {
+        std::fill(mark.begin(), mark.end(), 0);
+        reached.clear();
+        stack.assign(seeds.rbegin(), seeds.rend());
+        while (!stack.empty()) {
+            const std::uint32_t pc = stack.back();
+            stack.pop_back();
+            if (mark[pc]) continue;
+            mark[pc] = 1;
+            reached.push_back(pc);
+            const Inst& inst = p.insts[pc];
+            switch (inst.op) {
+                case Op::jump:
+                    stack.push_back(inst.x);
+                    break;
+                case Op::split:
+                    stack.push_back(inst.y);
+                    stack.push_back(inst.x);
+                    break;
+                case Op::begin:
+                    if (at_start) stack.push_back(pc + 1);
+                    break;
+                case Op::end:
+                    if (at_end) stack.push_back(pc + 1);
+                    break;
+                default:
+                    break;
+            }
+        }
+    };
+    auto has_match = [&] {
+        return std::any_of(reached.begin(), reached.end(),
+                           [&](std::uint32_t pc) { return p.insts[pc].op == Op::match; });
+    };
+
+    // Key of the start state: a value no real thread set holds.
+    const std::vector<std::uint32_t> start_key = {std::numeric_limits<std::uint32_t>::max()};
+    std::map<std::vector<std::uint32_t>, std::uint32_t> index;
+    std::vector<std::vector<std::uint32_t>> states;
+    index.emplace(start_key, 0);
+    states.push_back(start_key);
+    std::vector<std::uint32_t> seeds;
+    std::vector<std::uint32_t> target;
+    for (std::size_t s = 0; s < states.size(); ++s) {
+        const bool is_start = s == 0;
+        seeds = is_start ? std::vector<std::uint32_t>{} : states[s];
+        if (is_start || restart) seeds.push_back(0);
+        std::uint8_t flags = 0;
+        if (!is_start && states[s].empty() && !restart) flags |= Dfa::dead;
+        closure(seeds, is_start, true);
+        if (has_match()) flags |= Dfa::accept_end;
+        closure(seeds, is_start, false);
+        if (!full && has_match()) flags |= Dfa::accept_now;
+        d.flags.push_back(flags);
+        for (std::uint32_t k = 0; k < d.classes; ++k) {
+            target.clear();
+            for (std::uint32_t pc : reached) {
+                if (consumes(p, p.insts[pc], sample[k])) target.push_back(pc + 1);
+            }
+            std::sort(target.begin(), target.end());
+            target.erase(std::unique(target.begin(), target.end()), target.end());
+            auto [it, added] = index.emplace(target, static_cast<std::uint32_t>(states.size()));
+            if (added) {
+                if (states.size() >= dfa_max_states ||
+                    (states.size() + 1) * d.classes > dfa_max_table) {
+                    return std::nullopt;
+                }
+                states.push_back(target);
+            }
+            d.next.push_back(static_cast<std::uint16_t>(it->second));
+        }
+    }
+    return d;
+}
+
+// The automaton's answer; the same as run(p, s, full) for the mode it was built for. Invalid UTF-8
+// decodes as U+FFFD per byte, as in run().
+bool run_dfa(const Dfa& d, std::string_view s) {
+    std::uint32_t state = 0;
+    std::size_t pos = 0;
+    while (pos < s.size()) {
+        const std::uint8_t flags = d.flags[state];
+        if (flags & Dfa::accept_now) return true;
+        if (flags & Dfa::dead) return false;
+        const auto byte = static_cast<unsigned char>(s[pos]);
+        std::uint16_t k = 0;
+        if (byte < 0x80) {
+            k = d.ascii_class[byte];
+            ++pos;
+        } else {
+            char32_t cp = 0;
+            std::size_t len = 0;
+            decode_utf8(s, pos, cp, len);
+            k = d.class_of(cp);
+            pos += len;
+        }
+        state = d.next[state * d.classes + k];
+    }
+    return (d.flags[state] & Dfa::accept_end) != 0;
+}
+
 }  // namespace
 
-Result<Pattern> Pattern::compile(std::string_view source) {
+Result<Pattern> Pattern::compile(std::string_view source, Automata automata) {
     auto failure = [&](const std::string& why, std::size_t offset) {
         return make_error(Errc::invalid_argument, "regular expression '" + std::string(source) +
                                                       "': " + why + " (at offset " +
@@ -926,12 +1164,26 @@ Result<Pattern> Pattern::compile(std::string_view source) {
     }
     program->insts.push_back({Op::match, 0, 0});
     program->anchored_start = starts_anchored(root);
+    if (automata == Automata::build) {
+        program->search_dfa = build_dfa(*program, false);
+        program->full_dfa = build_dfa(*program, true);
+    }
     return Pattern(std::move(program));
 }
 
-bool Pattern::search(std::string_view subject) const { return run(*program_, subject, false); }
+bool Pattern::search(std::string_view subject) const {
+    const Program& p = *program_;
+    return p.search_dfa ? run_dfa(*p.search_dfa, subject) : run(p, subject, false);
+}
 
-bool Pattern::full_match(std::string_view subject) const { return run(*program_, subject, true); }
+bool Pattern::full_match(std::string_view subject) const {
+    const Program& p = *program_;
+    return p.full_dfa ? run_dfa(*p.full_dfa, subject) : run(p, subject, true);
+}
+
+bool Pattern::has_automata() const noexcept {
+    return program_->search_dfa.has_value() && program_->full_dfa.has_value();
+}
 
 const std::string& Pattern::source() const noexcept { return program_->source; }
 

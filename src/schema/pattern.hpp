@@ -21,8 +21,15 @@
 // escapes, and patterns that compile to more than `max_program_size` instructions (e.g.
 // `(a{1000}){1000}`).
 //
+// Matching: compile() also builds, by subset construction over the program, one deterministic
+// automaton per mode (search, full match) whose states stand for the sets of threads the simulation
+// would hold, so a match costs one table step per code point. Both give the same answers; the
+// automata are skipped for patterns with \b or \B, for programs above 4096 instructions, when the
+// construction would exceed 1024 states, and on request (Automata::skip, for a pattern compiled
+// only to check its syntax). Construction is bounded work with explicit worklists, no recursion.
+//
 // A Pattern is immutable after compile(): `search` and `full_match` are const and safe to call from
-// any number of threads at once (each call keeps its own thread lists).
+// any number of threads at once (each call keeps its own state on the stack).
 
 #include <cstddef>
 #include <cstdint>
@@ -39,9 +46,13 @@ public:
     static constexpr std::size_t max_pattern_bytes = 8192;
     static constexpr std::size_t max_program_size = 20000;
 
+    // Whether compile() builds the deterministic automata (see above): worth it for a pattern that
+    // will match many subjects, not for one compiled once to check its syntax.
+    enum class Automata { build, skip };
+
     // Compiles `source`. Errors: Errc::invalid_argument, message names the problem and its byte
     // offset.
-    static Result<Pattern> compile(std::string_view source);
+    static Result<Pattern> compile(std::string_view source, Automata automata = Automata::build);
 
     // True when the pattern matches somewhere in `subject` (ECMA-262 RegExp.prototype.test, which
     // is what JSON Schema's `pattern` means: unanchored unless the pattern says ^ or $).
@@ -50,6 +61,8 @@ public:
     bool full_match(std::string_view subject) const;
 
     const std::string& source() const noexcept;
+    // True when matching uses the automata (for tests: without them it simulates the NFA).
+    bool has_automata() const noexcept;
 
     struct Program;  // the compiled NFA; defined in pattern.cpp
 

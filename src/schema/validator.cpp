@@ -1,13 +1,12 @@
 #include "schema/validator.hpp"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <map>
 #include <new>
 #include <optional>
 #include <regex>
@@ -28,7 +27,8 @@
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
 
-#include "core/cloud_event.hpp"
+#include "schema/fast_validator.hpp"
+#include "schema/format.hpp"
 #include "schema/json_pointer.hpp"
 #include "schema/pattern.hpp"
 #include "schema/walk.hpp"
@@ -64,168 +64,10 @@ std::string tagged(std::string_view keyword, std::string_view message) {
     return "[herald:" + std::string(keyword) + "] " + std::string(message);
 }
 
-// --- formats -------------------------------------------------------------------------------------
-
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
-bool digits(std::string_view s, std::size_t at, std::size_t n, int& out) {
-    if (s.size() < at + n) return false;
-    out = 0;
-    for (std::size_t i = at; i < at + n; ++i) {
-        if (!is_digit(s[i])) return false;
-        out = out * 10 + (s[i] - '0');
-    }
-    return true;
-}
-
-int days_in_month(int year, int month) {
-    static constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    return month == 2 && leap ? 29 : days[month - 1];
-}
-
-// RFC 3339 full-date.
-bool is_date(std::string_view s) {
-    int y = 0, m = 0, d = 0;
-    return s.size() == 10 && digits(s, 0, 4, y) && s[4] == '-' && digits(s, 5, 2, m) &&
-           s[7] == '-' && digits(s, 8, 2, d) && m >= 1 && m <= 12 && d >= 1 &&
-           d <= days_in_month(y, m);
-}
-
-// RFC 3339 full-time: HH:MM:SS[.frac](Z|±HH:MM).
-bool is_time(std::string_view s) {
-    int h = 0, m = 0, sec = 0;
-    if (!digits(s, 0, 2, h) || s.size() < 9 || s[2] != ':' || !digits(s, 3, 2, m) || s[5] != ':' ||
-        !digits(s, 6, 2, sec) || h > 23 || m > 59 || sec > 60) {
-        return false;
-    }
-    std::size_t i = 8;
-    if (i < s.size() && s[i] == '.') {
-        const std::size_t start = ++i;
-        while (i < s.size() && is_digit(s[i])) ++i;
-        if (i == start) return false;
-    }
-    if (i >= s.size()) return false;
-    if (s[i] == 'Z' || s[i] == 'z') return i + 1 == s.size();
-    if (s[i] != '+' && s[i] != '-') return false;
-    int oh = 0, om = 0;
-    return s.size() == i + 6 && digits(s, i + 1, 2, oh) && s[i + 3] == ':' &&
-           digits(s, i + 4, 2, om) && oh <= 23 && om <= 59;
-}
-
-// RFC 1123 host name: dot-separated labels of letters, digits and '-', 1–63 characters, not
-// starting or ending with '-'; at most 253 characters.
-bool is_hostname(std::string_view s) {
-    if (s.empty() || s.size() > 253) return false;
-    std::size_t start = 0;
-    while (true) {
-        const std::size_t dot = s.find('.', start);
-        const std::string_view label =
-            s.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-        if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
-            return false;
-        for (char c : label) {
-            if (!is_alpha(c) && !is_digit(c) && c != '-') return false;
-        }
-        if (dot == std::string_view::npos) return true;
-        start = dot + 1;
-    }
-}
-
-bool is_ipv4(std::string_view s) {
-    int parts = 0;
-    std::size_t i = 0;
-    while (parts < 4) {
-        const std::size_t start = i;
-        int value = 0;
-        while (i < s.size() && is_digit(s[i]) && i - start < 3) value = value * 10 + (s[i++] - '0');
-        const std::size_t len = i - start;
-        if (len == 0 || value > 255 || (len > 1 && s[start] == '0')) return false;
-        if (++parts < 4) {
-            if (i >= s.size() || s[i] != '.') return false;
-            ++i;
-        }
-    }
-    return i == s.size();
-}
-
-bool is_ipv6(std::string_view s) {
-    if (s.empty() || s.size() > 45) return false;
-    for (char c : s) {
-        if (!is_hex(c) && c != ':' && c != '.') return false;  // no zone ids ("%eth0")
-    }
-    const std::string z(s);
-    in6_addr addr{};
-    return inet_pton(AF_INET6, z.c_str(), &addr) == 1;
-}
-
-// A simplified RFC 5321 mailbox: dot-atom local part (no quoted strings) '@' host name.
-bool is_email(std::string_view s) {
-    const std::size_t at = s.rfind('@');
-    if (at == std::string_view::npos || at == 0 || at > 64) return false;
-    const std::string_view local = s.substr(0, at);
-    if (local.front() == '.' || local.back() == '.' || local.find("..") != std::string_view::npos)
-        return false;
-    static constexpr std::string_view specials = "!#$%&'*+/=?^_`{|}~.-";
-    for (char c : local) {
-        if (!is_alpha(c) && !is_digit(c) && specials.find(c) == std::string_view::npos)
-            return false;
-    }
-    return is_hostname(s.substr(at + 1));
-}
-
-bool is_uuid(std::string_view s) {
-    if (s.size() != 36) return false;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? s[i] != '-' : !is_hex(s[i])) return false;
-    }
-    return true;
-}
-
-bool is_json_pointer(std::string_view s) {
-    if (s.empty()) return true;
-    if (s.front() != '/') return false;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '~' && (i + 1 >= s.size() || (s[i + 1] != '0' && s[i + 1] != '1')))
-            return false;
-    }
-    return true;
-}
-
-bool has_scheme(std::string_view s) {
-    const std::size_t colon = s.find(':');
-    if (colon == std::string_view::npos || colon == 0 || !is_alpha(s[0])) return false;
-    for (std::size_t i = 1; i < colon; ++i) {
-        const char c = s[i];
-        if (!is_alpha(c) && !is_digit(c) && c != '+' && c != '-' && c != '.') return false;
-    }
-    return true;
-}
-
-using FormatCheck = bool (*)(std::string_view);
-
-FormatCheck format_check(std::string_view name) {
-    if (name == "date-time")
-        return [](std::string_view s) { return core::is_rfc3339_timestamp(s); };
-    if (name == "date") return &is_date;
-    if (name == "time") return &is_time;
-    if (name == "email") return &is_email;
-    if (name == "hostname") return &is_hostname;
-    if (name == "ipv4") return &is_ipv4;
-    if (name == "ipv6") return &is_ipv6;
-    if (name == "uri")
-        return [](std::string_view s) { return has_scheme(s) && core::is_uri_reference(s); };
-    if (name == "uri-reference")
-        return [](std::string_view s) { return core::is_uri_reference(s); };
-    if (name == "uuid") return &is_uuid;
-    if (name == "json-pointer") return &is_json_pointer;
-    if (name == "regex")
-        return [](std::string_view s) { return static_cast<bool>(Pattern::compile(s)); };
-    return nullptr;
-}
+using detail::format_check;
+using detail::FormatCheck;
 
 // --- Herald's constraints ------------------------------------------------------------------------
 
@@ -379,16 +221,29 @@ private:
     std::size_t sizeOf() const override { return sizeof(UniqueItemsConstraint); }
 };
 
+// Compiled patterns by the source valijson hands the builder, so that the fast validator matches
+// with the very same programs. Owned by CompiledSchema::compile(); outlives the parser.
+using PatternCache = std::map<std::string, Pattern, std::less<>>;
+
 class PatternBuilder final : public valijson::ConstraintBuilder {
 public:
+    explicit PatternBuilder(PatternCache& cache) : cache_(cache) {}
+
     valijson::constraints::Constraint* make(const Adapter& value) const override {
         std::string source;
         value.getString(source);
-        auto pattern = Pattern::compile(source);
-        if (!pattern)
-            throw std::runtime_error(pattern.error().message);  // prepare() checked it already
-        return new PatternConstraint(std::move(*pattern));
+        auto it = cache_.find(source);
+        if (it == cache_.end()) {
+            auto pattern = Pattern::compile(source);
+            if (!pattern)
+                throw std::runtime_error(pattern.error().message);  // prepare() checked it already
+            it = cache_.emplace(source, std::move(*pattern)).first;
+        }
+        return new PatternConstraint(it->second);
     }
+
+private:
+    PatternCache& cache_;
 };
 
 class FormatBuilder final : public valijson::ConstraintBuilder {
@@ -517,7 +372,7 @@ Result<Prepared> prepare(const json::value& bundled, Draft draft) {
         if (json::value* p = obj.if_contains("pattern"); p != nullptr) {
             if (!p->is_string())
                 return known ? fail(pointer + "/pattern", "\"pattern\" must be a string") : true;
-            auto compiled = Pattern::compile(p->get_string());
+            auto compiled = Pattern::compile(p->get_string(), Pattern::Automata::skip);
             if (!compiled)
                 return known ? fail(pointer + "/pattern", compiled.error().message) : true;
             rename(obj, "pattern", pattern_keyword);
@@ -891,12 +746,59 @@ json::value without_uint64(const json::value& v) {
     return v;
 }
 
+// The guard's verdict alone, for the fast path: false exactly when scan() would report a finding
+// (a value deeper than max_depth; with `check_names`, an over-long property name). Builds no
+// pointer and allocates nothing; recursion stops at max_depth.
+bool guard_passes(const json::value& v, std::size_t depth, bool check_names) {
+    if (depth > CompiledSchema::max_depth) return false;
+    if (v.is_array()) {
+        for (const json::value& x : v.get_array()) {
+            if (!guard_passes(x, depth + 1, check_names)) return false;
+        }
+    } else if (v.is_object()) {
+        for (const json::key_value_pair& m : v.get_object()) {
+            if (check_names && m.key().size() > CompiledSchema::max_pattern_property_name)
+                return false;
+            if (!guard_passes(m.value(), depth + 1, check_names)) return false;
+        }
+    }
+    return true;
+}
+
 }  // namespace
 
 struct CompiledSchema::Impl {
     valijson::Schema schema;
     bool pattern_properties = false;
     bool property_names = false;
+    // Null when the schema uses something the fast validator leaves to valijson (fast_refusal
+    // says what).
+    std::unique_ptr<const detail::FastValidator> fast;
+    std::string fast_refusal;
+
+    // The fast validator's verdict after the guard; nullopt when it has none for this data.
+    std::optional<bool> fast_verdict(const json::value& data) const {
+        if (!guard_passes(data, 0, pattern_properties)) return false;
+        switch (fast->check(data)) {
+            case detail::FastValidator::Verdict::valid:
+                return true;
+            case detail::FastValidator::Verdict::invalid:
+                return false;
+            case detail::FastValidator::Verdict::undecided:
+                break;
+        }
+        return std::nullopt;
+    }
+
+    // valijson's verdict after the guard.
+    bool valijson_verdict(const json::value& data) const {
+        bool convert = false;
+        std::size_t values = 0;
+        if (!guard(data, convert, values).empty()) return false;
+        std::string failure;
+        if (convert) return run(without_uint64(data), nullptr, failure);
+        return run(data, nullptr, failure);
+    }
 
     // Guard results as violations; empty when valijson may run on `data`. `values` counts the
     // data's values.
@@ -945,10 +847,11 @@ Result<std::shared_ptr<const CompiledSchema>> CompiledSchema::compile(const json
     auto impl = std::make_unique<Impl>();
     impl->pattern_properties = prepared->pattern_properties;
     impl->property_names = prepared->property_names;
+    PatternCache patterns;
     try {
         valijson::SchemaParser parser(draft == Draft::draft4 ? valijson::SchemaParser::kDraft4
                                                              : valijson::SchemaParser::kDraft7);
-        parser.addConstraintBuilder(std::string(pattern_keyword), new PatternBuilder());
+        parser.addConstraintBuilder(std::string(pattern_keyword), new PatternBuilder(patterns));
         parser.addConstraintBuilder(std::string(format_keyword), new FormatBuilder());
         parser.addConstraintBuilder(std::string(unique_keyword), new UniqueItemsBuilder());
         valijson::adapters::BoostJsonAdapter adapter(prepared->document);
@@ -957,17 +860,33 @@ Result<std::shared_ptr<const CompiledSchema>> CompiledSchema::compile(const json
         return make_error(Errc::invalid_argument, std::string("not a valid schema: ") + e.what(),
                           "schema");
     }
+    // Only what valijson accepted gets a fast path, built from the same document and patterns.
+    auto fast = detail::FastValidator::compile(
+        prepared->document, draft, [&](std::string_view source) -> const Pattern* {
+            auto it = patterns.find(source);
+            return it == patterns.end() ? nullptr : &it->second;
+        });
+    impl->fast = std::move(fast.validator);
+    impl->fast_refusal = std::move(fast.refusal);
     return std::shared_ptr<const CompiledSchema>(new CompiledSchema(std::move(impl)));
 }
 
 bool CompiledSchema::is_valid(const json::value& data) const {
-    bool convert = false;
-    std::size_t values = 0;
-    if (!impl_->guard(data, convert, values).empty()) return false;
-    std::string failure;
-    if (convert) return impl_->run(without_uint64(data), nullptr, failure);
-    return impl_->run(data, nullptr, failure);
+    if (impl_->fast) {
+        if (const std::optional<bool> verdict = impl_->fast_verdict(data)) return *verdict;
+    }
+    return impl_->valijson_verdict(data);
 }
+
+std::optional<bool> CompiledSchema::verdict(Engine engine, const json::value& data) const {
+    if (engine == Engine::valijson) return impl_->valijson_verdict(data);
+    if (!impl_->fast) return std::nullopt;
+    return impl_->fast_verdict(data);
+}
+
+bool CompiledSchema::has_fast_path() const noexcept { return impl_->fast != nullptr; }
+
+std::string_view CompiledSchema::fast_path_refusal() const noexcept { return impl_->fast_refusal; }
 
 std::vector<Violation> CompiledSchema::validate(const json::value& data) const {
     bool convert = false;
@@ -977,9 +896,24 @@ std::vector<Violation> CompiledSchema::validate(const json::value& data) const {
     const json::value converted = convert ? without_uint64(data) : json::value();
     const json::value& subject = convert ? converted : data;
 
-    // Most events are valid: answer those without collecting anything.
+    // Most events are valid: answer those without collecting anything (with the fast validator
+    // when it can; it reads unsigned integers itself).
     std::string failure;
-    if (impl_->run(subject, nullptr, failure)) return {};
+    std::optional<bool> quick;
+    if (impl_->fast) {
+        switch (impl_->fast->check(data)) {
+            case detail::FastValidator::Verdict::valid:
+                quick = true;
+                break;
+            case detail::FastValidator::Verdict::invalid:
+                quick = false;
+                break;
+            case detail::FastValidator::Verdict::undecided:
+                break;
+        }
+    }
+    if (!quick) quick = impl_->run(subject, nullptr, failure);
+    if (*quick) return {};
     if (values > max_detailed_values) {
         // valijson keeps every error of a detailed run in memory (a few hundred bytes each, several
         // per value): for large data that is a memory amplifier, so only the verdict is given.

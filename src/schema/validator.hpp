@@ -19,19 +19,36 @@
 // adapter has no unsigned integers). Schemas whose "$ref" chains loop, which would make valijson
 // recurse without end, are refused at compile time.
 //
+// Two engines, one verdict: compile() also builds a fast validator (fast_validator.hpp) for the
+// keywords real event schemas use — type, enum, const, properties, required, additionalProperties,
+// min/maxProperties, items (one schema), min/maxItems, uniqueItems, min/maxLength, pattern, format,
+// minimum/maximum and their exclusive forms, multipleOf, local $ref, allOf/anyOf/oneOf/not and
+// boolean schemas — precompiled into a tree of checks that allocates nothing on valid data.
+//   is_valid()    the guards, then the fast validator; valijson only for a schema the fast
+//                 validator refuses (any other keyword valijson acts on: patternProperties,
+//                 dependencies, if/then/else, contains, propertyNames, tuple items ...) or for the
+//                 rare data it leaves undecided (see fast_validator.hpp).
+//   validate()    the guards, then the same fast verdict to answer valid data; invalid data gets
+//                 valijson's detailed run, which names every violation.
+// Both engines give the same verdict on every schema the fast validator accepts
+// (tests/unit/schema/fast_validator_test.cpp compares them differentially; so does the schema
+// fuzz target); verdict() exposes each engine for those checks.
+//
 // Violations: one per failed assertion, at the JSON pointer of the offending value in the data,
 // naming the keyword; valijson's wrapper messages ("failed to validate item #3") are dropped when a
 // nested violation explains them. At most max_violations are returned (the count is what a 422
 // body can usefully show), in document order (by pointer, array indexes numerically).
 //
 // Thread-safety: a CompiledSchema is immutable after compile(); is_valid() and validate() are const
-// and may run on any number of threads at once (each call builds its own valijson Validator, whose
-// regex cache Herald never fills since `pattern` is its own).
+// and may run on any number of threads at once (each valijson call builds its own Validator, whose
+// regex cache Herald never fills since `pattern` is its own; the fast validator is immutable).
 
 #include <boost/json/value.hpp>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.hpp"
@@ -72,13 +89,23 @@ public:
     CompiledSchema(const CompiledSchema&) = delete;
     CompiledSchema& operator=(const CompiledSchema&) = delete;
 
-    // The fast path for publish: stops at the first failed assertion.
+    // The verdict for publish: stops at the first failed assertion (see "Two engines" above).
     bool is_valid(const boost::json::value& data) const;
     // Every violation (up to max_violations), in document order; empty when the data is valid.
     // Invalid data holding more than max_detailed_values values gets one violation at "" with
     // keyword "schema" instead: listing them means a detailed valijson run, which keeps several
     // hundred bytes per failed value.
     std::vector<Violation> validate(const boost::json::value& data) const;
+
+    // Testing seam (differential test, fuzz target): the verdict of one engine alone, guards
+    // included. Engine::fast answers nullopt when the schema has no fast path or the fast
+    // validator leaves this data undecided (is_valid() then asks valijson).
+    enum class Engine { fast, valijson };
+    std::optional<bool> verdict(Engine engine, const boost::json::value& data) const;
+    // Whether is_valid() has the fast validator for this schema; if not, why (e.g.
+    // "/properties/a: patternProperties").
+    bool has_fast_path() const noexcept;
+    std::string_view fast_path_refusal() const noexcept;
 
     struct Impl;  // valijson state; defined in validator.cpp
 

@@ -22,6 +22,7 @@
 #include <chrono>
 #include <cstdint>
 #include <list>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -156,5 +157,21 @@ std::string format_retry_after(const RateDecision& decision);
 // Of two decisions for the same request (route limit and topic limit), the one to report: a refusal
 // over an allowance, else the one with fewer remaining tokens.
 const RateDecision& most_restrictive(const RateDecision& a, const RateDecision& b) noexcept;
+
+// A KeyedRateLimiter shared by threads (every worker's requests count against one limit, whatever worker a
+// connection landed on): a mutex held for one bucket update.
+class SharedRateLimiter {
+public:
+    explicit SharedRateLimiter(RateLimitPolicy policy) : limiter_(policy) {}
+    RateDecision take(std::string_view key, std::uint32_t n) {
+        std::lock_guard lock(mutex_);
+        return limiter_.try_take(key, n, std::chrono::steady_clock::now());
+    }
+    const RateLimitPolicy& policy() const noexcept { return limiter_.policy(); }
+
+private:
+    std::mutex mutex_;
+    KeyedRateLimiter limiter_;
+};
 
 }  // namespace herald::security

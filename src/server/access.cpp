@@ -25,11 +25,6 @@ const char* to_string(LimitKind k) noexcept {
     return "?";
 }
 
-security::RateDecision SharedLimiter::take(std::string_view key, std::uint32_t n) {
-    std::lock_guard lock(mutex_);
-    return limiter_.try_take(key, n, std::chrono::steady_clock::now());
-}
-
 void SecurityContext::set_keys(std::shared_ptr<const security::Verifier> verifier,
                                std::shared_ptr<const security::ApiKeyStore> api_keys) {
     {
@@ -331,6 +326,23 @@ std::optional<http::Response> Access::limit(LimitKind kind, const Principal& p, 
     r.set("Retry-After", security::format_retry_after(*d));
     r.set("RateLimit-Policy", security::format_ratelimit_policy(policy));
     r.set("RateLimit", security::format_ratelimit(*d));
+    return r;
+}
+
+std::optional<http::Response> Access::limit_with(SharedLimiter& limiter, std::string_view what, const Principal& p,
+                                                 const std::string& address, std::string_view scope,
+                                                 std::uint32_t n) {
+    auto key = security::make_rate_limit_key(p, address, scope);
+    auto d = limiter.take(key, n);
+    if (d.allowed) return std::nullopt;
+    ctx_.stats.rate_limited[static_cast<std::size_t>(LimitKind::requests)].fetch_add(1, std::memory_order_relaxed);
+    auto r = http::problem_response(http::Problem{
+        429, "rate-limited", "Too many requests",
+        "the " + std::string(what) + " rate limit is exceeded; retry after " + security::format_retry_after(d) +
+            " s"});
+    r.set("Retry-After", security::format_retry_after(d));
+    r.set("RateLimit-Policy", security::format_ratelimit_policy(limiter.policy()));
+    r.set("RateLimit", security::format_ratelimit(d));
     return r;
 }
 

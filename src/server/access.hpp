@@ -27,17 +27,7 @@
 
 namespace herald::server {
 
-// A token-bucket limiter shared by all workers.
-class SharedLimiter {
-public:
-    explicit SharedLimiter(security::RateLimitPolicy policy) : limiter_(policy) {}
-    security::RateDecision take(std::string_view key, std::uint32_t n);
-    const security::RateLimitPolicy& policy() const noexcept { return limiter_.policy(); }
-
-private:
-    std::mutex mutex_;
-    security::KeyedRateLimiter limiter_;
-};
+using SharedLimiter = security::SharedRateLimiter;
 
 enum class LimitKind { requests, publish, subscribe, ws_messages };
 inline constexpr std::size_t kLimitKinds = 4;
@@ -99,6 +89,11 @@ public:
     // nullopt when allowed; else the 429 to answer. `n` tokens (events of a batch).
     std::optional<http::Response> limit(LimitKind kind, const security::Principal& principal,
                                         const std::string& address, std::string_view scope, std::uint32_t n = 1);
+    // The same 429 for a limiter that is not one of the kinds above (a REST route's own limit); `what` names it
+    // in the problem detail ("route orders").
+    std::optional<http::Response> limit_with(SharedLimiter& limiter, std::string_view what,
+                                             const security::Principal& principal, const std::string& address,
+                                             std::string_view scope, std::uint32_t n = 1);
     // The same decision for places that answer in their own format (WebSocket `error` messages).
     std::optional<websocket::Denial> limit_denial(LimitKind kind, const security::Principal& principal,
                                                   const std::string& address, std::string_view scope,

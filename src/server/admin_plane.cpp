@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <unistd.h>
 
@@ -77,6 +78,16 @@ void security_metrics(std::ostringstream& o, SecurityContext& sc) {
         o << "herald_security_rate_limited_total{limit=\"" << to_string(static_cast<LimitKind>(i)) << "\"} " << st.rate_limited[i].load() << '\n';
 }
 
+// The admin endpoints' names in access lines and spans: literals, so the request can hold a view of them.
+std::string_view admin_route(std::string_view path) {
+    static constexpr std::string_view kRoutes[] = {"/healthz", "/readyz",          "/metrics",
+                                                   "/config",  "/admin/log/level", "/admin/log/reopen"};
+    for (auto r : kRoutes)
+        if (path == r) return r;
+    if (path == "/schemas" || path.rfind("/schemas/", 0) == 0) return "/schemas";
+    return {};
+}
+
 }  // namespace
 
 std::string AdminPlane::metrics_text() const {
@@ -130,6 +141,10 @@ std::string AdminPlane::metrics_text() const {
     o << "herald_websocket_bytes_written_total " << ws.bytes_written.load() << '\n';
     metric(o, "herald_websocket_acks_total", "counter", "herald.v1 ack messages accepted.");
     o << "herald_websocket_acks_total " << ws.acks.load() << '\n';
+    metric(o, "herald_websocket_compressed_messages_sent_total", "counter", "Event messages sent permessage-deflate compressed.");
+    o << "herald_websocket_compressed_messages_sent_total " << ws.compressed_messages_sent.load() << '\n';
+    metric(o, "herald_websocket_compressed_messages_received_total", "counter", "Client messages received permessage-deflate compressed.");
+    o << "herald_websocket_compressed_messages_received_total " << ws.compressed_messages_received.load() << '\n';
     metric(o, "herald_websocket_consumer_lag_events", "gauge", "Events published after the last acked one, summed over acking subscriptions.");
     o << "herald_websocket_consumer_lag_events " << ws.consumer_lag.load() << '\n';
 
@@ -145,6 +160,26 @@ std::string AdminPlane::metrics_text() const {
 
     if (ctx_.webhooks) webhook_metrics(o, *ctx_.webhooks);
     if (ctx_.security) security_metrics(o, *ctx_.security);
+    if (ctx_.logger) {
+        auto& ls = ctx_.logger->stats();
+        metric(o, "herald_log_lines_total", "counter", "Log lines written, by kind.");
+        o << "herald_log_lines_total{kind=\"app\"} " << ls.lines.load() << '\n';
+        o << "herald_log_lines_total{kind=\"access\"} " << ls.access_lines.load() << '\n';
+        metric(o, "herald_log_write_errors_total", "counter", "Log lines the output refused (disk full, closed pipe).");
+        o << "herald_log_write_errors_total " << ctx_.logger->sink().write_errors() << '\n';
+    }
+    if (ctx_.exporter) {
+        auto& ts = ctx_.exporter->stats();
+        metric(o, "herald_trace_spans_total", "counter", "Spans by export outcome.");
+        o << "herald_trace_spans_total{outcome=\"exported\"} " << ts.exported.load() << '\n';
+        o << "herald_trace_spans_total{outcome=\"dropped\"} " << ts.dropped.load() << '\n';
+        o << "herald_trace_spans_total{outcome=\"failed\"} " << ts.failed.load() << '\n';
+        metric(o, "herald_trace_export_requests_total", "counter", "OTLP export requests, by result.");
+        o << "herald_trace_export_requests_total{result=\"ok\"} " << ts.batches.load() - ts.failed_batches.load() << '\n';
+        o << "herald_trace_export_requests_total{result=\"failed\"} " << ts.failed_batches.load() << '\n';
+        metric(o, "herald_trace_queue_spans", "gauge", "Spans waiting to be exported.");
+        o << "herald_trace_queue_spans " << ctx_.exporter->queued() << '\n';
+    }
 
     auto& c = ctx_.connections;
     metric(o, "herald_http_connections_open", "gauge", "Open data-plane connections (streams included).");
@@ -173,18 +208,86 @@ AdminPlane::AdminPlane(AdminContext context) : ctx_(std::move(context)) {
     if (ctx_.security) access_ = std::make_unique<Access>(*ctx_.security, SystemClock::instance());
 }
 
+http::Response AdminPlane::log_level(http::Request& req) {
+    auto& logger = *ctx_.logger;
+    auto view = [&] {
+        json::object o;
+        o["level"] = log::to_string(logger.level());
+        o["format"] = log::to_string(logger.format());
+        o["output"] = logger.sink().description();
+        o["access"] = logger.access_enabled();
+        return o;
+    };
+    if (req.method == "GET") return http::json_response(200, json::serialize(view()));
+    if (req.method != "PUT") {
+        auto r = http::problem_response({405, "method-not-allowed", "Method not allowed", "allowed: GET, PUT", {}, {}});
+        r.set("Allow", "GET, PUT");
+        return r;
+    }
+    auto bad = [](std::string detail, std::string attribute) {
+        return http::problem_response({400, "invalid-parameter", "Invalid parameter", std::move(detail),
+                                       std::move(attribute), {}});
+    };
+    boost::system::error_code ec;
+    auto body = json::parse(req.body, ec);
+    if (ec || !body.is_object()) return bad("expected a JSON object such as {\"level\":\"debug\"}", "level");
+    auto& o = body.as_object();
+    for (auto& [k, v] : o)
+        if (k != "level" && k != "access") return bad("unknown member '" + std::string(k) + "'", std::string(k));
+    std::optional<log::Level> level;
+    if (auto* l = o.if_contains("level")) {
+        if (!l->is_string()) return bad("level: expected debug, info, warn or error", "level");
+        auto parsed = log::parse_level(l->as_string());
+        if (!parsed) return bad("level: " + parsed.error().message, "level");
+        level = *parsed;
+    }
+    std::optional<bool> access;
+    if (auto* a = o.if_contains("access")) {
+        if (!a->is_bool()) return bad("access: expected true or false", "access");
+        access = a->as_bool();
+    }
+    if (!level && !access) return bad("give level, access or both", "level");
+    const auto previous = logger.level();
+    if (level) logger.set_level(*level);
+    if (access) logger.set_access(*access);
+    logger.info("admin", "log settings changed",
+                {{"level", log::to_string(logger.level())},
+                 {"previous_level", log::to_string(previous)},
+                 {"access", logger.access_enabled()}});
+    return http::json_response(200, json::serialize(view()));
+}
+
 boost::asio::awaitable<http::Response> AdminPlane::handle(http::Request& req) {
-    if (req.path == "/healthz" && req.method == "GET") co_return http::json_response(200, "{\"status\":\"ok\"}");
+    req.route = admin_route(req.path);
+    if (req.path == "/healthz" && (req.method == "GET" || req.method == "HEAD"))
+        co_return http::json_response(200, "{\"status\":\"ok\"}");
     // Probes stay open; everything else on the admin listener needs the admin token or the `admin` scope.
     if (req.path != "/readyz" && access_) {
         if (auto denied = access_->authorize_admin(req)) co_return std::move(*denied);
+        // The admin token (or a principal with the `admin` scope): the access log names the role, never the token.
+        req.principal = access_->enabled() ? "admin" : "anonymous";
     }
     if (ctx_.schemas) {
         if (auto r = ctx_.schemas->handle(req)) co_return std::move(*r);
     }
-    if (req.method != "GET")
+    if (ctx_.logger && req.path == "/admin/log/level") {
+        co_return log_level(req);
+    }
+    if (ctx_.logger && req.path == "/admin/log/reopen") {
+        if (req.method != "POST")
+            co_return http::problem_response({405, "method-not-allowed", "Method not allowed", "allowed: POST", {}, {}});
+        if (auto r = ctx_.logger->reopen(); !r)
+            co_return http::problem_response({503, "unavailable", "Cannot reopen the log", r.error().message, "log.output", {}});
+        ctx_.logger->info("admin", "log output reopened", {{"output", ctx_.logger->sink().description()}});
+        co_return http::json_response(200, "{\"reopened\":true}");
+    }
+    if (req.method != "GET" && !(req.method == "HEAD" && req.path == "/readyz"))
         co_return http::problem_response({405, "method-not-allowed", "Method not allowed", "allowed: GET", {}, {}});
     if (req.path == "/readyz") {
+        if (ctx_.readiness) {
+            auto checks = ctx_.readiness->checks();
+            co_return http::json_response(Readiness::ready(checks) ? 200 : 503, Readiness::to_json(checks, true));
+        }
         auto health = ctx_.engine.health();
         json::object o;
         o["status"] = health.empty() ? "ready" : "not-ready";
@@ -232,6 +335,17 @@ boost::asio::awaitable<http::Response> AdminPlane::handle(http::Request& req) {
         wh["allow_destinations"] = json::value_from(c.webhooks.allow_destinations);
         wh["max_subscriptions"] = c.webhooks.max_subscriptions;
         o["webhooks"] = std::move(wh);
+        json::object lg;
+        lg["level"] = ctx_.logger ? std::string(log::to_string(ctx_.logger->level())) : c.log.level;
+        lg["format"] = c.log.format;
+        lg["output"] = c.log.output;
+        lg["access"] = ctx_.logger ? ctx_.logger->access_enabled() : c.log.access;
+        o["log"] = std::move(lg);
+        json::object tr;
+        tr["otlp_endpoint"] = c.tracing.otlp_endpoint;
+        tr["service_name"] = c.tracing.service_name;
+        tr["sample_ratio"] = c.tracing.sample_ratio;
+        o["tracing"] = std::move(tr);
         co_return http::json_response(200, json::serialize(o));
     }
     co_return http::problem_response({404, "not-found", "Not found", "no admin route for " + req.path, {}});

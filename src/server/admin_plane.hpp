@@ -1,5 +1,6 @@
 #pragma once
-// The admin listener's API (DESIGN.md §5): /healthz, /readyz, /metrics (Prometheus text), /config.
+// The admin listener's API (DESIGN.md §5): /healthz, /readyz, /metrics (Prometheus text), /config, and the
+// log level at run time (/admin/log/level, /admin/log/reopen).
 
 #include <boost/asio/awaitable.hpp>
 
@@ -13,6 +14,9 @@
 #include "hub/hub.hpp"
 #include "server/data_plane.hpp"
 #include "server/access.hpp"
+#include "server/health.hpp"
+#include "log/logger.hpp"
+#include "trace/otlp_exporter.hpp"
 #include "server/schema_service.hpp"
 #include "webhook/service.hpp"
 
@@ -28,6 +32,9 @@ struct AdminContext {
     webhook::Service* webhooks = nullptr;
     SecurityContext* security = nullptr;
     SchemaService* schemas = nullptr;
+    log::Logger* logger = nullptr;                   // /admin/log/*; null: those answer 404
+    Readiness* readiness = nullptr;                  // /readyz; null: the engine's health only
+    const trace::OtlpExporter* exporter = nullptr;   // tracing metrics; null: tracing off
 };
 
 class AdminPlane {
@@ -37,6 +44,8 @@ public:
     std::string metrics_text() const;
 
 private:
+    http::Response log_level(http::Request& request);
+
     AdminContext ctx_;
     std::unique_ptr<Access> access_;  // runs on the admin listener's worker
 };

@@ -13,10 +13,17 @@
 #include "engine/embedded_engine.hpp"
 #include "http/listener.hpp"
 #include "hub/hub.hpp"
+#include "log/logger.hpp"
 #include "server/admin_plane.hpp"
+#include "server/health.hpp"
+#include "server/observability.hpp"
+#include "trace/otlp_exporter.hpp"
+#include "trace/tracer.hpp"
 #include "server/jwks_refresher.hpp"
 #include "server/schema_service.hpp"
 #include "server/data_plane.hpp"
+#include "server/proxy_plane.hpp"
+#include "gateway/gateway.hpp"
 #include "sse/frame.hpp"
 #include "meta/database.hpp"
 #include "webhook/client_transport.hpp"
@@ -35,6 +42,7 @@ struct Worker {
     asio::executor_work_guard<asio::io_context::executor_type> guard{io.get_executor()};
     std::unique_ptr<hub::WorkerHub> hub;
     std::unique_ptr<DataPlane> data_plane;
+    std::unique_ptr<ProxyPlane> proxy_plane;  // declared before the listener, which points at it
     std::shared_ptr<http::Listener> listener;
     std::thread thread;
 };
@@ -95,6 +103,47 @@ http::ListenerOptions listener_options(const config::Config& c) {
     return o;
 }
 
+// The logger from `log:`; a file that cannot be opened is a configuration error.
+Result<std::unique_ptr<log::Logger>> make_logger(const config::LogSettings& s) {
+    log::LoggerOptions o;
+    if (auto l = log::parse_level(s.level)) o.level = *l;
+    if (auto f = log::parse_format(s.format)) o.format = *f;
+    o.access = s.access;
+    std::unique_ptr<log::Sink> sink;
+    if (s.output == "stderr") {
+        sink = log::FdSink::standard_error();
+    } else {
+        auto file = log::FdSink::open_file(s.output);
+        if (!file) return std::move(file).error();
+        sink = std::move(*file);
+    }
+    return std::make_unique<log::Logger>(std::move(sink), o);
+}
+
+// The OTLP exporter from `tracing:`, started; null when no endpoint is configured (tracing off).
+Result<std::unique_ptr<trace::OtlpExporter>> make_exporter(const config::TracingSettings& t, log::Logger& logger) {
+    if (t.otlp_endpoint.empty()) return std::unique_ptr<trace::OtlpExporter>();
+    trace::OtlpOptions o;
+    o.endpoint = t.otlp_endpoint;
+    o.resource.service_name = t.service_name;
+    o.resource.service_version = HERALD_VERSION;
+    o.batch_size = t.batch_size;
+    o.queue_size = t.queue_size;
+    o.flush_interval = std::chrono::milliseconds(t.flush_interval_ms);
+    o.on_state_change = [&logger](bool ok, const std::string& detail) {
+        if (ok) logger.info("trace", "span export works again", {{"detail", detail}});
+        else logger.warn("trace", "span export failing; spans are dropped until it recovers", {{"detail", detail}});
+    };
+    auto e = trace::OtlpExporter::create(std::move(o));
+    if (!e) {
+        auto err = std::move(e).error();
+        err.message = "tracing." + err.message;
+        return err;
+    }
+    (*e)->start();
+    return std::move(*e);
+}
+
 std::string endpoint_text(const asio::ip::tcp::endpoint& ep) {
     auto a = ep.address().to_string();
     if (ep.address().is_v6()) a = "[" + a + "]";
@@ -116,22 +165,38 @@ void run_on(Worker& w, F&& f) {
 
 int serve(ServeOptions options) {
     const config::Config& cfg = options.config;
+    // The logger first: everything after it reports through it (the banner stays plain text on stderr).
+    auto made_logger = make_logger(cfg.log);
+    if (!made_logger) {
+        std::cerr << "herald: " << made_logger.error().message << '\n';
+        return 2;
+    }
+    const std::unique_ptr<log::Logger> logger_owner = std::move(*made_logger);
+    log::Logger& logger = *logger_owner;
     auto data_ep = http::parse_endpoint(cfg.listen, "listen");
     if (!data_ep) {
-        std::cerr << "herald: " << data_ep.error().message << '\n';
+        logger.error("server", data_ep.error().message);
         return 2;
     }
     auto admin_ep = http::parse_endpoint(cfg.admin_listen, "admin_listen");
     if (!admin_ep) {
-        std::cerr << "herald: " << admin_ep.error().message << '\n';
+        logger.error("server", admin_ep.error().message);
         return 2;
     }
     // Keys, API keys and limits are checked before anything starts: a bad key is a configuration error.
     auto security = make_security_context(cfg);
     if (!security) {
-        std::cerr << "herald: " << security.error().message << '\n';
+        logger.error("server", security.error().message);
         return 2;
     }
+    // Tracing: W3C trace context is always read and propagated; spans are exported only to a configured collector.
+    auto made_exporter = make_exporter(cfg.tracing, logger);
+    if (!made_exporter) {
+        logger.error("server", made_exporter.error().message);
+        return 2;
+    }
+    const std::unique_ptr<trace::OtlpExporter> exporter = std::move(*made_exporter);
+    const trace::Tracer tracer(trace::TracerOptions{cfg.tracing.sample_ratio}, exporter.get());
     // Catch the stop signals from the very start, so a signal during start-up still shuts down cleanly.
     asio::io_context signals_io;
     asio::signal_set signals(signals_io, SIGINT, SIGTERM);
@@ -159,39 +224,41 @@ int serve(ServeOptions options) {
 
     engine::EmbeddedEngine engine(engine_options(cfg));
     if (auto started = engine.start(hub); !started) {
-        std::cerr << "herald: cannot start the embedded log: " << started.error().message << '\n';
+        logger.error("server", "cannot start the embedded log", {{"error", started.error().message}});
         return 1;
     }
 
     const auto meta_path = (std::filesystem::path(cfg.data_dir) / "meta.db").string();
     auto schemas = SchemaService::open(cfg, meta_path);
     if (!schemas) {
-        std::cerr << "herald: schemas: " << schemas.error().message << '\n';
+        logger.error("server", "schemas: " + schemas.error().message);
         engine.stop();
         return 2;
     }
     auto meta_db = meta::Database::open(meta_path);
     if (!meta_db) {
-        std::cerr << "herald: " << meta_db.error().message << '\n';
+        logger.error("server", meta_db.error().message);
         engine.stop();
         return 1;
     }
     auto transport_opts = webhook_client_options(cfg.webhooks);
     if (!transport_opts) {
-        std::cerr << "herald: webhooks." << transport_opts.error().attribute << ": " << transport_opts.error().message
-                  << '\n';
+        logger.error("server", "webhooks." + transport_opts.error().attribute + ": " + transport_opts.error().message);
         engine.stop();
         return 1;
     }
     webhook::ClientTransport webhook_transport(webhook_worker.io, std::move(*transport_opts));
+    auto service_options = webhook_options(cfg);
+    service_options.logger = &logger;
+    service_options.tracer = &tracer;
     webhook::Service webhooks(webhook_worker.io, *webhook_worker.hub, engine, **meta_db, webhook_transport,
-                              webhook_options(cfg));
+                              std::move(service_options));
     {
         Result<void> started = ok();
         webhook_worker.thread = std::thread([io = &webhook_worker.io] { io->run(); });
         run_on(webhook_worker, [&] { started = webhooks.start(); });
         if (!started) {
-            std::cerr << "herald: webhooks: " << started.error().message << '\n';
+            logger.error("server", "webhooks: " + started.error().message);
             webhook_worker.guard.reset();
             webhook_worker.io.stop();
             webhook_worker.thread.join();
@@ -208,13 +275,17 @@ int serve(ServeOptions options) {
         run_on(webhook_worker, [&] { jwks.start(); });
     }
     DataPlaneStats stats;
-    publish::Pipeline pipeline(engine, stats.publish, &(*schemas)->contracts());
+    publish::Pipeline pipeline(engine, stats.publish, &(*schemas)->contracts(), &tracer);
+    Readiness readiness(ReadinessOptions{cfg.data_dir, cfg.source_file.empty() ? "built-in defaults" : cfg.source_file},
+                        engine, &logger);
+    readiness.set_webhooks_running(true);
     auto connections = std::make_shared<http::ConnectionStats>();
     auto admin_connections = std::make_shared<http::ConnectionStats>();
     sse::StreamOptions sse_options;
     sse_options.heartbeat = std::chrono::milliseconds(cfg.sse.heartbeat_ms);
     sse_options.retry = std::chrono::milliseconds(cfg.sse.retry_ms);
     auto lopts = listener_options(cfg);
+    lopts.observer = std::make_shared<RequestObserver>(logger, tracer, "data");
     websocket::SessionOptions ws_options;
     {
         auto& w = cfg.websocket;
@@ -227,34 +298,47 @@ int serve(ServeOptions options) {
         ws_options.publish_rate = static_cast<double>(w.publish_rate);
         ws_options.publish_burst = static_cast<double>(w.publish_burst);
         ws_options.high_water_bytes = w.high_water_bytes;
+        ws_options.deflate = w.deflate;
     }
     websocket::SessionContext ws_context{engine, pipeline, hub.encoder(hub::WireFormat::websocket), ws_options,
                                          stats.websocket, cfg.auto_create_topics};
 
+    // The REST gateway's routes and upstreams (docs/gateway.md).
+    gateway::Gateway gateway(SystemClock::instance());
+    if (auto r = gateway.apply(cfg.routes, cfg.upstreams); !r) {
+        logger.error("server", "routes and upstreams: " + r.error().message);
+        engine.stop();
+        return 1;
+    }
+
     // Listeners: the first binds (port 0 becomes a real port), the others join it with SO_REUSEPORT.
     asio::ip::tcp::endpoint bound = *data_ep;
     for (auto& w : workers) {
-        w->data_plane = std::make_unique<DataPlane>(DataPlaneContext{cfg, engine, pipeline, hub, stats, sse_options, ws_context, webhooks, webhook_worker.io, **security, &(*schemas)->contracts()}, *w->hub);
+        w->data_plane = std::make_unique<DataPlane>(DataPlaneContext{cfg, engine, pipeline, hub, stats, sse_options, ws_context, webhooks, webhook_worker.io, **security, &(*schemas)->contracts(), &logger, &readiness}, *w->hub);
         auto* dp = w->data_plane.get();
-        auto l = http::Listener::create(w->io, bound, lopts, [dp](http::Request& r) { return dp->handle(r); },
+        w->proxy_plane = std::make_unique<ProxyPlane>(gateway, **security, &logger);
+        auto worker_opts = lopts;
+        worker_opts.interceptor = w->proxy_plane.get();
+        auto l = http::Listener::create(w->io, bound, worker_opts, [dp](http::Request& r) { return dp->handle(r); },
                                         connections);
         if (!l) {
-            std::cerr << "herald: " << l.error().message << '\n';
+            logger.error("server", l.error().message);
             engine.stop();
             return 1;
         }
         w->listener = *l;
         bound = w->listener->local_endpoint();
     }
-    AdminPlane admin(AdminContext{cfg, engine, stats, *connections, hubs, std::chrono::steady_clock::now(), &webhooks, security->get(), schemas->get()});
+    AdminPlane admin(AdminContext{cfg, engine, stats, *connections, hubs, std::chrono::steady_clock::now(), &webhooks, security->get(), schemas->get(), &logger, &readiness, exporter.get()});
     auto admin_opts = lopts;
     admin_opts.max_connections = 256;
     admin_opts.max_connections_per_address = 0;
+    admin_opts.observer = std::make_shared<RequestObserver>(logger, tracer, "admin");
     auto admin_listener = http::Listener::create(workers[0]->io, *admin_ep, admin_opts,
                                                  [&admin](http::Request& r) { return admin.handle(r); },
                                                  admin_connections);
     if (!admin_listener) {
-        std::cerr << "herald: admin listener: " << admin_listener.error().message << '\n';
+        logger.error("server", "admin listener: " + admin_listener.error().message);
         engine.stop();
         return 1;
     }
@@ -285,6 +369,12 @@ int serve(ServeOptions options) {
               << "  subscribe    curl -N -H 'Accept: text/event-stream' 'http://" << endpoint_text(bound)
               << "/v1/topics/demo/events?from=earliest'\n"
               << std::flush;
+    logger.info("server", "serving",
+                {{"version", HERALD_VERSION},
+                 {"listen", endpoint_text(bound)},
+                 {"admin", endpoint_text(admin_bound)},
+                 {"workers", n_workers},
+                 {"tracing", exporter ? exporter->url() : std::string("off")}});
     if (!cfg.auth.enabled)
         std::cerr << "WARNING: authentication is off: anyone who can reach these ports can publish and subscribe "
                      "(auth.enabled in the config turns it on).\n";
@@ -296,7 +386,8 @@ int serve(ServeOptions options) {
     // Wait for SIGINT/SIGTERM on the main thread.
     signals.async_wait([](auto, int) {});
     signals_io.run();
-    std::cerr << "herald: shutting down\n";
+    logger.info("server", "shutting down");
+    readiness.set_webhooks_running(false);
 
     // 1. Stop accepting. 2. Streams get their final cursor and close once flushed. 3. Flush the logs.
     for (auto& w : workers) run_on(*w, [&] { w->listener->stop(); });
@@ -321,7 +412,9 @@ int serve(ServeOptions options) {
         w->io.stop();
     }
     for (auto& w : workers) w->thread.join();
-    std::cerr << "herald: stopped\n";
+    // Spans of the last requests go out now (bounded: a missing collector delays the exit by at most 2 s).
+    if (exporter) exporter->stop();
+    logger.info("server", "stopped");
     return 0;
 }
 

@@ -20,6 +20,7 @@
 #include "engine/topic_name.hpp"
 #include "http/problem.hpp"
 #include "sse/frame.hpp"
+#include "server/observability.hpp"
 #include "server/webhook_api.hpp"
 #include "websocket/handshake.hpp"
 
@@ -99,6 +100,8 @@ asio::awaitable<Response> DataPlane::handle(Request& req) {
     if (http::CorsPolicy::is_preflight(req)) co_return cors_.preflight(req, "GET, POST, DELETE, OPTIONS");
     auto response = co_await route(req);
     if (!response.takeover) cors_.apply(req, response);
+    // The status a takeover's head will carry, for the access log and the span (SSE keeps the default 200).
+    else if (websocket::is_upgrade_request(req)) response.status = 101;
     co_return response;
 }
 
@@ -111,6 +114,20 @@ asio::awaitable<Response> DataPlane::route(Request& req) {
     };
     const bool catalog = seg.size() == 1 && (seg[0] == "asyncapi.json" || seg[0] == "asyncapi.yaml" ||
                                              seg[0] == "openapi.json");
+    // Probes answer before authentication (load balancers carry no credentials). With auth on, /readyz says
+    // only ready or not: the reasons (paths, disk space) are for the admin listener.
+    if (seg.size() == 1 && (seg[0] == "healthz" || seg[0] == "readyz")) {
+        if (req.method != "GET" && req.method != "HEAD") co_return method_not_allowed("GET");
+        if (seg[0] == "healthz") {
+            req.route = "/healthz";
+            co_return http::json_response(200, "{\"status\":\"ok\"}");
+        }
+        req.route = "/readyz";
+        if (!ctx_.readiness) co_return http::json_response(200, "{\"status\":\"ready\"}");
+        auto checks = ctx_.readiness->checks();
+        co_return http::json_response(Readiness::ready(checks) ? 200 : 503,
+                                      Readiness::to_json(checks, !access_.enabled()));
+    }
     if (!catalog && (seg.empty() || seg[0] != "v1"))
         co_return problem(404, "not-found", "Not found", "no route for " + req.method + " " + req.path);
     // Who is asking. Browsers' EventSource and WebSocket cannot set headers: on those endpoints a query token or
@@ -121,15 +138,20 @@ asio::awaitable<Response> DataPlane::route(Request& req) {
     auto who = access_.authenticate(req, browser);
     if (auto* refused = std::get_if<Response>(&who)) co_return std::move(*refused);
     const security::PrincipalPtr principal = std::get<security::PrincipalPtr>(who);
+    if (ctx_.logger && ctx_.logger->access_enabled()) req.principal = principal_label(*principal);
     if (auto limited = access_.limit(LimitKind::requests, *principal, req.remote_address, ""))
         co_return std::move(*limited);
     if (catalog) {
         if (req.method != "GET" && req.method != "HEAD") co_return method_not_allowed("GET");
+        req.route = seg[0] == "asyncapi.json"   ? "/asyncapi.json"
+                    : seg[0] == "asyncapi.yaml" ? "/asyncapi.yaml"
+                                                : "/openapi.json";
         co_return catalog_document(req, *principal, seg[0]);
     }
 
     if (seg.size() >= 2 && seg[0] == "v1" && seg[1] == "topics") {
         if (seg.size() == 2) {
+            req.route = "/v1/topics";
             if (req.method != "GET") co_return method_not_allowed("GET");
             co_return list_topics(*principal);
         }
@@ -138,12 +160,14 @@ asio::awaitable<Response> DataPlane::route(Request& req) {
             co_return problem(400, "invalid-topic", "Invalid topic name",
                               "topic names must match [a-z0-9][a-z0-9._-]{0,199}", "topic");
         if (seg.size() == 3) {
+            req.route = "/v1/topics/{topic}";
             if (req.method != "GET") co_return method_not_allowed("GET");
             if (auto denied = access_.authorize(*principal, security::Action::subscribe, topic))
                 co_return std::move(*denied);
             co_return topic_info(topic);
         }
         if (seg.size() == 4 && seg[3] == "events") {
+            req.route = "/v1/topics/{topic}/events";
             if (req.method == "POST") {
                 if (auto denied = access_.authorize(*principal, security::Action::publish, topic))
                     co_return std::move(*denied);
@@ -169,12 +193,17 @@ asio::awaitable<Response> DataPlane::route(Request& req) {
     if (seg.size() >= 2 && seg.size() <= 5 && seg[0] == "v1" && seg[1] == "subscriptions") {
         // A webhook subscription is a subscriber of its topic: creating, seeing and managing one needs the
         // subscribe scope on that topic.
+        static constexpr std::string_view kSubscriptionRoutes[] = {
+            "/v1/subscriptions", "/v1/subscriptions/{id}", "/v1/subscriptions/{id}/{action}",
+            "/v1/subscriptions/{id}/{action}/{item}"};
+        req.route = kSubscriptionRoutes[seg.size() - 2];
         auto may = [this, principal](const std::string& topic) {
             return access_.allows(*principal, security::Action::subscribe, topic);
         };
         co_return co_await handle_subscriptions(ctx_.webhooks, ctx_.webhook_io, req, seg, may);
     }
     if (seg.size() == 2 && seg[0] == "v1" && seg[1] == "ws") {
+        req.route = "/v1/ws";
         if (req.method != "GET") co_return method_not_allowed("GET");
         if (!websocket::is_upgrade_request(req)) {
             auto r = problem(426, "upgrade-required", "Upgrade required",
@@ -222,12 +251,18 @@ Response DataPlane::open_websocket(Request& req, const std::string* topic, secur
                                         split_list(req.query_param("types").value_or("")), start->reset_reason,
                                         start->missed};
     }
+    // permessage-deflate (RFC 7692) when the client offers an acceptable configuration; otherwise declined.
+    std::optional<websocket::DeflateAgreement> deflate;
+    if (ctx_.websocket.options.deflate) deflate = websocket::negotiate_deflate(up->extensions);
+    const std::string extensions = deflate ? "Sec-WebSocket-Extensions: " + deflate->response + "\r\n" : "";
     Response r;
-    r.takeover = [this, head = websocket::switching_protocols(up->key, protocol), single = std::move(single),
-                  principal = std::move(principal)](asio::ip::tcp::socket socket, Request request) mutable {
+    r.takeover = [this, head = websocket::switching_protocols(up->key, protocol, extensions), single = std::move(single),
+                  principal = std::move(principal), deflate = std::move(deflate)](asio::ip::tcp::socket socket,
+                                                                                   Request request) mutable {
         auto guard = access_.session_guard(std::move(principal), request.remote_address);
         websocket::Session::start(std::move(socket), std::move(request.connection_slot), worker_hub_,
-                                  ctx_.websocket, std::move(head), std::move(single), std::move(guard));
+                                  ctx_.websocket, std::move(head), std::move(single), std::move(guard),
+                                  std::move(deflate));
     };
     return r;
 }
@@ -281,7 +316,11 @@ asio::awaitable<Response> DataPlane::publish(Request& req, const std::string& to
     if (auto limited = access_.limit(LimitKind::publish, principal, req.remote_address, topic,
                                      static_cast<std::uint32_t>(events.size())))
         co_return reject(std::move(*limited));
-    auto result = co_await ctx_.pipeline.publish(topic, std::move(events), std::string(req.header("Idempotency-Key")));
+    // The events carry this request's trace: the pipeline stamps traceparent/tracestate on those without one.
+    const publish::PublishTrace trace_context{req.trace, req.tracestate};
+    std::string idempotency_key(req.header("Idempotency-Key"));
+    auto result =
+        co_await ctx_.pipeline.publish(topic, std::move(events), std::move(idempotency_key), &trace_context);
     if (!result) {
         auto kind = result.error().attribute == "topic" ? "invalid-topic"
                     : result.error().attribute == "Idempotency-Key" ? "invalid-parameter" : "invalid-event";
@@ -294,6 +333,13 @@ asio::awaitable<Response> DataPlane::publish(Request& req, const std::string& to
                          : http::json_response(status, publish::Pipeline::outcome_json(result->outcomes.front(),
                                                                                        result->epoch));
     if (result->replayed) res.set("Idempotent-Replayed", "true");
+    if (ctx_.logger && ctx_.logger->enabled(log::Level::debug))
+        ctx_.logger->debug("publish", "published",
+                           {{"topic", topic},
+                            {"events", result->outcomes.size()},
+                            {"fresh", fresh},
+                            {"first_offset", result->outcomes.front().offset},
+                            {"trace_id", trace::to_hex(req.trace.trace_id)}});
     co_return res;
 }
 

@@ -18,6 +18,7 @@
 #include "hub/hub.hpp"
 #include "publish/pipeline.hpp"
 #include "server/access.hpp"
+#include "server/health.hpp"
 #include "sse/stream.hpp"
 #include "webhook/service.hpp"
 #include "websocket/session.hpp"
@@ -44,6 +45,8 @@ struct DataPlaneContext {
     boost::asio::io_context& webhook_io;  // the thread the webhook service lives on
     SecurityContext& security;
     const publish::Contracts* contracts = nullptr;  // schemas and topic contracts, for the catalog documents
+    log::Logger* logger = nullptr;                  // debug lines; null: none
+    Readiness* readiness = nullptr;                 // GET /readyz; null: always ready
 };
 
 class DataPlane {

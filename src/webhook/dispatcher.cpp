@@ -5,11 +5,12 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <iostream>
+#include <optional>
 
 #include "base/glob.hpp"
 #include "core/codec.hpp"
 #include "core/event_record.hpp"
+#include "trace/span.hpp"
 #include "webhook/signature.hpp"
 
 namespace herald::webhook {
@@ -24,20 +25,39 @@ std::int64_t now_ms() {
         .count();
 }
 
-// The traceparent extension of a structured event as Herald encodes it: context attributes and extensions come
-// before `data`, and a quote inside a JSON string is always escaped, so the first unescaped `"traceparent":"`
-// before the data member is the attribute.
-std::string find_traceparent(std::string_view json) {
-    auto data = json.find(",\"data");
-    auto head = json.substr(0, data);
-    constexpr std::string_view key = "\"traceparent\":\"";
+// A string extension attribute of a structured event as Herald encodes it (without decoding the whole event):
+// context attributes and extensions come before `data` / `data_base64`, and a quote inside a JSON string is
+// always escaped, so the first `"<name>":"` before the data member is the attribute. Unescapes \" and \\ (the
+// only escapes a valid traceparent or tracestate can need); anything else is returned as is, for the caller's
+// validation to refuse.
+std::string find_string_attribute(std::string_view json, std::string_view name) {
+    auto head = json;
+    for (std::string_view data : {",\"data\":", ",\"data_base64\":"})
+        if (auto at = head.find(data); at != std::string_view::npos) head = head.substr(0, at);
+    std::string key = "\"" + std::string(name) + "\":\"";
     auto at = head.find(key);
     if (at == std::string_view::npos) return {};
-    auto start = at + key.size();
-    auto end = head.find('"', start);
-    if (end == std::string_view::npos) return {};
-    return std::string(head.substr(start, end - start));
+    std::string out;
+    for (auto i = at + key.size(); i < head.size(); ++i) {
+        char c = head[i];
+        if (c == '"') return out;
+        if (c == '\\' && i + 1 < head.size() && (head[i + 1] == '"' || head[i + 1] == '\\')) c = head[++i];
+        out.push_back(c);
+    }
+    return {};  // unterminated: not an attribute
 }
+
+// The event's trace context (CloudEvents distributed-tracing extension), when it carries a valid one.
+std::optional<trace::SpanContext> event_trace(std::string_view json) {
+    auto tp = find_string_attribute(json, "traceparent");
+    if (tp.empty()) return std::nullopt;
+    auto parsed = trace::parse_traceparent(tp);
+    if (!parsed) return std::nullopt;
+    return *parsed;
+}
+
+// The URL without its query: receivers' URLs may carry a token in the query, and spans are not secret-safe.
+std::string_view url_without_query(std::string_view url) { return url.substr(0, url.find_first_of("?#")); }
 
 std::string attribute_text(const core::AttributeValue& v) {
     if (auto* b = std::get_if<bool>(&v)) return *b ? "true" : "false";
@@ -105,6 +125,8 @@ void Dispatcher::resume() {
 }
 
 void Dispatcher::disable(std::string reason) {
+    log::emit(env_.logger, log::Level::warn, "webhook", "subscription disabled",
+              {{"subscription", sub_.id}, {"topic", sub_.spec.topic}, {"reason", reason}});
     sub_.status.state = SubscriptionState::disabled;
     sub_.status.disabled_reason = std::move(reason);
     dirty_ = true;
@@ -195,7 +217,7 @@ bool Dispatcher::accepts_type(std::string_view type) const {
     return false;
 }
 
-OutgoingRequest Dispatcher::build_request(const Event& e) const {
+OutgoingRequest Dispatcher::build_request(const Event& e, const trace::SpanContext* traceparent) const {
     OutgoingRequest r;
     r.url = sub_.spec.url;
     r.timeout = sub_.spec.timeout;
@@ -233,7 +255,14 @@ OutgoingRequest Dispatcher::build_request(const Event& e) const {
     r.headers.emplace_back("webhook-id", e.id);
     r.headers.emplace_back("webhook-timestamp", std::to_string(ts));
     if (auto sig = signature_header(secrets, e.id, ts, r.body)) r.headers.emplace_back("webhook-signature", *sig);
-    if (auto tp = find_traceparent(e.json); !tp.empty()) r.headers.emplace_back("traceparent", tp);
+    // W3C Trace Context on the delivery: the receiver continues the publisher's trace. The values are
+    // re-validated here: an event's extension is publisher input, and a bad header would fail every attempt.
+    if (traceparent && traceparent->valid()) {
+        r.headers.emplace_back("traceparent", trace::format_traceparent(*traceparent));
+        if (auto ts = find_string_attribute(e.json, "tracestate"); !ts.empty())
+            if (auto normalized = trace::normalize_tracestate(ts); !normalized.empty())
+                r.headers.emplace_back("tracestate", std::move(normalized));
+    }
     r.headers.emplace_back("User-Agent", env_.defaults.user_agent);
     return r;
 }
@@ -271,7 +300,13 @@ asio::awaitable<Dispatcher::Finish> Dispatcher::deliver(const Event& e, bool rep
         if (stopped_ || (!replay && sub_.status.state != SubscriptionState::active)) co_return Finish::interrupted;
         if (!co_await take_rate_token()) co_return Finish::interrupted;
         ++attempt;
-        auto request = build_request(e);
+        // One client span per attempt, a child of the event's traceparent (the publisher's producer span),
+        // when the trace is sampled and tracing is on; otherwise the event's own context is forwarded as is.
+        const auto event_ctx = event_trace(e.json);
+        const bool traced = event_ctx && env_.tracer && env_.tracer->records(*event_ctx);
+        const trace::SpanContext outgoing = traced ? env_.tracer->start(&*event_ctx) : event_ctx.value_or(trace::SpanContext{});
+        const std::int64_t started_ns = traced ? trace::unix_nanos() : 0;
+        auto request = build_request(e, event_ctx ? &outgoing : nullptr);
         auto result = co_await env_.transport.send(std::move(request));
         const auto now = now_ms();
 
@@ -295,6 +330,33 @@ asio::awaitable<Dispatcher::Finish> Dispatcher::deliver(const Event& e, bool rep
             a.error = std::string(to_string(result.error)) + ": " + result.message;
         else if (outcome != Outcome::success)
             a.error = "receiver answered " + std::to_string(result.status);
+        if (traced) {
+            auto span = trace::make_span(outgoing, event_ctx->span_id, "webhook.deliver", trace::SpanKind::client,
+                                         started_ns);
+            span.end_unix_ns = trace::unix_nanos();
+            span.attr("http.request.method", "POST")
+                .attr("url.full", url_without_query(sub_.spec.url))
+                .attr("messaging.destination.name", std::string_view(sub_.spec.topic))
+                .attr("herald.webhook.subscription", std::string_view(sub_.id))
+                .attr("herald.webhook.attempt", attempt)
+                .attr("herald.offset", e.offset)
+                .attr("herald.replay", replay);
+            if (result.status > 0) span.attr("http.response.status_code", result.status);
+            if (result.error != TransportError::none) span.attr("error.type", to_string(result.error));
+            if (outcome != Outcome::success) {
+                span.status = trace::StatusCode::error;
+                span.status_message = a.error;
+            }
+            env_.tracer->end(std::move(span));
+        }
+        if (env_.logger && env_.logger->enabled(log::Level::debug))
+            env_.logger->debug("webhook", "delivery attempt",
+                               {{"subscription", sub_.id},
+                                {"offset", e.offset},
+                                {"attempt", attempt},
+                                {"status", result.status},
+                                {"duration_us", static_cast<std::int64_t>(result.duration.count())},
+                                {"error", a.error}});
 
         switch (outcome) {
             case Outcome::success:
@@ -306,7 +368,8 @@ asio::awaitable<Dispatcher::Finish> Dispatcher::deliver(const Event& e, bool rep
                 env_.stats.observe_latency(now - e.appended_ms);
                 if (replay) {
                     if (auto r = env_.store.remove_dead_letter(sub_.id, dead_letter_id); !r)
-                        std::cerr << "herald: webhook " << sub_.id << ": " << r.error().message << '\n';
+                        log::emit(env_.logger, log::Level::error, "webhook", "cannot remove a replayed dead letter",
+                                  {{"subscription", sub_.id}, {"error", r.error().message}});
                 }
                 co_return Finish::delivered;
             case Outcome::gone:

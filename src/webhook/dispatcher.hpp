@@ -26,6 +26,8 @@
 
 #include "engine/engine.hpp"
 #include "hub/hub.hpp"
+#include "log/logger.hpp"
+#include "trace/tracer.hpp"
 #include "webhook/retry_policy.hpp"
 #include "webhook/store.hpp"
 #include "webhook/subscription.hpp"
@@ -65,6 +67,8 @@ public:
         const DispatchDefaults& defaults;
         WebhookStats& stats;
         std::mt19937_64& rng;
+        const trace::Tracer* tracer = nullptr;  // a client span per attempt when the event's trace is sampled
+        log::Logger* logger = nullptr;
     };
 
     Dispatcher(Env env, Subscription subscription);
@@ -110,7 +114,9 @@ private:
     boost::asio::awaitable<bool> take_rate_token();
     boost::asio::awaitable<void> sleep(std::chrono::milliseconds d);
     boost::asio::awaitable<void> wait_wake(std::chrono::milliseconds max);
-    OutgoingRequest build_request(const Event& e) const;
+    // `traceparent`: the context sent in the traceparent header (the attempt's client span, or the event's own
+    // when no span is recorded); null: none.
+    OutgoingRequest build_request(const Event& e, const trace::SpanContext* traceparent) const;
     bool accepts_type(std::string_view type) const;
     bool running() const noexcept { return !stopped_ && sub_.status.state == SubscriptionState::active; }
     void disable(std::string reason);

@@ -108,7 +108,9 @@ Service::~Service() = default;
 std::shared_ptr<Dispatcher> Service::launch(Subscription s) {
     auto topic = s.spec.topic;
     auto d = std::make_shared<Dispatcher>(
-        Dispatcher::Env{io_, engine_, *store_, transport_, options_.defaults, stats_, rng_}, std::move(s));
+        Dispatcher::Env{io_, engine_, *store_, transport_, options_.defaults, stats_, rng_, options_.tracer,
+                        options_.logger},
+        std::move(s));
     hub_.subscribe(topic, *d);
     d->start();
     dispatchers_[d->subscription().id] = d;
@@ -160,7 +162,8 @@ void Service::flush() {
         });
         if (!r) {
             // Progress stays in memory and is retried next round; a crash before then re-delivers (at least once).
-            std::cerr << "herald: webhooks: cannot save progress: " << r.error().message << '\n';
+            log::emit(options_.logger, log::Level::error, "webhook", "cannot save progress",
+                      {{"error", r.error().message}});
             for (auto& d : dirty) d->mark_dirty();
         }
     }

@@ -20,6 +20,8 @@
 
 #include "base/result.hpp"
 #include "engine/engine.hpp"
+#include "log/logger.hpp"
+#include "trace/tracer.hpp"
 #include "hub/hub.hpp"
 #include "meta/database.hpp"
 #include "webhook/dispatcher.hpp"
@@ -35,6 +37,8 @@ struct ServiceOptions {
     std::size_t max_subscriptions = 10'000;
     std::string handshake_origin = "herald";  // WebHook-Request-Origin sent in the validation handshake
     std::chrono::milliseconds default_timeout{10'000};  // per delivery, when the subscription sets none
+    log::Logger* logger = nullptr;        // errors and debug lines; null: plain lines on stderr
+    const trace::Tracer* tracer = nullptr;  // client spans per delivery attempt; null: none
 };
 
 // Per-subscription figures for metrics: ids are bounded by max_subscriptions.

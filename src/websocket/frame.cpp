@@ -3,6 +3,8 @@
 #include <cstring>
 #include <utility>
 
+#include "websocket/deflate.hpp"
+
 // Wire format of one frame (RFC 6455 §5.2), as parsed below:
 //
 //   byte 0      FIN(1) RSV1(1) RSV2(1) RSV3(1) opcode(4)
@@ -24,7 +26,9 @@ namespace herald::websocket {
 namespace {
 
 constexpr unsigned char kFin = 0x80;
-constexpr unsigned char kRsv = 0x70;
+// RSV1 is the "Per-Message Compressed" bit when permessage-deflate is negotiated (RFC 7692 §6).
+constexpr unsigned char kRsv1 = 0x40;
+constexpr unsigned char kRsv23 = 0x30;
 constexpr unsigned char kOpcodeBits = 0x0F;
 constexpr unsigned char kMask = 0x80;
 constexpr unsigned char kLength7 = 0x7F;
@@ -140,9 +144,10 @@ void release(std::string& s) { std::string().swap(s); }
 
 }  // namespace
 
-std::size_t write_frame_header(unsigned char* out, Opcode opcode,
-                               std::uint64_t payload_size) noexcept {
-    out[0] = static_cast<unsigned char>(kFin | static_cast<unsigned char>(opcode));
+std::size_t write_frame_header(unsigned char* out, Opcode opcode, std::uint64_t payload_size,
+                               Compression compression) noexcept {
+    out[0] = static_cast<unsigned char>(kFin | static_cast<unsigned char>(opcode) |
+                                        (compression == Compression::deflate ? kRsv1 : 0));
     if (payload_size < 126) {
         out[1] = static_cast<unsigned char>(payload_size);
         return 2;
@@ -189,6 +194,14 @@ bool is_valid_utf8(std::string_view s) noexcept {
 }
 
 FrameParser::FrameParser(ParserLimits limits) : limits_(limits) {}
+FrameParser::~FrameParser() = default;
+FrameParser::FrameParser(FrameParser&&) noexcept = default;
+FrameParser& FrameParser::operator=(FrameParser&&) noexcept = default;
+
+void FrameParser::enable_deflate(bool client_no_context_takeover) {
+    deflate_ = true;
+    context_takeover_ = !client_no_context_takeover;
+}
 
 void FrameParser::feed(const char* data, std::size_t size) {
     // After a violation the connection is being closed; whatever else arrives is dropped, not
@@ -214,37 +227,64 @@ void FrameParser::shrink() {
     release(buffer_);
     consumed_ = 0;
     release(single_);
+    release(inflated_);
     // After a failure control_ holds the error that next() keeps returning.
     if (!failed_) release(control_);
     if (!in_message_) release(message_);
 }
 
+// The error of a failed parser lives in control_ as a close payload: big-endian code, then the
+// reason. (control_ is otherwise unused once the parser has failed.)
+FrameEvent FrameParser::stored_error() const {
+    FrameEvent ev;
+    ev.kind = FrameEvent::Kind::error;
+    ev.code = static_cast<std::uint16_t>(
+        read_be(reinterpret_cast<const unsigned char*>(control_.data()), 2));
+    ev.reason = control_.substr(2);
+    return ev;
+}
+
+FrameEvent FrameParser::fail(std::uint16_t code, std::string_view reason) {
+    failed_ = true;
+    control_.clear();
+    control_.push_back(static_cast<char>(code >> 8));
+    control_.push_back(static_cast<char>(code & 0xFF));
+    control_.append(reason);
+    // Nothing buffered will be parsed again; free it now.
+    release(buffer_);
+    consumed_ = 0;
+    release(message_);
+    release(single_);
+    release(inflated_);
+    inflater_.reset();
+    in_message_ = false;
+    return stored_error();
+}
+
+FrameEvent FrameParser::inflate_message(std::string_view compressed, bool text) {
+    if (!inflater_) inflater_ = std::make_unique<Inflater>(context_takeover_);
+    switch (inflater_->inflate(compressed, limits_.max_message_bytes, inflated_)) {
+    case Inflater::Status::ok: break;
+    case Inflater::Status::too_big:
+        return fail(close_code::message_too_big, "message exceeds the size limit once inflated");
+    case Inflater::Status::corrupt:
+        // RFC 7692 names no close code for data that does not inflate; 1007 (RFC 6455 §7.4.1: data
+        // inconsistent with the type of the message) is what the `ws` library sends too.
+        return fail(close_code::invalid_payload, "compressed message is not valid DEFLATE data");
+    case Inflater::Status::no_memory:
+        return fail(close_code::internal_error, "out of memory inflating a message");
+    }
+    if (text && !is_valid_utf8(inflated_))
+        return fail(close_code::invalid_payload, "text message is not valid UTF-8");
+    FrameEvent ev;
+    ev.kind = FrameEvent::Kind::message;
+    ev.opcode = text ? Opcode::text : Opcode::binary;
+    ev.payload = inflated_;
+    ev.compressed = true;
+    return ev;
+}
+
 FrameEvent FrameParser::next() {
-    // The error of a failed parser lives in control_ as a close payload: big-endian code, then the
-    // reason. (control_ is otherwise unused once the parser has failed, and this keeps the class
-    // layout unchanged.)
-    auto stored_error = [this] {
-        FrameEvent ev;
-        ev.kind = FrameEvent::Kind::error;
-        ev.code = static_cast<std::uint16_t>(
-            read_be(reinterpret_cast<const unsigned char*>(control_.data()), 2));
-        ev.reason = control_.substr(2);
-        return ev;
-    };
-    auto fail = [&](std::uint16_t code, std::string_view reason) {
-        failed_ = true;
-        control_.clear();
-        control_.push_back(static_cast<char>(code >> 8));
-        control_.push_back(static_cast<char>(code & 0xFF));
-        control_.append(reason);
-        // Nothing buffered will be parsed again; free it now.
-        release(buffer_);
-        consumed_ = 0;
-        release(message_);
-        release(single_);
-        in_message_ = false;
-        return stored_error();
-    };
     if (failed_) return stored_error();
 
     for (;;) {
@@ -254,12 +294,19 @@ FrameEvent FrameParser::next() {
 
         const bool fin = (p[0] & kFin) != 0;
         const unsigned op = p[0] & kOpcodeBits;
-        if (p[0] & kRsv)
+        const bool rsv1 = (p[0] & kRsv1) != 0;
+        if ((p[0] & kRsv23) || (rsv1 && !deflate_))
             return fail(close_code::protocol_error, "reserved bits set without an extension");
         if (!is_known_opcode(op)) return fail(close_code::protocol_error, "unknown opcode");
         if (!(p[1] & kMask))
             return fail(close_code::protocol_error, "client frames must be masked");
         const bool control = is_control(op);
+        // RFC 7692 §6: the bit is set on the first frame of a compressed data message only; on a
+        // control frame or a continuation it is a violation (the connection fails: 1002).
+        if (rsv1 && control)
+            return fail(close_code::protocol_error, "RSV1 set on a control frame");
+        if (rsv1 && op == 0x0)
+            return fail(close_code::protocol_error, "RSV1 set on a continuation frame");
         std::uint64_t length = p[1] & kLength7;
         if (control) {
             if (!fin) return fail(close_code::protocol_error, "fragmented control frame");
@@ -347,6 +394,7 @@ FrameEvent FrameParser::next() {
 
         const bool text = op == static_cast<unsigned>(Opcode::text) ||
                           (op == 0x0 && message_opcode_ == Opcode::text);
+        const bool compressed = op == 0x0 ? message_compressed_ : rsv1;
         if (fin && !in_message_) {
             // An unfragmented message (the usual case) never goes through message_. When the frame
             // is the last thing buffered it is unmasked in place and the buffers are swapped, so
@@ -365,6 +413,7 @@ FrameEvent FrameParser::next() {
                 unmask(single_.data(), buffer_.data() + payload_at, size, key);
                 payload = single_;
             }
+            if (compressed) return inflate_message(payload, text);
             if (text && !is_valid_utf8(payload))
                 return fail(close_code::invalid_payload, "text message is not valid UTF-8");
             ev.kind = FrameEvent::Kind::message;
@@ -378,12 +427,13 @@ FrameEvent FrameParser::next() {
             // was valid until this call), so it is cleared only now.
             message_.clear();
             message_opcode_ = static_cast<Opcode>(op);
+            message_compressed_ = compressed;
             in_message_ = true;
         }
         const std::size_t old_size = message_.size();
         message_.resize(old_size + size);
         unmask(message_.data() + old_size, buffer_.data() + payload_at, size, key);
-        if (text) {
+        if (text && !compressed) {
             // Check only the new bytes, plus the unfinished character the previous fragment ended
             // in: the text before it was checked already. Fails fast on a bad fragment instead of
             // waiting for the last one.
@@ -397,6 +447,7 @@ FrameEvent FrameParser::next() {
         // because a peer can send any number of fragments in one read.)
         if (!fin) continue;
         in_message_ = false;
+        if (compressed) return inflate_message(message_, text);
         ev.kind = FrameEvent::Kind::message;
         ev.opcode = message_opcode_;
         ev.payload = message_;

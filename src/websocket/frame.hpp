@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -38,9 +39,13 @@ inline constexpr std::uint16_t internal_error = 1011;
 
 inline constexpr std::size_t kMaxFrameHeader = 10;  // server frames are unmasked: 2 + 8 bytes at most
 
+// Whether a data frame's payload is a permessage-deflate message (RSV1, RFC 7692 §6).
+enum class Compression : bool { none = false, deflate = true };
+
 // Writes the header of a final, unmasked server frame carrying `payload_size` bytes into `out`
 // (at least kMaxFrameHeader bytes); returns the header's length.
-std::size_t write_frame_header(unsigned char* out, Opcode opcode, std::uint64_t payload_size) noexcept;
+std::size_t write_frame_header(unsigned char* out, Opcode opcode, std::uint64_t payload_size,
+                               Compression compression = Compression::none) noexcept;
 // A whole final, unmasked server frame.
 std::string encode_frame(Opcode opcode, std::string_view payload);
 // A close frame with a code and a reason (truncated to fit the 125-byte control-frame limit, on a UTF-8
@@ -50,9 +55,11 @@ std::string encode_close(std::uint16_t code, std::string_view reason);
 bool is_valid_utf8(std::string_view s) noexcept;
 
 struct ParserLimits {
-    std::size_t max_frame_bytes = 1 << 20;    // payload of one frame
-    std::size_t max_message_bytes = 1 << 20;  // payload of one reassembled message
+    std::size_t max_frame_bytes = 1 << 20;    // payload of one frame (as sent, so compressed)
+    std::size_t max_message_bytes = 1 << 20;  // payload of one reassembled message (once inflated)
 };
+
+class Inflater;
 
 // What the parser found. `payload` views into the parser's buffer and is valid until the next call to next().
 struct FrameEvent {
@@ -69,11 +76,20 @@ struct FrameEvent {
     std::string_view payload;
     std::uint16_t code = 0;
     std::string reason;  // for error: a short sentence naming the violation
+    bool compressed = false;  // message: it arrived permessage-deflate compressed; `payload` is inflated
 };
 
 class FrameParser {
 public:
     explicit FrameParser(ParserLimits limits = {});
+    ~FrameParser();
+    FrameParser(FrameParser&&) noexcept;
+    FrameParser& operator=(FrameParser&&) noexcept;
+
+    // permessage-deflate was negotiated (RFC 7692): RSV1 on the first frame of a data message marks it
+    // compressed, and such messages are inflated, the size limit applying to the inflated bytes. Without the
+    // client's `client_no_context_takeover` the inflate window carries over from message to message.
+    void enable_deflate(bool client_no_context_takeover);
 
     // Appends received bytes. The caller then calls next() until it returns need_more (or error/close).
     void feed(const char* data, std::size_t size);
@@ -85,6 +101,10 @@ public:
     void shrink();
 
 private:
+    FrameEvent stored_error() const;
+    FrameEvent fail(std::uint16_t code, std::string_view reason);
+    FrameEvent inflate_message(std::string_view compressed, bool text);
+
     ParserLimits limits_;
     std::string buffer_;        // received bytes; [consumed_, size) are unparsed
     std::size_t consumed_ = 0;
@@ -94,6 +114,13 @@ private:
     bool failed_ = false;
     std::string control_;       // unmasked payload of the last control frame (ping/pong/close)
     std::string single_;        // unmasked payload of the last unfragmented data frame
+    // permessage-deflate: the inflater exists from the first compressed message on (it holds the window
+    // when there is context takeover); inflated_ holds the last compressed message's inflated payload.
+    std::unique_ptr<Inflater> inflater_;
+    std::string inflated_;
+    bool deflate_ = false;
+    bool context_takeover_ = true;
+    bool message_compressed_ = false;  // the fragmented message in progress is compressed
 };
 
 }  // namespace herald::websocket

@@ -64,6 +64,10 @@ std::size_t text_frame_header(unsigned char* out, std::uint64_t size) {
     return write_frame_header(out, Opcode::text, size);
 }
 
+std::size_t compressed_text_frame_header(unsigned char* out, std::uint64_t size) {
+    return write_frame_header(out, Opcode::text, size, Compression::deflate);
+}
+
 namespace {
 
 std::string problem_json(unsigned status, std::string_view kind, std::string_view title, std::string_view detail,
@@ -90,10 +94,14 @@ std::uint64_t cursor_gap(const hub::Feed& f) { return f.next_offset() - f.gap_fr
 
 void Session::start(asio::ip::tcp::socket socket, std::shared_ptr<void> connection_slot, hub::WorkerHub& hub,
                     SessionContext& context, std::string head, std::optional<SingleTopic> single,
-                    std::unique_ptr<SessionGuard> guard) {
+                    std::unique_ptr<SessionGuard> guard, std::optional<DeflateAgreement> deflate) {
     auto s = std::make_shared<Session>(std::move(socket), std::move(connection_slot), hub, context,
                                        single.has_value());
     s->guard_ = std::move(guard);
+    if (deflate) {
+        s->deflate_ = true;
+        s->parser_.enable_deflate(deflate->client_no_context_takeover);
+    }
     s->control_.push(std::move(head));
     hub.add_ticker(*s);
     if (single) {
@@ -142,6 +150,16 @@ std::shared_ptr<Session::Subscription> Session::add_subscription(std::string id,
     fo.high_water_bytes = ctx_.options.high_water_bytes;
     fo.frame_prefix = std::make_shared<const std::string>(single_topic_ ? std::string("{") : event_prefix(id));
     fo.frame_header = &text_frame_header;
+    if (deflate_) {
+        // The prefix goes out as stored blocks ahead of the shared compressed tail (deflate.hpp); it is fixed
+        // for the subscription, so it is encoded once here.
+        std::string stored;
+        append_stored_blocks(stored, *fo.frame_prefix);
+        fo.frame_prefix = std::make_shared<const std::string>(std::move(stored));
+        fo.frame_header = &compressed_text_frame_header;
+        fo.compress = &append_compressed;
+        fo.compressed_messages = &ctx_.stats.compressed_messages_sent;
+    }
     auto topic_name = topic->name();
     auto sub = std::make_shared<Subscription>(this, std::move(id), std::move(topic), next, std::move(fo), ctx_.encoder);
     hub_.subscribe(topic_name, *sub);
@@ -185,6 +203,7 @@ void Session::handle_frame(const FrameEvent& ev) {
     switch (ev.kind) {
     case FrameEvent::Kind::message:
         ctx_.stats.messages_received.fetch_add(1, std::memory_order_relaxed);
+        if (ev.compressed) ctx_.stats.compressed_messages_received.fetch_add(1, std::memory_order_relaxed);
         if (ev.opcode == Opcode::binary) {
             close(close_code::unsupported_data, "binary messages are not supported: herald.v1 is JSON text");
             return;

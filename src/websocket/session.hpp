@@ -5,8 +5,10 @@
 //
 // Delivery is the same cursor mechanism as SSE (hub::Feed per subscription): live slices of the shared encoded
 // batch with a per-subscription prefix and frame header, or catch-up reads from the log when the subscription
-// is behind or its queue passed the high-water mark. Every byte written goes through one writer: control
-// messages (replies, pongs, close) first, then the subscriptions round-robin, gathered into one writev.
+// is behind or its queue passed the high-water mark. With permessage-deflate the slices are of the batch's
+// compressed frames, made once for every compressing subscriber (deflate.hpp). Every byte written goes through
+// one writer: control messages (replies, pongs, close) first, then the subscriptions round-robin, gathered into
+// one writev.
 //
 // Reading holds no buffer while idle: the session waits for readability, then reads into a per-thread scratch
 // buffer and feeds the frame parser. A protocol violation is answered with a close frame carrying the RFC 6455
@@ -29,6 +31,7 @@
 #include "hub/feed.hpp"
 #include "hub/hub.hpp"
 #include "publish/pipeline.hpp"
+#include "websocket/deflate.hpp"
 #include "websocket/frame.hpp"
 #include "websocket/protocol.hpp"
 
@@ -44,6 +47,7 @@ struct SessionOptions {
     double publish_burst = 100;
     std::size_t high_water_bytes = 256 * 1024;        // per subscription, as for SSE
     std::size_t max_write_bytes = 256 * 1024;
+    bool deflate = true;                              // negotiate permessage-deflate when a client offers it
 };
 
 struct SessionStats {
@@ -55,6 +59,8 @@ struct SessionStats {
     std::atomic<std::uint64_t> message_errors{0};    // `error` messages sent
     std::atomic<std::uint64_t> bytes_written{0};
     std::atomic<std::uint64_t> acks{0};
+    std::atomic<std::uint64_t> compressed_messages_sent{0};      // permessage-deflate event messages
+    std::atomic<std::uint64_t> compressed_messages_received{0};
     // Sum over subscriptions that ack of (events in the topic after the last acked one), refreshed every tick.
     std::atomic<std::int64_t> consumer_lag{0};
 };
@@ -109,9 +115,11 @@ class Session final : public hub::Ticker, public std::enable_shared_from_this<Se
 public:
     // `head` is the 101 response, written first. `single` selects single-topic mode.
     // `guard` may be null (everything allowed). A connection whose credential expires is closed with 1008.
+    // `deflate` is what the handshake agreed for permessage-deflate (nullopt: not negotiated).
     static void start(boost::asio::ip::tcp::socket socket, std::shared_ptr<void> connection_slot,
                       hub::WorkerHub& hub, SessionContext& context, std::string head,
-                      std::optional<SingleTopic> single, std::unique_ptr<SessionGuard> guard = nullptr);
+                      std::optional<SingleTopic> single, std::unique_ptr<SessionGuard> guard = nullptr,
+                      std::optional<DeflateAgreement> deflate = std::nullopt);
 
     Session(boost::asio::ip::tcp::socket socket, std::shared_ptr<void> connection_slot, hub::WorkerHub& hub,
             SessionContext& context, bool single_topic);
@@ -149,6 +157,7 @@ private:
     SessionContext& ctx_;
     std::unique_ptr<SessionGuard> guard_;
     const bool single_topic_;
+    bool deflate_ = false;  // permessage-deflate: event messages go out compressed
     FrameParser parser_;
     hub::DeliveryQueue control_;
     std::vector<std::shared_ptr<Subscription>> subs_;
@@ -175,7 +184,8 @@ private:
 
 // The hub encoder for the WebSocket wire format: the shared tail of an `event` message.
 void encode_event_tail(std::string& out, const hub::EventView& event);
-// FeedOptions::frame_header for text frames.
+// FeedOptions::frame_header for text frames, and for compressed text messages (RSV1 set).
 std::size_t text_frame_header(unsigned char* out, std::uint64_t size);
+std::size_t compressed_text_frame_header(unsigned char* out, std::uint64_t size);
 
 }  // namespace herald::websocket

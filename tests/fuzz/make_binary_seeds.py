@@ -15,6 +15,7 @@ output is deterministic; run it from anywhere:
 
 import os
 import struct
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -117,6 +118,43 @@ def seeds_ws_frame():
        + client_frame(CONT, b"b" * 100), frame_limit=16, message_limit=10)
     ws("control_fragmented", client_frame(PING, b"p", fin=False))
     ws("continuation_first", client_frame(CONT, b"orphan"))
+
+    # permessage-deflate (RFC 7692): bit 7 of the delivery byte negotiates it; an odd frame-limit byte
+    # adds client_no_context_takeover. Messages are raw deflate, sync-flushed, 00 00 ff ff removed.
+    DEFLATE = 0x80
+    z = deflater()
+    publish = b'{"op":"publish","topic":"orders","events":[' + b'{"id":"1","n":2},' * 40 + b'{}]}'
+    ws("deflate_text", client_frame(TEXT, compress(z, publish), rsv=RSV1), frame_limit=0xFE, chunking=DEFLATE)
+    z = deflater()
+    part = compress(z, "caf\u00e9 caf\u00e9 caf\u00e9".encode())
+    ws("deflate_fragmented", client_frame(TEXT, part[:3], fin=False, rsv=RSV1) + client_frame(PING, b"")
+       + client_frame(CONT, part[3:], fin=False) + client_frame(CONT, b""), chunking=DEFLATE | 0x07)
+    z = deflater()
+    first, second = compress(z, publish), compress(z, publish)  # the second refers back into the first
+    ws("deflate_takeover", client_frame(TEXT, first, rsv=RSV1) + client_frame(TEXT, second, rsv=RSV1),
+       frame_limit=0xFE, chunking=DEFLATE)
+    ws("deflate_no_takeover", client_frame(TEXT, first, rsv=RSV1) + client_frame(TEXT, second, rsv=RSV1),
+       frame_limit=0xFF, chunking=DEFLATE)
+    ws("deflate_bomb", client_frame(BINARY, compress(deflater(), b"a" * 100000), rsv=RSV1),
+       frame_limit=0xFE, message_limit=0x10, chunking=DEFLATE)
+    ws("deflate_rsv1_continuation", client_frame(TEXT, b"\x00", fin=False, rsv=RSV1)
+       + client_frame(CONT, b"", rsv=RSV1), chunking=DEFLATE)
+    ws("deflate_rsv1_ping", client_frame(PING, b"", rsv=RSV1), chunking=DEFLATE)
+    ws("deflate_corrupt", client_frame(TEXT, b"\xff\xff\xff", rsv=RSV1), chunking=DEFLATE)
+    ws("deflate_final_block", client_frame(TEXT, zlib.compress(b"{}", wbits=-15), rsv=RSV1), chunking=DEFLATE)
+
+
+RSV1 = 0x40
+
+
+def deflater():
+    return zlib.compressobj(6, zlib.DEFLATED, -15)
+
+
+def compress(z, data):
+    out = z.compress(data) + z.flush(zlib.Z_SYNC_FLUSH)
+    assert out.endswith(b"\x00\x00\xff\xff")
+    return out[:-4]
 
 
 # --- log segments ---------------------------------------------------------------------------------

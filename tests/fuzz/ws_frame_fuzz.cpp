@@ -5,9 +5,12 @@
 //   byte 0   max_frame_bytes   = byte * 8   (0 .. 2040)
 //   byte 1   max_message_bytes = byte * 16  (0 .. 4080)
 //   byte 2   delivery: low 6 bits = largest chunk (0: the whole stream in one feed), bit 6 = call
-//            shrink() whenever the parser is idle, as the session does
+//            shrink() whenever the parser is idle, as the session does; bit 7 = permessage-deflate
+//            was negotiated (RSV1 marks compressed messages), with client_no_context_takeover when
+//            byte 0 is odd
 //   rest     the bytes the client sends (client frames, masked)
-// The small limits make the size checks reachable with short inputs.
+// The small limits make the size checks reachable with short inputs (and a short deflate stream
+// inflates past them easily).
 //
 // Invariants beyond "no crash, no sanitizer report":
 //  - the events are the same whether the stream arrives in one piece or in chunks, with or without
@@ -18,7 +21,9 @@
 //    (a peer cannot make it buffer more);
 //  - errors carry a close code the RFC prescribes and a reason;
 //  - a frame built by encode_frame/encode_close and masked like a client would parses back to its
-//    payload (the close reason cut on a character boundary).
+//    payload (the close reason cut on a character boundary);
+//  - a message built like the server's compressed events (stored-block prefix + compressed tail,
+//    RSV1) parses back, through the inflater, to prefix + tail.
 
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +31,7 @@
 #include <vector>
 
 #include "fuzz_check.hpp"
+#include "websocket/deflate.hpp"
 #include "websocket/frame.hpp"
 
 using namespace herald;
@@ -66,6 +72,7 @@ void check_event(const FrameEvent& ev, const websocket::ParserLimits& limits) {
             HERALD_FUZZ_CHECK(ev.code == websocket::close_code::protocol_error ||
                               ev.code == websocket::close_code::invalid_payload ||
                               ev.code == websocket::close_code::message_too_big);
+            // (internal_error is reserved for zlib running out of memory, which fuzzing never hits.)
             HERALD_FUZZ_CHECK(!ev.reason.empty());
             break;
         case FrameEvent::Kind::need_more:
@@ -75,9 +82,11 @@ void check_event(const FrameEvent& ev, const websocket::ParserLimits& limits) {
 
 // Feeds `stream` in chunks (chunk 0: all at once) and returns every event up to the first close or
 // error, as the session would act on them.
+// `deflate`: 0 = not negotiated, 1 = with context takeover, 2 = client_no_context_takeover.
 std::vector<Seen> run(std::string_view stream, const websocket::ParserLimits& limits,
-                      std::size_t max_chunk, bool shrink, std::uint32_t rng) {
+                      std::size_t max_chunk, bool shrink, std::uint32_t rng, int deflate) {
     FrameParser parser(limits);
+    if (deflate != 0) parser.enable_deflate(deflate == 2);
     std::vector<Seen> seen;
     std::size_t pos = 0;
     do {
@@ -150,6 +159,25 @@ void check_encoders(std::string_view payload, const unsigned char key[4]) {
     HERALD_FUZZ_CHECK(payload.substr(0, ev.payload.size()) == ev.payload);
     HERALD_FUZZ_CHECK(payload.size() <= 123 ? ev.payload.size() == payload.size()
                                             : ev.payload.size() + 4 > 123);
+
+    // The server's compressed event message, split anywhere into the per-subscription prefix (stored
+    // blocks) and the shared tail (compressed), read back by a parser that negotiated deflate.
+    const std::size_t split = payload.empty() ? 0 : key[0] % (payload.size() + 1);
+    std::string compressed;
+    websocket::append_stored_blocks(compressed, payload.substr(0, split));
+    websocket::append_compressed(compressed, payload.substr(split));
+    unsigned char header[websocket::kMaxFrameHeader];
+    const std::size_t n = websocket::write_frame_header(header, Opcode::binary, compressed.size(),
+                                                         websocket::Compression::deflate);
+    std::string server_frame(reinterpret_cast<const char*>(header), n);
+    server_frame += compressed;
+    const std::string client = mask_frame(server_frame, key);
+    FrameParser inflating(big);
+    inflating.enable_deflate(key[1] & 1);
+    inflating.feed(client.data(), client.size());
+    ev = inflating.next();
+    HERALD_FUZZ_CHECK(ev.kind == FrameEvent::Kind::message && ev.opcode == Opcode::binary);
+    HERALD_FUZZ_CHECK(ev.compressed && ev.payload == payload);
 }
 
 }  // namespace
@@ -161,14 +189,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     limits.max_message_bytes = std::size_t{data[1]} * 16;
     const std::size_t max_chunk = data[2] & 0x3F;
     const bool shrink = (data[2] & 0x40) != 0;
+    const int deflate = (data[2] & 0x80) == 0 ? 0 : (data[0] & 1) != 0 ? 2 : 1;
     const std::string_view stream = fuzz::as_text(data + 3, size - 3);
 
     HERALD_FUZZ_CHECK(websocket::is_valid_utf8(stream) == fuzz::reference_utf8(stream));
 
     const std::uint32_t rng = 0x9E3779B9u ^ (static_cast<std::uint32_t>(size) << 8) ^ data[2];
-    const std::vector<Seen> whole = run(stream, limits, 0, false, rng);
+    const std::vector<Seen> whole = run(stream, limits, 0, false, rng, deflate);
     if (max_chunk != 0 || shrink) {
-        const std::vector<Seen> chunked = run(stream, limits, max_chunk, shrink, rng | 1);
+        const std::vector<Seen> chunked = run(stream, limits, max_chunk, shrink, rng | 1, deflate);
         HERALD_FUZZ_CHECK(whole == chunked);
     }
 

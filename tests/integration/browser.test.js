@@ -8,7 +8,7 @@ const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
 const { chromium } = require('playwright-core');
-const { Herald, waitFor } = require('./lib/herald');
+const { Herald, metrics, waitFor } = require('./lib/herald');
 
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
@@ -44,6 +44,8 @@ test('a page uses EventSource and WebSocket against Herald and sees every event'
     // Both transports saw the log's order, with identical cursors.
     assert.deepEqual(results.sse.map((x) => x.cursor), results.ws.map((x) => x.cursor));
     assert.equal(results.published.length, expected);
+    // Chromium offers permessage-deflate, so its events arrived compressed (docs/websocket.md).
+    assert.ok((await metrics(h.admin)).herald_websocket_compressed_messages_sent_total >= expected);
     const shots = path.resolve(process.env.HERALD_ARTIFACTS || path.join(__dirname, '../../build/test-artifacts'));
     fs.mkdirSync(shots, { recursive: true });
     await page.screenshot({ path: path.join(shots, 'browser-transports.png') });

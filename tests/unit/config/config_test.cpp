@@ -140,5 +140,16 @@ TEST(Config, DurationsAndSizes) {
     EXPECT_FALSE(parse_bytes("-1"));
 }
 
+TEST(Config, WebSocketDeflate) {
+    EXPECT_TRUE(parse_config("")->websocket.deflate);
+    auto off = parse_config("websocket:\n  deflate: false\n");
+    ASSERT_TRUE(off) << off.error().message;
+    EXPECT_FALSE(off->websocket.deflate);
+    auto bad = parse_config("websocket:\n  deflate: sometimes\n");
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().attribute, "websocket.deflate");
+    EXPECT_NE(bad.error().message.find("true or false"), std::string::npos) << bad.error().message;
+}
+
 }  // namespace
 }  // namespace herald::config

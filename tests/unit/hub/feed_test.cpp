@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstring>
+#include <thread>
+
 #include "core/event_record.hpp"
 
 namespace herald::hub {
@@ -149,6 +153,94 @@ TEST(Feed, RetentionGapIsReported) {
     EXPECT_EQ(f.next_offset(), 5u);
     EXPECT_EQ(f.refill(), Feed::Refill::queued);
     EXPECT_EQ(drain(f), "5,6,7,");
+}
+
+// Framing with compression (WebSocket permessage-deflate): header + the subscriber's prefix + the batch's
+// compressed frame, which the batch computes once, on first use, for every compressing subscriber.
+std::atomic<int> g_compress_calls{0};
+
+void fake_compress(std::string& out, std::string_view frame) {
+    g_compress_calls.fetch_add(1);
+    out += "z(";
+    out += frame;
+    out += ")";
+}
+
+std::size_t fake_header(unsigned char* out, std::uint64_t size) {
+    const std::string h = "H" + std::to_string(size) + "|";
+    std::memcpy(out, h.data(), h.size());
+    return h.size();
+}
+
+FeedOptions framed(bool compress, std::atomic<std::uint64_t>* counter = nullptr) {
+    FeedOptions o;
+    o.frame_header = &fake_header;
+    o.frame_prefix = std::make_shared<const std::string>(compress ? "P" : "p");
+    if (compress) {
+        o.compress = &fake_compress;
+        o.compressed_messages = counter;
+    }
+    return o;
+}
+
+TEST(Feed, CompressedFramesAreMadeOncePerBatchAndOnlyWhenNeeded) {
+    g_compress_calls = 0;
+    std::atomic<std::uint64_t> counter{0};
+    auto topic = std::make_shared<MemoryTopic>();
+    Feed plain(topic, 0, framed(false), kEncoder);
+    Feed a(topic, 0, framed(true, &counter), kEncoder);
+    Feed b(topic, 0, framed(true, &counter), kEncoder);
+    for (Feed* f : {&plain, &a, &b}) EXPECT_EQ(f->refill(), Feed::Refill::idle);
+    topic->end = 2;
+    auto batch = make_batch(0, 2);
+
+    plain.on_batch(batch);
+    EXPECT_EQ(drain(plain), "H3|p0,H3|p1,");
+    EXPECT_EQ(g_compress_calls.load(), 0);  // no compressing subscriber yet: nothing spent
+
+    a.on_batch(batch);
+    b.on_batch(batch);
+    EXPECT_EQ(g_compress_calls.load(), 2);  // one per event, shared by both
+    EXPECT_EQ(drain(a), "H6|Pz(0,)H6|Pz(1,)");
+    EXPECT_EQ(drain(b), "H6|Pz(0,)H6|Pz(1,)");
+    EXPECT_EQ(counter.load(), 4u);
+    // The shared frames point into the batch, not into copies.
+    EXPECT_EQ(batch->compressed_frames(WireFormat::sse, &fake_compress, 0, 2), "z(0,)z(1,)");
+    EXPECT_EQ(g_compress_calls.load(), 2);
+}
+
+TEST(Feed, CompressedFramesFromTheLogAreCompressedPerSubscriber) {
+    g_compress_calls = 0;
+    std::atomic<std::uint64_t> counter{0};
+    auto topic = std::make_shared<MemoryTopic>();
+    topic->end = 3;
+    FeedOptions o = framed(true, &counter);
+    o.types = {"t0"};
+    Feed f(topic, 0, o, kEncoder);
+    EXPECT_EQ(f.refill(), Feed::Refill::queued);
+    EXPECT_EQ(drain(f), "H6|Pz(0,)H6|Pz(2,)");
+    EXPECT_EQ(g_compress_calls.load(), 2);
+    EXPECT_EQ(counter.load(), 2u);
+}
+
+TEST(Feed, CompressedFramesAreComputedOnceUnderConcurrentFirstUse) {
+    // Batches are shared by every worker thread; the first users may race.
+    for (int round = 0; round < 20; ++round) {
+        g_compress_calls = 0;
+        auto batch = make_batch(0, 50);
+        std::vector<std::thread> threads;
+        std::atomic<bool> go{false};
+        std::vector<std::string> seen(4);
+        for (int t = 0; t < 4; ++t)
+            threads.emplace_back([&, t] {
+                while (!go.load()) {}
+                seen[t] = std::string(batch->compressed_frames(WireFormat::sse, &fake_compress, 10, 12));
+            });
+        go = true;
+        for (auto& t : threads) t.join();
+        EXPECT_EQ(g_compress_calls.load(), 50);
+        for (auto& s : seen) EXPECT_EQ(s, "z(10,)z(11,)");
+    }
 }
 
 }  // namespace

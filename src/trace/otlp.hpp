@@ -1,0 +1,31 @@
+#pragma once
+// The OTLP/HTTP JSON encoding of spans (opentelemetry-proto, ExportTraceServiceRequest in the protobuf JSON
+// mapping): lowerCamelCase member names; trace and span ids as lower-case hex strings (OTLP's exception to the
+// base64 rule for bytes); 64-bit integers (timestamps, intValue) as decimal strings; enums (kind, status code)
+// as numbers.
+//
+//   {"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"herald"}}]},
+//     "scopeSpans":[{"scope":{"name":"herald","version":"0.1.0"},
+//       "spans":[{"traceId":"5b8e…","spanId":"b7ad…","parentSpanId":"…","traceState":"…","flags":1,
+//                 "name":"POST /v1/topics/{topic}/events","kind":2,
+//                 "startTimeUnixNano":"1714561200000000000","endTimeUnixNano":"1714561200000350000",
+//                 "attributes":[{"key":"http.response.status_code","value":{"intValue":"201"}}],
+//                 "status":{"code":0}}]}]}]}
+
+#include <string>
+#include <vector>
+
+#include "trace/span.hpp"
+
+namespace herald::trace {
+
+struct Resource {
+    std::string service_name = "herald";
+    std::string service_version;      // empty: not sent
+    std::string service_instance_id;  // empty: not sent
+};
+
+// One request body for `spans` (all of one resource and one instrumentation scope, "herald").
+std::string encode_otlp_json(const Resource& resource, const std::vector<Span>& spans);
+
+}  // namespace herald::trace
