@@ -25,8 +25,12 @@ build: deps $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # The embedded default: data in ./herald-data, listeners on loopback. Extra flags: make run ARGS="--threads 1".
+# An example's configuration: make run EXAMPLE=orders (examples/README.md), or any file: make run CONFIG=path.
+EXAMPLE ?=
+CONFIG ?= $(if $(EXAMPLE),examples/$(EXAMPLE)/herald.yaml)
 run: build
-	./$(BUILD_DIR)/herald serve $(ARGS)
+	@test -z "$(CONFIG)" -o -f "$(CONFIG)" || { echo "make run: no configuration file $(CONFIG)" >&2; exit 2; }
+	./$(BUILD_DIR)/herald serve $(if $(CONFIG),--config $(CONFIG)) $(ARGS)
 
 node-deps: deps
 	@bash scripts/node-deps.sh

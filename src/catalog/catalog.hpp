@@ -75,12 +75,28 @@ struct CatalogAuth {
     bool query_token = false;
 };
 
+// A REST route of the gateway (docs/gateway.md), as the OpenAPI document lists it next to Herald's own API.
+// Never the upstream's address: that is internal topology.
+struct CatalogRoute {
+    std::string name;
+    // An exact path ("/health"), a template ("/users/{id}") or, with `prefix`, the prefix without its
+    // trailing '/' ("/api/orders"; "" for "/").
+    std::string path;
+    bool prefix = false;               // the route covers every path below `path`
+    std::vector<std::string> methods;  // upper case; empty: any
+    std::string description;           // the route's own; empty: a generated summary
+    bool public_route = false;         // auth: none — no credentials needed
+    std::vector<std::string> scopes;   // required Herald scopes
+    bool rate_limited = false;
+};
+
 struct CatalogInput {
     std::string title = "Herald";
     std::string version;    // Herald's version; "0.0.0" when empty
     std::string http_host;  // data-plane host[:port] as clients reach it, e.g. "127.0.0.1:8080"
     std::vector<CatalogTopic> topics;
     std::vector<CatalogMessage> messages;  // at most one per type (later duplicates are ignored)
+    std::vector<CatalogRoute> routes;      // REST routes, in declaration order
     CatalogAuth auth;
 };
 
@@ -104,7 +120,8 @@ inline constexpr std::size_t max_openapi_examples = 20;
 //               type), securitySchemes ("bearer", "apiKey", "accessToken").
 boost::json::object asyncapi_document(const CatalogInput& input);
 
-// OpenAPI 3.1.0 of the data plane: /v1/topics, /v1/topics/{topic}, /v1/topics/{topic}/events (POST
+// OpenAPI 3.1.0 of the data plane: the REST routes (tag "routes": one operation per method, the answer
+// being the upstream's; a prefix route as "<prefix>/{path}" with "x-herald-prefix": true), /v1/topics, /v1/topics/{topic}, /v1/topics/{topic}/events (POST
 // publish; GET pages, SSE and the one-topic WebSocket), /v1/ws, the webhook subscriptions API and
 // the catalog documents. Errors are application/problem+json (components.schemas.Problem, RFC
 // 9457). When auth is enabled the security schemes apply to every operation (the query token only

@@ -9,6 +9,7 @@
 // registered schema in the publish request body would double the catalog's size for no new
 // information.
 
+#include <cctype>
 #include <boost/json.hpp>
 #include <map>
 #include <string>
@@ -110,10 +111,16 @@ constexpr ErrorAnswer error_answers[] = {
      "Upgrade required", "/v1/ws is a WebSocket endpoint (subprotocol herald.v1)"},
     {429, "TooManyRequests", "A rate limit refused the request; retry after Retry-After seconds.",
      "rate-limited", "Too many requests", "rate limit exceeded"},
+    {502, "BadGateway",
+     "A REST route's upstream could not be reached or broke the exchange (upstream-unreachable, "
+     "bad-upstream-response).",
+     "upstream-unreachable", "Upstream unreachable", "upstream users: cannot connect to a target"},
     {503, "Unavailable",
      "Shutting down, a topic refusing writes, the connection limit, or the log could not be read "
      "or written.",
      "unavailable", "Service unavailable", "the server is shutting down"},
+    {504, "GatewayTimeout", "A REST route's upstream did not answer in time (upstream-timeout).",
+     "upstream-timeout", "Upstream timeout", "upstream users: no answer within the read timeout"},
     {507, "StorageFull", "The disk is full; nothing acknowledged is affected.", "storage-full",
      "Insufficient storage", "no space left on device"},
 };
@@ -887,6 +894,56 @@ json::object catalog_paths(const CatalogAuth& auth) {
     return paths;
 }
 
+json::object route_paths(const CatalogInput& input) {
+    static constexpr const char* any_method[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+    json::object paths;
+    detail::KeyAllocator ids;
+    for (const auto& r : input.routes) {
+        const std::string key = r.prefix ? r.path + "/{path}" : r.path;
+        auto& item = paths[key];
+        if (!item.is_object()) item = json::object{};
+        auto& obj = item.as_object();
+        json::array params;
+        for (std::size_t b = key.find('{'); b != std::string::npos; b = key.find('{', b + 1)) {
+            auto e = key.find('}', b);
+            if (e == std::string::npos) break;
+            std::string name = key.substr(b + 1, e - b - 1);
+            json::object p{{"name", name}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}};
+            if (r.prefix && name == "path") {
+                p["description"] = "The rest of the path below the prefix; it may hold several segments.";
+                p["x-herald-prefix"] = true;
+            }
+            params.push_back(std::move(p));
+        }
+        if (!params.empty()) obj["parameters"] = std::move(params);
+        std::vector<std::string> methods = r.methods;
+        if (methods.empty()) methods.assign(std::begin(any_method), std::end(any_method));
+        for (auto m : methods) {
+            for (auto& c : m) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            if (obj.contains(m)) continue;  // another route (another host) already describes it
+            std::string summary = r.description.empty() ? "REST route " + r.name : r.description;
+            auto op = operation("", "routes", std::move(summary),
+                                "Proxied by the gateway to its upstream service (route " + r.name +
+                                    "); the answer is the service's, relayed as is.");
+            op["operationId"] = ids.assign("route." + r.name + "." + m);
+            op["x-herald-route"] = r.name;
+            Responses responses(input.auth, !r.public_route);
+            responses.add("default", json::object{{"description", "The upstream service's answer."}});
+            responses.errors({404, 413, 502, 503, 504});
+            if (r.rate_limited) responses.errors({429});
+            op["responses"] = responses.build();
+            if (r.public_route && input.auth.enabled) op["security"] = json::array{};
+            if (!r.scopes.empty()) {
+                json::array sc;
+                for (auto& x : r.scopes) sc.emplace_back(x);
+                op["x-herald-scopes"] = std::move(sc);
+            }
+            obj[m] = std::move(op);
+        }
+    }
+    return paths;
+}
+
 json::object info(const CatalogInput& input) {
     return json::object{{"title", input.title + " HTTP API"},
                         {"version", detail::version_or_default(input)},
@@ -906,7 +963,8 @@ json::object openapi_document(const CatalogInput& input) {
     const Model model = detail::build_model(input);
     const CatalogAuth& auth = input.auth;
 
-    json::object paths = topic_paths(model, auth);
+    json::object paths = route_paths(input);
+    for (auto& [k, v] : topic_paths(model, auth)) paths[k] = v;
     for (auto& [k, v] : subscription_paths(auth)) paths[k] = v;
     for (auto& [k, v] : catalog_paths(auth)) paths[k] = v;
 
@@ -933,6 +991,7 @@ json::object openapi_document(const CatalogInput& input) {
     if (auto security = header_security(auth); !security.empty())
         doc["security"] = std::move(security);
     doc["tags"] = {{{"name", "catalog"}, {"description", "The catalog documents"}},
+                   {{"name", "routes"}, {"description", "REST routes proxied by the gateway"}},
                    {{"name", "events"}, {"description", "Publish and read events"}},
                    {{"name", "topics"}, {"description", "Topic catalog"}},
                    {{"name", "webhooks"},

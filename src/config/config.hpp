@@ -202,6 +202,13 @@ Result<Config> load_config(const std::filesystem::path& path);
 
 using herald::parse_bytes;        // base/units.hpp
 using herald::parse_duration_ms;  // base/units.hpp
+// One upstream or route given as a JSON object (the admin API), validated exactly as the same entry in
+// herald.yaml; messages name `what` instead of a file. A route's upstream must be one of `upstreams`.
+Result<UpstreamSettings> parse_upstream_entry(const std::string& name, const std::string& json,
+                                              const std::string& what = "admin API");
+Result<RouteSettings> parse_route_entry(const std::string& json, const std::map<std::string, UpstreamSettings>& upstreams,
+                                        const std::string& what = "admin API");
+
 // Replaces ${NAME} and ${NAME:-default}; an unset variable without default is an error.
 Result<std::string> substitute_env(const std::string& text);
 

@@ -4,16 +4,69 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <set>
 
 #include "base/http_token.hpp"
+#include "base/json_text.hpp"
 #include "base/path_template.hpp"
 #include "config/config.hpp"
+
 #include "config/walker.hpp"
 #include "security/scopes.hpp"
 
 namespace herald::config::detail {
 namespace {
+
+bool json_literal(std::string_view v) {
+    if (v == "true" || v == "false" || v == "null") return true;
+    if (v.empty()) return false;
+    std::size_t i = v[0] == '-' ? 1 : 0;
+    if (i == v.size() || !(v[i] >= '0' && v[i] <= '9') || (v[i] == '0' && i + 1 < v.size() && v[i + 1] != '.')) return false;
+    bool dot = false;
+    for (; i < v.size(); ++i) {
+        if (v[i] == '.' && !dot) { dot = true; continue; }
+        if (v[i] < '0' || v[i] > '9') return false;
+    }
+    return v.back() != '.';
+}
+
+void node_to_json(std::string& out, const YAML::Node& n) {
+    if (n.IsMap()) {
+        out += '{';
+        bool first = true;
+        for (auto it = n.begin(); it != n.end(); ++it) {
+            if (!first) out += ',';
+            first = false;
+            herald::append_json_string(out, it->first.Scalar());
+            out += ':';
+            node_to_json(out, it->second);
+        }
+        out += '}';
+    } else if (n.IsSequence()) {
+        out += '[';
+        for (std::size_t i = 0; i < n.size(); ++i) {
+            if (i) out += ',';
+            node_to_json(out, n[i]);
+        }
+        out += ']';
+    } else if (n.IsScalar()) {
+        // A quoted scalar stays a string; a plain one that reads as a JSON literal keeps that form.
+        if (n.Tag() != "!" && json_literal(n.Scalar()))
+            out += n.Scalar();
+        else
+            herald::append_json_string(out, n.Scalar());
+    } else {
+        out += "null";
+    }
+}
+
+// The entry as JSON, as written: what the config dump and the admin API show, and what the admin API accepts.
+std::string yaml_to_json(const YAML::Node& n) {
+    std::string out;
+    node_to_json(out, n);
+    return out;
+}
 
 constexpr std::size_t kMaxTargets = 1000;
 constexpr std::uint64_t kMaxWeight = 1000;
@@ -287,6 +340,7 @@ Result<UpstreamSettings> parse_upstream(const Walker& w, const YAML::Node& n, co
     if (auto x = n["health_check"]) {
         if (auto r = parse_health_check(w, x, path + ".health_check", u.health_check); !r) return std::move(r).error();
     }
+    u.definition = yaml_to_json(n);
     return u;
 }
 
@@ -462,8 +516,8 @@ Result<void> parse_policy(const Walker& w, const YAML::Node& n, const std::strin
 }
 
 Result<RouteSettings> parse_route(const Walker& w, const YAML::Node& n, const std::string& path, const Config& c) {
-    if (auto k = w.keys(n, path, {"name", "match", "upstream", "rewrite", "preserve_host", "request_headers",
-                                  "response_headers", "policy", "timeouts", "retries"});
+    if (auto k = w.keys(n, path, {"name", "description", "match", "upstream", "rewrite", "preserve_host",
+                                  "request_headers", "response_headers", "policy", "timeouts", "retries"});
         !k)
         return std::move(k).error();
     RouteSettings r;
@@ -472,6 +526,11 @@ Result<RouteSettings> parse_route(const Walker& w, const YAML::Node& n, const st
     HERALD_TRY(nm, w.str(name, path + ".name"));
     if (!valid_name(nm)) return w.error(name, path + ".name", "use 1 to 64 letters, digits, '.', '-' or '_'");
     r.name = nm;
+    if (auto d = n["description"]) {
+        HERALD_TRY(text, w.str(d, path + ".description"));
+        if (text.size() > 1000) return w.error(d, path + ".description", "at most 1000 characters");
+        r.description = text;
+    }
     auto match = n["match"];
     if (!match) return w.error(n, path, "a route needs match (at least a path or a prefix)");
     PathTemplate tmpl;
@@ -497,10 +556,20 @@ Result<RouteSettings> parse_route(const Walker& w, const YAML::Node& n, const st
         if (auto res = parse_retries(w, x, path + ".retries", rs, nullptr); !res) return std::move(res).error();
         r.retries = rs;
     }
+    r.definition = yaml_to_json(n);
     return r;
 }
 
 }  // namespace
+
+bool valid_upstream_name(std::string_view n) { return valid_name(n); }
+Result<UpstreamSettings> parse_upstream_node(const Walker& w, const YAML::Node& n, const std::string& path) {
+    return parse_upstream(w, n, path);
+}
+Result<RouteSettings> parse_route_node(const Walker& w, const YAML::Node& n, const std::string& path,
+                                       const Config& c) {
+    return parse_route(w, n, path, c);
+}
 
 Result<void> parse_proxy_sections(const Walker& w, const YAML::Node& root, Config& c) {
     if (auto ups = root["upstreams"]) {
@@ -530,3 +599,54 @@ Result<void> parse_proxy_sections(const Walker& w, const YAML::Node& root, Confi
 }
 
 }  // namespace herald::config::detail
+
+namespace herald::config {
+
+namespace {
+
+// A single entry given through the admin API as JSON (which is YAML): parsed with the same walker as the file,
+// so the same keys, ranges and messages apply. `what` names the source in messages ("admin API").
+template <class F>
+auto parse_entry(const std::string& text, const std::string& what, F&& parse) -> decltype(parse(
+    std::declval<const detail::Walker&>(), std::declval<const YAML::Node&>())) {
+    YAML::Node node;
+    try {
+        node = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+        return make_error(Errc::invalid_argument, what + ": not valid JSON: " + e.msg);
+    }
+    if (!node.IsMap()) return make_error(Errc::invalid_argument, what + ": expected a JSON object");
+    detail::Walker w(what);
+    try {
+        return parse(w, node);
+    } catch (const YAML::Exception& e) {
+        return make_error(Errc::invalid_argument, what + ": " + e.msg);
+    }
+}
+
+}  // namespace
+
+Result<UpstreamSettings> parse_upstream_entry(const std::string& name, const std::string& text,
+                                              const std::string& what) {
+    if (!detail::valid_upstream_name(name))
+        return make_error(Errc::invalid_argument, "upstream names use 1 to 64 letters, digits, '.', '-' or '_'",
+                          "name");
+    return parse_entry(text, what, [&](const detail::Walker& w, const YAML::Node& n) -> Result<UpstreamSettings> {
+        HERALD_TRY(u, detail::parse_upstream_node(w, n, "upstreams." + name));
+        u.name = name;
+        return u;
+    });
+}
+
+Result<RouteSettings> parse_route_entry(const std::string& text,
+                                        const std::map<std::string, UpstreamSettings>& upstreams,
+                                        const std::string& what) {
+    Config known;
+    known.upstreams = upstreams;
+    return parse_entry(text, what, [&](const detail::Walker& w, const YAML::Node& n) -> Result<RouteSettings> {
+        return detail::parse_route_node(w, n, "route", known);
+    });
+}
+
+}  // namespace herald::config
+

@@ -72,6 +72,7 @@ struct RetrySettings {
 
 struct RouteSettings {
     std::string name;
+    std::string description;  // for people: the catalog (OpenAPI) and the portal show it
     // What the route matches.
     std::vector<std::string>
         hosts;  // lower-case: "api.example.com" or "*.example.com"; empty: any host
@@ -90,6 +91,7 @@ struct RouteSettings {
     RoutePolicySettings policy;
     TimeoutOverrides timeouts;             // override the upstream's
     std::optional<RetrySettings> retries;  // overrides the upstream's attempts and per-try timeout
+    std::string definition;                // the entry as JSON, as written (config dump, admin API)
 };
 
 // --- upstreams ----------------------------------------------------------------------------------
@@ -164,6 +166,7 @@ struct UpstreamSettings {
     RetryBudgetSettings retry_budget;
     PassiveHealthSettings passive_health;
     ActiveHealthSettings health_check;
+    std::string definition;  // the entry as JSON, as written (config dump, admin API)
 };
 
 }  // namespace herald::config

@@ -137,6 +137,10 @@ namespace detail {
 // The `upstreams:` and `routes:` sections (proxy_config.cpp). Runs after the other sections, because a route's
 // policy is checked against `auth:`.
 Result<void> parse_proxy_sections(const Walker& w, const YAML::Node& root, Config& config);
+bool valid_upstream_name(std::string_view name);
+Result<UpstreamSettings> parse_upstream_node(const Walker& w, const YAML::Node& n, const std::string& path);
+Result<RouteSettings> parse_route_node(const Walker& w, const YAML::Node& n, const std::string& path,
+                                       const Config& config);
 
 }  // namespace detail
 }  // namespace herald::config

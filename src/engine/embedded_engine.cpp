@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <unordered_map>
 
 #include "core/event_record.hpp"
@@ -112,12 +113,16 @@ Result<void> EmbeddedEngine::start(CommitListener& listener) {
     if (ec)
         return make_error(Errc::io_error, "cannot create data directory " + options_.data_dir.string() + ": " +
                                               ec.message(), "data_dir");
-    // Existing topics first, so a restart serves everything it had, then the declared ones.
+    // Existing topics first, so a restart serves everything it had, then the declared ones. Tombstones of
+    // deletions a crash interrupted are finished now.
     std::vector<std::string> names;
+    std::vector<fs::path> tombstones;
     for (auto& entry : fs::directory_iterator(options_.data_dir / "topics", ec)) {
         auto name = entry.path().filename().string();
         if (entry.is_directory() && is_valid_topic_name(name)) names.push_back(name);
+        else if (entry.is_directory() && name.rfind(".deleted-", 0) == 0) tombstones.push_back(entry.path());
     }
+    for (auto& t : tombstones) fs::remove_all(t, ec);
     for (auto& [name, settings] : options_.declared) names.push_back(name);
     for (auto& name : names) {
         auto t = open_topic(name, true);
@@ -141,7 +146,9 @@ void EmbeddedEngine::stop() {
     writer_.join();
 }
 
-Result<std::shared_ptr<EmbeddedEngine::Topic>> EmbeddedEngine::open_topic(const std::string& name, bool create) {
+Result<std::shared_ptr<EmbeddedEngine::Topic>> EmbeddedEngine::open_topic(const std::string& name, bool create,
+                                                                          const TopicSettings* explicit_settings,
+                                                                          bool* created) {
     std::lock_guard lock(topics_mutex_);
     if (auto it = topics_.find(name); it != topics_.end()) return it->second;
     if (!is_valid_topic_name(name))
@@ -151,9 +158,11 @@ Result<std::shared_ptr<EmbeddedEngine::Topic>> EmbeddedEngine::open_topic(const 
     std::error_code ec;
     bool exists = fs::is_directory(dir, ec);
     bool declared = options_.declared.count(name) > 0;
-    if (!exists && !(create && (declared || options_.auto_create)))
+    if (!exists && !(create && (explicit_settings || declared || options_.auto_create)))
         return make_error(Errc::not_found, "topic '" + name + "' does not exist", "topic");
-    TopicSettings settings = declared ? options_.declared.at(name) : options_.defaults;
+    TopicSettings settings = explicit_settings ? *explicit_settings
+                             : declared        ? options_.declared.at(name)
+                                               : options_.defaults;
     storage::LogOptions lo;
     lo.segment_bytes = settings.segment_bytes;
     if (settings.retention_ms) lo.retention_age = std::chrono::milliseconds(*settings.retention_ms);
@@ -169,7 +178,106 @@ Result<std::shared_ptr<EmbeddedEngine::Topic>> EmbeddedEngine::open_topic(const 
     rebuild_dedup(*topic, clock_.wall_ms());
     topic->last_sync_ms = clock_.wall_ms();
     topics_.emplace(name, topic);
+    if (created) *created = true;
     return topic;
+}
+
+namespace {
+
+storage::LogOptions log_options(storage::LogOptions lo, const TopicSettings& s) {
+    lo.segment_bytes = s.segment_bytes;
+    lo.retention_age.reset();
+    if (s.retention_ms) lo.retention_age = std::chrono::milliseconds(*s.retention_ms);
+    lo.retention_bytes = s.retention_bytes;
+    return lo;
+}
+
+}  // namespace
+
+bool EmbeddedEngine::enqueue_control(std::function<void()> control) {
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_) return false;
+    controls_.push_back(std::move(control));
+    queue_cv_.notify_one();
+    return true;
+}
+
+void EmbeddedEngine::configure_topic(std::string name, TopicSettings settings, ConfigureCallback done) {
+    auto shared_done = std::make_shared<ConfigureCallback>(std::move(done));
+    auto control = [this, name = std::move(name), settings, shared_done] {
+        (*shared_done)(apply_configure(name, settings));
+    };
+    if (!enqueue_control(std::move(control)))
+        (*shared_done)(make_error(Errc::unavailable, "the server is shutting down"));
+}
+
+void EmbeddedEngine::delete_topic(std::string name, DeleteCallback done) {
+    auto shared_done = std::make_shared<DeleteCallback>(std::move(done));
+    auto control = [this, name = std::move(name), shared_done] { (*shared_done)(apply_delete(name)); };
+    if (!enqueue_control(std::move(control)))
+        (*shared_done)(make_error(Errc::unavailable, "the server is shutting down"));
+}
+
+Result<TopicConfigured> EmbeddedEngine::apply_configure(const std::string& name, const TopicSettings& settings) {
+    if (!is_valid_topic_name(name))
+        return make_error(Errc::invalid_argument, "topic names must match [a-z0-9][a-z0-9._-]{0,199}", "topic");
+    bool created = false;
+    auto opened = open_topic(name, true, &settings, &created);
+    if (!opened) return std::move(opened).error();
+    auto& t = **opened;
+    // Also for a topic this call created: a publish may have created it with the defaults a moment earlier.
+    const bool now_always = settings.fsync == FsyncPolicy::always && t.settings.fsync != FsyncPolicy::always;
+    t.log->set_options(log_options(t.log->options(), settings));
+    {
+        std::lock_guard lock(topics_mutex_);
+        t.settings = settings;
+    }
+    const auto now = clock_.wall_ms();
+    // From `always` on, an acknowledgement means "on disk": the data written under the old policy is made so too.
+    if (now_always && t.dirty && t.failed.empty()) {
+        auto synced = t.log->sync();
+        if (!synced) t.failed = "fsync failed: " + synced.error().message;
+        t.dirty = false;
+        t.last_sync_ms = now;
+    }
+    if (settings.retention_ms || settings.retention_bytes) {
+        if (auto r = t.log->apply_retention(now); !r) return std::move(r).error();
+    }
+    return TopicConfigured{created, t.log->epoch()};
+}
+
+Result<void> EmbeddedEngine::apply_delete(const std::string& name) {
+    std::shared_ptr<Topic> topic;
+    {
+        std::lock_guard lock(topics_mutex_);
+        auto it = topics_.find(name);
+        if (it == topics_.end()) return make_error(Errc::not_found, "topic '" + name + "' does not exist", "topic");
+        // Readers get their shared_ptr from this map under this mutex, so a count of one here means nobody
+        // holds the topic and nobody can get it once it is erased.
+        if (auto users = it->second.use_count() - 1; users > 0)
+            return make_error(Errc::conflict,
+                              "topic '" + name + "' has " + std::to_string(users) +
+                                  " open readers (streams, long-polls or webhook dispatchers); close them first",
+                              "topic");
+        topic = std::move(it->second);
+        topics_.erase(it);
+    }
+    const auto epoch = topic->log->epoch();
+    topic.reset();  // closes the log and releases its directory lock
+    const auto dir = options_.data_dir / "topics" / name;
+    char epoch_hex[17];
+    std::snprintf(epoch_hex, sizeof epoch_hex, "%016llx", static_cast<unsigned long long>(epoch));
+    const auto tombstone = options_.data_dir / "topics" / (".deleted-" + name + "-" + epoch_hex);
+    std::error_code ec;
+    fs::rename(dir, tombstone, ec);
+    if (ec) {
+        // Still whole: serve it again rather than lose track of it.
+        auto reopened = open_topic(name, false);
+        return make_error(Errc::io_error, "cannot delete topic '" + name + "': " + ec.message() +
+                                              (reopened ? "" : "; it could not be reopened either"));
+    }
+    fs::remove_all(tombstone, ec);  // a leftover is removed at the next start
+    return ok();
 }
 
 Result<std::shared_ptr<TopicReader>> EmbeddedEngine::topic(std::string_view name, bool create) {
@@ -208,15 +316,20 @@ void EmbeddedEngine::publish(PublishRequest request, PublishCallback done) {
 
 void EmbeddedEngine::writer_loop() {
     std::vector<Pending> batch;
+    std::vector<std::function<void()>> controls;
     for (;;) {
         bool stop_now = false;
         {
             std::unique_lock lock(queue_mutex_);
             // Wake at least every 10 ms to run interval fsyncs; a sleeping writer costs nothing otherwise.
-            queue_cv_.wait_for(lock, std::chrono::milliseconds(10), [&] { return stopping_ || !queue_.empty(); });
+            queue_cv_.wait_for(lock, std::chrono::milliseconds(10),
+                               [&] { return stopping_ || !queue_.empty() || !controls_.empty(); });
             batch.swap(queue_);
+            controls.swap(controls_);
             stop_now = stopping_;
         }
+        for (auto& c : controls) c();
+        controls.clear();
         if (!batch.empty()) {
             // Group by topic, keeping arrival order within each topic.
             std::map<std::string, std::vector<Pending>> groups;
@@ -234,7 +347,7 @@ void EmbeddedEngine::writer_loop() {
         periodic_work(clock_.wall_ms(), stop_now);
         if (stop_now) {
             std::lock_guard lock(queue_mutex_);
-            if (queue_.empty()) return;
+            if (queue_.empty() && controls_.empty()) return;
         }
     }
 }

@@ -9,9 +9,18 @@
 //
 // Threading: publish() and topic() from any thread; everything that mutates a Log or a DedupWindow runs on the
 // writer thread. The topics map is guarded by a mutex held only for lookups and inserts, never during I/O.
+//
+// Topic management (configure_topic, delete_topic) is queued like a publish and runs on the writer thread at
+// the start of a round, so it never races a write or an fsync of the topic it changes. A topic's `settings` are
+// written there under the topics mutex (topics() reads them under it); the writer reads them without it.
+//
+// A deleted topic's directory is first renamed to `topics/.deleted-<name>-<epoch>` (not a valid topic name, so
+// never opened as one), then removed: a crash in between leaves a tombstone that the next start removes, never a
+// half-deleted topic.
 
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -44,6 +53,8 @@ public:
     void publish(PublishRequest request, PublishCallback done) override;
     Result<std::shared_ptr<TopicReader>> topic(std::string_view name, bool create) override;
     std::vector<TopicInfo> topics() const override;
+    void configure_topic(std::string name, TopicSettings settings, ConfigureCallback done) override;
+    void delete_topic(std::string name, DeleteCallback done) override;
     bool auto_create() const override { return options_.auto_create; }
     std::string health() const override;
 
@@ -55,8 +66,16 @@ private:
         PublishCallback done;
     };
 
-    Result<std::shared_ptr<Topic>> open_topic(const std::string& name, bool create);
+    // `settings`: create with these (even when auto_create is off) instead of the declared or default ones.
+    // `created`: set to true when this call created the topic's entry.
+    Result<std::shared_ptr<Topic>> open_topic(const std::string& name, bool create,
+                                              const TopicSettings* settings = nullptr, bool* created = nullptr);
     void writer_loop();
+    // Writer thread: the bodies of configure_topic and delete_topic.
+    Result<TopicConfigured> apply_configure(const std::string& name, const TopicSettings& settings);
+    Result<void> apply_delete(const std::string& name);
+    // Queues `control` for the writer; false when the engine is stopping (nothing was queued).
+    bool enqueue_control(std::function<void()> control);
     void commit_topic(Topic& topic, std::vector<Pending>& group);
     void periodic_work(std::int64_t now_ms, bool force_sync);
 
@@ -70,6 +89,7 @@ private:
     std::mutex queue_mutex_;
     std::condition_variable queue_cv_;
     std::vector<Pending> queue_;
+    std::vector<std::function<void()>> controls_;  // topic management, run by the writer before publishes
     bool stopping_ = false;
     std::thread writer_;
     std::int64_t next_retention_ms_ = 0;

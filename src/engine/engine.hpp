@@ -57,6 +57,14 @@ struct PublishResult {
 
 using PublishCallback = std::function<void(Result<PublishResult>)>;
 
+// The answer to configure_topic: the topic as it now is, and whether this call created it.
+struct TopicConfigured {
+    bool created = false;
+    std::uint64_t epoch = 0;
+};
+using ConfigureCallback = std::function<void(Result<TopicConfigured>)>;
+using DeleteCallback = std::function<void(Result<void>)>;
+
 // An event as read back from storage.
 struct StoredEvent {
     std::uint64_t offset = 0;
@@ -117,6 +125,18 @@ public:
     // The topic's reader; creates the topic when `create` and the engine allows it, else Errc::not_found.
     virtual Result<std::shared_ptr<TopicReader>> topic(std::string_view name, bool create) = 0;
     virtual std::vector<TopicInfo> topics() const = 0;
+    // Topics managed at run time (the admin API). Both run on an engine thread between write rounds and call
+    // `done` there (it must not block).
+    //
+    // configure_topic creates the topic with `settings` (whatever auto_create says) or gives the existing one
+    // these settings: the durability policy applies from the next write, the segment size from the next roll,
+    // retention at once (a shorter one deletes the segments it no longer covers before `done`).
+    virtual void configure_topic(std::string name, TopicSettings settings, ConfigureCallback done) = 0;
+    // delete_topic removes the topic and every stored event (its log directory); its epoch dies with it, so a
+    // topic created later under the same name has a new epoch and old cursors are answered with a reset.
+    // Errc::not_found when there is no such topic; Errc::conflict while anything holds a reader of it (an open
+    // stream, a long-poll, a webhook dispatcher), because their positions would silently point at nothing.
+    virtual void delete_topic(std::string name, DeleteCallback done) = 0;
     virtual bool auto_create() const = 0;
     // Human sentence when the engine cannot take writes (disk full, fsync failure), empty when healthy.
     virtual std::string health() const = 0;

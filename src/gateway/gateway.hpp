@@ -70,6 +70,8 @@ public:
     // unreadable CA file, bad route). Does not install it.
     Result<std::shared_ptr<const Snapshot>> build(std::vector<config::RouteSettings> routes,
                                                   std::map<std::string, config::UpstreamSettings> upstreams) const;
+    // Installs a snapshot made by build().
+    void install(std::shared_ptr<const Snapshot> snapshot) { state_.store(std::move(snapshot), std::memory_order_release); }
     // Builds and installs; on error nothing changes.
     Result<void> apply(std::vector<config::RouteSettings> routes,
                        std::map<std::string, config::UpstreamSettings> upstreams);

@@ -1,7 +1,9 @@
 #include "schema/fast_validator.hpp"
 
 #include <algorithm>
+#include <array>
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 #include <cfloat>
 #include <cmath>
 #include <cstring>
@@ -32,8 +34,8 @@ enum : std::uint8_t {
     k_all = 127,
 };
 
-std::uint8_t kind_bits(const json::value& v) noexcept {
-    switch (v.kind()) {
+std::uint8_t kind_bits(json::kind kind) noexcept {
+    switch (kind) {
         case json::kind::null:
             return k_null;
         case json::kind::bool_:
@@ -72,12 +74,13 @@ double number_of(const json::value& v) noexcept {
 }
 
 // The string as valijson reads it: through c_str(), so up to the first NUL.
-std::string_view c_view(const json::string& s) noexcept {
+std::string_view c_view(std::string_view s) noexcept {
     const void* nul = std::memchr(s.data(), 0, s.size());
-    return {s.data(), nul == nullptr
-                          ? s.size()
-                          : static_cast<std::size_t>(static_cast<const char*>(nul) - s.data())};
+    if (nul == nullptr) return s;
+    return s.substr(0, static_cast<std::size_t>(static_cast<const char*>(nul) - s.data()));
 }
+
+std::string_view c_view(const json::string& s) noexcept { return c_view(std::string_view(s)); }
 
 // Code points in valid UTF-8 (what valijson's u8_strlen counts for it); nullopt for invalid UTF-8,
 // whose count valijson derives in its own way.
@@ -156,6 +159,62 @@ bool same_value(const json::value& schema, const json::value& data) {
         }
     }
     return false;
+}
+
+// A scalar data value as the checks read it, taken from a json::value or from the parser's events
+// (proves_valid_text), so that both paths share one implementation of every scalar check.
+struct Scalar {
+    json::kind kind = json::kind::null;
+    bool boolean = false;
+    std::int64_t integer = 0;  // for kind int64
+    double number = 0;         // for int64, uint64 and double, as valijson compares them
+    std::string_view text;     // for kind string: the whole string
+};
+
+Scalar scalar_of(const json::value& v) noexcept {
+    Scalar x;
+    x.kind = v.kind();
+    switch (v.kind()) {
+        case json::kind::bool_:
+            x.boolean = v.get_bool();
+            break;
+        case json::kind::int64:
+            x.integer = v.get_int64();
+            x.number = number_of(v);
+            break;
+        case json::kind::uint64:
+        case json::kind::double_:
+            x.number = number_of(v);
+            break;
+        case json::kind::string:
+            x.text = v.get_string();
+            break;
+        default:
+            break;
+    }
+    return x;
+}
+
+bool is_number(json::kind k) noexcept {
+    return k == json::kind::int64 || k == json::kind::uint64 || k == json::kind::double_;
+}
+
+// same_value() for scalar data.
+bool same_scalar(const json::value& schema, const Scalar& data) {
+    switch (schema.kind()) {
+        case json::kind::null:
+            return data.kind == json::kind::null;
+        case json::kind::bool_:
+            return data.kind == json::kind::bool_ && data.boolean == schema.get_bool();
+        case json::kind::int64:
+        case json::kind::double_:
+            return is_number(data.kind) && number_of(schema) == data.number;
+        case json::kind::string:
+            return data.kind == json::kind::string &&
+                   c_view(schema.get_string()) == c_view(data.text);
+        default:
+            return false;  // a schema value beyond int64, or a container
+    }
 }
 
 // --- uniqueItems (Herald's): two items are equal when their canonical texts in validator.cpp are.
@@ -321,9 +380,10 @@ public:
         std::int32_t node = -1;  // the schema under "properties", if the name is there
         bool property = false;
         bool required = false;
+        std::uint8_t required_bit = 0;  // its bit in a mask of required names (first 64)
     };
 
-    // The entry for `name`, added if new.
+    // The entry for `name`, added if new. Not after seal().
     Entry& at(std::string_view name) {
         for (Entry& e : entries_) {
             if (e.name == name) return e;
@@ -336,52 +396,74 @@ public:
     void seal() {
         std::size_t capacity = 8;
         while (capacity < entries_.size() * 2) capacity *= 2;
-        slots_.assign(capacity, 0);
+        slots_.assign(capacity, Slot{});
         mask_ = capacity - 1;
         for (std::size_t i = 0; i < entries_.size(); ++i) {
-            std::size_t slot = hash(entries_[i].name) & mask_;
-            while (slots_[slot] != 0) slot = (slot + 1) & mask_;
-            slots_[slot] = static_cast<std::uint32_t>(i + 1);
+            const Probe p = probe(entries_[i].name);
+            std::size_t slot = p.hash & mask_;
+            while (slots_[slot].entry != 0) slot = (slot + 1) & mask_;
+            slots_[slot] =
+                Slot{p.head, p.tail, entries_[i].name.size(), static_cast<std::uint32_t>(i + 1)};
         }
     }
 
     const Entry* find(std::string_view name) const noexcept {
         if (entries_.empty()) return nullptr;
-        std::size_t slot = hash(name) & mask_;
+        const Probe p = probe(name);
+        std::size_t slot = p.hash & mask_;
         while (true) {
-            const std::uint32_t k = slots_[slot];
-            if (k == 0) return nullptr;
-            const Entry& e = entries_[k - 1];
-            if (e.name.size() == name.size() &&
-                std::memcmp(e.name.data(), name.data(), name.size()) == 0)
-                return &e;
+            const Slot& s = slots_[slot];
+            if (s.entry == 0) return nullptr;
+            // Head and tail cover names up to 16 bytes whole; longer ones compare the middle too.
+            if (s.size == name.size() && s.head == p.head && s.tail == p.tail &&
+                (name.size() <= 16 || std::memcmp(entries_[s.entry - 1].name.data() + 8,
+                                                  name.data() + 8, name.size() - 16) == 0))
+                return &entries_[s.entry - 1];
             slot = (slot + 1) & mask_;
         }
     }
 
-    bool empty() const noexcept { return entries_.empty(); }
-    std::size_t size() const noexcept { return entries_.size(); }
-    const std::vector<Entry>& entries() const noexcept { return entries_; }
-
 private:
-    // Cheap for the short names of event schemas: the length and up to the first and last eight
-    // bytes, mixed.
-    static std::uint64_t hash(std::string_view s) noexcept {
-        std::uint64_t h = s.size() * 0x9E3779B97F4A7C15ull;
-        std::uint64_t w = 0;
-        std::memcpy(&w, s.data(), std::min<std::size_t>(s.size(), 8));
-        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
-        if (s.size() > 8) {
-            std::uint64_t t = 0;
-            const std::size_t tail = std::min<std::size_t>(s.size() - 8, 8);
-            std::memcpy(&t, s.data() + s.size() - tail, tail);
-            h = (h ^ t) * 0xC4CEB9FE1A85EC53ull;
+    // The first and last bytes of a name loaded with fixed-size reads (overlapping for short
+    // names: together they hold every byte of a name up to 16 bytes), and a hash of them.
+    struct Probe {
+        std::uint64_t head = 0;
+        std::uint64_t tail = 0;
+        std::uint64_t hash = 0;
+    };
+    struct Slot {
+        std::uint64_t head = 0;
+        std::uint64_t tail = 0;
+        std::size_t size = 0;
+        std::uint32_t entry = 0;  // index + 1; 0 for an empty slot
+    };
+
+    static Probe probe(std::string_view s) noexcept {
+        Probe p;
+        const std::size_t n = s.size();
+        const char* d = s.data();
+        if (n >= 8) {
+            std::memcpy(&p.head, d, 8);
+            std::memcpy(&p.tail, d + n - 8, 8);
+        } else if (n >= 4) {
+            std::uint32_t a = 0;
+            std::uint32_t b = 0;
+            std::memcpy(&a, d, 4);
+            std::memcpy(&b, d + n - 4, 4);
+            p.head = a;
+            p.tail = b;
+        } else if (n > 0) {
+            p.head = static_cast<unsigned char>(d[0]) |
+                     (std::uint64_t{static_cast<unsigned char>(d[n / 2])} << 8) |
+                     (std::uint64_t{static_cast<unsigned char>(d[n - 1])} << 16);
         }
-        return h ^ (h >> 29);
+        std::uint64_t h = (p.head * 0x9E3779B97F4A7C15ull) ^ (p.tail * 0xC4CEB9FE1A85EC53ull) ^ n;
+        p.hash = h ^ (h >> 31);
+        return p;
     }
 
     std::vector<Entry> entries_;
-    std::vector<std::uint32_t> slots_;
+    std::vector<Slot> slots_;
     std::size_t mask_ = 0;
 };
 
@@ -435,6 +517,14 @@ struct FastValidator::Node {
     std::vector<std::uint32_t> any_of;
     std::vector<std::uint32_t> one_of;
     std::int32_t not_node = -1;
+
+    // Derived once compiled (see finish()).
+    bool string_checks = false;  // minLength, maxLength, pattern or format
+    // Whether proves_valid_text() can judge a value of this kind here from the parser's events.
+    bool stream_scalar = false;
+    bool stream_array = false;
+    bool stream_object = false;
+    std::uint64_t required_mask = 0;  // one bit per required name (up to 64)
 
     // Same-level children (no data consumed between this node and them).
     template <class Fn>
@@ -500,7 +590,7 @@ public:
         memo_.emplace(v, index);
         Node node;
         if (!fill(*v, at, depth, node)) return std::nullopt;
-        node.trivial = is_trivial(node);
+        finish(node);
         nodes_[index] = std::move(node);
         return index;
     }
@@ -768,6 +858,26 @@ private:
         return true;
     }
 
+    static void finish(Node& n) {
+        n.trivial = is_trivial(n);
+        n.string_checks = n.min_length != 0 ||
+                          n.max_length != std::numeric_limits<std::uint64_t>::max() ||
+                          n.pattern.has_value() || n.format != nullptr;
+        const bool combinators =
+            !n.all_of.empty() || !n.any_of.empty() || !n.one_of.empty() || n.not_node >= 0;
+        n.stream_scalar = !combinators;
+        n.stream_array = !combinators && !n.has_enum && !n.const_value && !n.unique;
+        n.stream_object = !combinators && !n.has_enum && !n.const_value && n.min_properties == 0 &&
+                          n.max_properties == std::numeric_limits<std::uint64_t>::max() &&
+                          n.required.size() <= 64;
+        if (n.stream_object) {
+            for (std::size_t i = 0; i < n.required.size(); ++i) {
+                n.names.at(n.required[i]).required_bit = static_cast<std::uint8_t>(i);
+                n.required_mask |= std::uint64_t{1} << i;
+            }
+        }
+    }
+
     static bool is_trivial(const Node& n) {
         return !n.never && n.types == k_all && !n.has_enum && !n.const_value && n.bounds.empty() &&
                n.multiple_int == 0 && n.multiple_double == 0 && n.min_length == 0 &&
@@ -841,6 +951,7 @@ FastValidator::Compiled FastValidator::compile(const json::value& document, Draf
         return out;
     }
     v->root_ = *root;
+    for (const Node& n : v->nodes_) v->trivial_.push_back(n.trivial ? 1 : 0);
     out.validator = std::move(v);
     return out;
 }
@@ -852,126 +963,142 @@ FastValidator::Verdict FastValidator::check(const json::value& data) const {
     return ok ? Verdict::valid : Verdict::invalid;
 }
 
+namespace {
+
+// type, enum and const of an array or object.
+bool container_checks(const Node& n, const json::value& v) {
+    if ((n.types & kind_bits(v.kind())) == 0) return false;
+    if (n.has_enum && std::none_of(n.enum_values.begin(), n.enum_values.end(),
+                                   [&](const json::value& e) { return same_value(e, v); }))
+        return false;
+    if (n.const_value && !same_value(*n.const_value, v)) return false;
+    return true;
+}
+
+// Every keyword of a node that applies to a scalar (combinators aside).
+bool scalar_checks(const Node& n, const Scalar& x, bool& undecided) {
+    if ((n.types & kind_bits(x.kind)) == 0) return false;
+    if (n.has_enum) {
+        if (n.enum_only_strings) {
+            if (x.kind != json::kind::string || n.enum_strings.find(c_view(x.text)) == nullptr)
+                return false;
+        } else if (std::none_of(n.enum_values.begin(), n.enum_values.end(),
+                                [&](const json::value& e) { return same_scalar(e, x); })) {
+            return false;
+        }
+    }
+    if (n.const_value && !same_scalar(*n.const_value, x)) return false;
+    if (is_number(x.kind)) {
+        const double d = x.number;
+        for (const Node::Bound& b : n.bounds) {
+            if (b.upper ? (b.exclusive ? d >= b.value : d > b.value)
+                        : (b.exclusive ? d <= b.value : d < b.value))
+                return false;
+        }
+        if (n.multiple_int != 0) {
+            std::int64_t i = 0;
+            if (x.kind == json::kind::int64) {
+                i = x.integer;
+            } else if (d >= -0x1p63 && d < 0x1p63) {
+                i = static_cast<std::int64_t>(d);  // valijson truncates, then takes i % divisor
+            } else {
+                undecided = true;  // valijson's conversion is undefined there
+                return false;
+            }
+            if (i != 0 && i % n.multiple_int != 0) return false;
+        }
+        if (n.multiple_double != 0 && d != 0 &&
+            std::fabs(std::remainder(d, n.multiple_double)) >
+                std::numeric_limits<double>::epsilon())
+            return false;
+    } else if (x.kind == json::kind::string) {
+        if (n.multiple_int != 0 || n.multiple_double != 0) {
+            // valijson checks numeric strings against multipleOf (strtod, istringstream).
+            undecided = true;
+            return false;
+        }
+        if (!n.string_checks) return true;
+        const std::string_view s = c_view(x.text);
+        // A count is at most the byte length, and a string starting with ASCII counts at least
+        // one: most strings need no count.
+        const bool at_least = n.min_length == 0 || (n.min_length == 1 && !s.empty() &&
+                                                    static_cast<unsigned char>(s.front()) < 0x80);
+        if (!at_least || s.size() > n.max_length) {
+            const auto count = code_points(s);
+            if (!count) {
+                undecided = true;
+                return false;
+            }
+            if (*count < n.min_length || *count > n.max_length) return false;
+        }
+        if (n.pattern && !n.pattern->search(s)) return false;
+        if (n.format != nullptr && !n.format(s)) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool FastValidator::array_checks(const Node& n, const json::array& a, bool& undecided) const {
+    if (a.size() < n.min_items || a.size() > n.max_items) return false;
+    if (n.unique && !all_unique(a)) return false;
+    if (n.items >= 0 && !nodes_[static_cast<std::size_t>(n.items)].trivial) {
+        const auto items = static_cast<std::uint32_t>(n.items);
+        for (const json::value& item : a) {
+            if (!valid(items, item, undecided)) return false;
+        }
+    }
+    return true;
+}
+
+bool FastValidator::object_checks(const Node& n, const json::object& o, bool& undecided) const {
+    if (o.size() < n.min_properties || o.size() > n.max_properties) return false;
+    if (!n.has_properties) {
+        for (const std::string& name : n.required) {
+            if (!o.contains(name)) return false;
+        }
+        return true;
+    }
+    // One pass over the members: each is checked against its property schema or the additional
+    // one, and required names are counted as they go by (members are unique, so the count reaches
+    // the number of required names exactly when all are present).
+    std::uint32_t required_seen = 0;
+    for (const json::key_value_pair& member : o) {
+        const NameTable::Entry* e = n.names.find(member.key());
+        if (e != nullptr) {
+            required_seen += e->required ? 1 : 0;
+            if (e->property) {
+                if (!valid(static_cast<std::uint32_t>(e->node), member.value(), undecided))
+                    return false;
+                continue;
+            }
+        }
+        if (n.additional == Node::Additional::none) return false;
+        if (n.additional == Node::Additional::schema &&
+            !valid(static_cast<std::uint32_t>(n.additional_node), member.value(), undecided))
+            return false;
+    }
+    return required_seen == n.required_count;
+}
+
 // Constraints of one node in any order: the verdict is their conjunction, and none of them throws
 // in valijson for these keywords, so order changes nothing but speed (cheap checks first).
 bool FastValidator::valid(std::uint32_t index, const json::value& v, bool& undecided) const {
     const Node& n = nodes_[index];
     if (n.trivial) return true;
     if (n.never) return false;
-    if ((n.types & kind_bits(v)) == 0) return false;
-    if (n.has_enum) {
-        if (n.enum_only_strings) {
-            if (!v.is_string() || n.enum_strings.find(c_view(v.get_string())) == nullptr)
-                return false;
-        } else if (std::none_of(n.enum_values.begin(), n.enum_values.end(),
-                                [&](const json::value& e) { return same_value(e, v); })) {
-            return false;
-        }
-    }
-    if (n.const_value && !same_value(*n.const_value, v)) return false;
-
     switch (v.kind()) {
-        case json::kind::int64:
-        case json::kind::uint64:
-        case json::kind::double_: {
-            const double d = number_of(v);
-            for (const Node::Bound& b : n.bounds) {
-                if (b.upper ? (b.exclusive ? d >= b.value : d > b.value)
-                            : (b.exclusive ? d <= b.value : d < b.value))
-                    return false;
-            }
-            if (n.multiple_int != 0) {
-                std::int64_t i = 0;
-                if (v.is_int64()) {
-                    i = v.get_int64();
-                } else if (d >= -0x1p63 && d < 0x1p63) {
-                    i = static_cast<std::int64_t>(d);  // valijson truncates, then takes i % divisor
-                } else {
-                    undecided = true;  // valijson's conversion is undefined there
-                    return false;
-                }
-                if (i != 0 && i % n.multiple_int != 0) return false;
-            }
-            if (n.multiple_double != 0 && d != 0 &&
-                std::fabs(std::remainder(d, n.multiple_double)) >
-                    std::numeric_limits<double>::epsilon())
+        case json::kind::array:
+            if (!container_checks(n, v) || !array_checks(n, v.get_array(), undecided)) return false;
+            break;
+        case json::kind::object:
+            if (!container_checks(n, v) || !object_checks(n, v.get_object(), undecided))
                 return false;
             break;
-        }
-        case json::kind::string: {
-            if (n.multiple_int != 0 || n.multiple_double != 0) {
-                // valijson checks numeric strings against multipleOf (strtod, istringstream).
-                undecided = true;
-                return false;
-            }
-            const std::string_view s = c_view(v.get_string());
-            // A count is at most the byte length, and a string starting with ASCII counts at least
-            // one: most strings need no count.
-            const bool at_least =
-                n.min_length == 0 ||
-                (n.min_length == 1 && !s.empty() && static_cast<unsigned char>(s.front()) < 0x80);
-            if (!at_least || s.size() > n.max_length) {
-                const auto count = code_points(s);
-                if (!count) {
-                    undecided = true;
-                    return false;
-                }
-                if (*count < n.min_length || *count > n.max_length) return false;
-            }
-            if (n.pattern && !n.pattern->search(s)) return false;
-            if (n.format != nullptr && !n.format(s)) return false;
-            break;
-        }
-        case json::kind::array: {
-            const json::array& a = v.get_array();
-            if (a.size() < n.min_items || a.size() > n.max_items) return false;
-            if (n.unique && !all_unique(a)) return false;
-            if (n.items >= 0 && !nodes_[static_cast<std::size_t>(n.items)].trivial) {
-                const auto items = static_cast<std::uint32_t>(n.items);
-                for (const json::value& item : a) {
-                    if (!valid(items, item, undecided)) return false;
-                }
-            }
-            break;
-        }
-        case json::kind::object: {
-            const json::object& o = v.get_object();
-            if (o.size() < n.min_properties || o.size() > n.max_properties) return false;
-            if (n.has_properties) {
-                // One pass over the members: each is checked against its property schema or the
-                // additional one, and required names are counted as they go by (members are
-                // unique, so the count reaches the number of required names exactly when all are
-                // present).
-                std::uint32_t required_seen = 0;
-                for (const json::key_value_pair& member : o) {
-                    const NameTable::Entry* e = n.names.find(member.key());
-                    if (e != nullptr) {
-                        required_seen += e->required ? 1 : 0;
-                        if (e->property) {
-                            if (!valid(static_cast<std::uint32_t>(e->node), member.value(),
-                                       undecided))
-                                return false;
-                            continue;
-                        }
-                    }
-                    if (n.additional == Node::Additional::none) return false;
-                    if (n.additional == Node::Additional::schema &&
-                        !valid(static_cast<std::uint32_t>(n.additional_node), member.value(),
-                               undecided))
-                        return false;
-                }
-                if (required_seen != n.required_count) return false;
-            } else {
-                for (const std::string& name : n.required) {
-                    if (!o.contains(name)) return false;
-                }
-            }
-            break;
-        }
         default:
+            if (!scalar_checks(n, scalar_of(v), undecided)) return false;
             break;
     }
-
     for (std::uint32_t c : n.all_of) {
         if (!valid(c, v, undecided)) return false;
     }
@@ -988,6 +1115,209 @@ bool FastValidator::valid(std::uint32_t index, const json::value& v, bool& undec
     if (n.not_node >= 0 && valid(static_cast<std::uint32_t>(n.not_node), v, undecided))
         return false;
     return true;
+}
+
+// --- validating the text -------------------------------------------------------------------------
+
+// A handler for Boost.JSON's basic_parser that runs the node checks on the parser's events instead
+// of on a built value. It proves validity or gives up: any violation, any node it cannot judge
+// from events (combinators; enum, const, uniqueItems or min/maxProperties on a container), and any
+// undecided check stop the parse, and the caller takes the ordinary path. Duplicate member names,
+// which Boost.JSON resolves by keeping the last, are safe: every occurrence is checked, required
+// names are tracked by bit, and counts of members are never judged here.
+//
+// Members and strings split by the parser into parts (escapes, long strings) are gathered in a
+// buffer, the only allocation, and only then.
+class FastValidator::Stream {
+public:
+    using error_code = boost::system::error_code;
+
+    // The limits of Boost.JSON's own value-building handler, so that the same texts parse.
+    static constexpr std::size_t max_object_size = json::object::max_size();
+    static constexpr std::size_t max_array_size = json::array::max_size();
+    static constexpr std::size_t max_key_size = json::string::max_size();
+    static constexpr std::size_t max_string_size = json::string::max_size();
+
+    Stream(const FastValidator& v, std::size_t max_name) : v_(v), max_name_(max_name) {}
+
+    bool given_up() const noexcept { return given_up_; }
+
+    bool on_document_begin(error_code&) { return true; }
+    bool on_document_end(error_code&) { return true; }
+    bool on_object_begin(error_code& ec) { return open(true, ec); }
+    bool on_array_begin(error_code& ec) { return open(false, ec); }
+    bool on_object_end(std::size_t, error_code& ec) { return close(ec); }
+    bool on_array_end(std::size_t, error_code& ec) { return close(ec); }
+
+    bool on_key_part(json::string_view part, std::size_t, error_code&) {
+        key_.append(part.data(), part.size());
+        key_parts_ = true;
+        return true;
+    }
+    bool on_key(json::string_view last, std::size_t, error_code& ec) {
+        std::string_view key(last.data(), last.size());
+        if (key_parts_) {
+            key_.append(last.data(), last.size());
+            key = key_;
+        }
+        const bool ok = member(key);
+        key_.clear();
+        key_parts_ = false;
+        return ok || give_up(ec);
+    }
+
+    bool on_string_part(json::string_view part, std::size_t, error_code&) {
+        string_.append(part.data(), part.size());
+        string_parts_ = true;
+        return true;
+    }
+    bool on_string(json::string_view last, std::size_t, error_code& ec) {
+        Scalar x;
+        x.kind = json::kind::string;
+        x.text = std::string_view(last.data(), last.size());
+        if (string_parts_) {
+            string_.append(last.data(), last.size());
+            x.text = string_;
+        }
+        const bool ok = scalar(x, ec);
+        string_.clear();
+        string_parts_ = false;
+        return ok;
+    }
+
+    bool on_number_part(json::string_view, error_code&) { return true; }
+    bool on_int64(std::int64_t i, json::string_view, error_code& ec) {
+        Scalar x;
+        x.kind = json::kind::int64;
+        x.integer = i;
+        x.number = static_cast<double>(i);
+        return scalar(x, ec);
+    }
+    bool on_uint64(std::uint64_t u, json::string_view, error_code& ec) {
+        Scalar x;
+        x.kind = json::kind::uint64;
+        x.number = static_cast<double>(u);
+        return scalar(x, ec);
+    }
+    bool on_double(double d, json::string_view, error_code& ec) {
+        Scalar x;
+        x.kind = json::kind::double_;
+        x.number = d;
+        return scalar(x, ec);
+    }
+    bool on_bool(bool b, error_code& ec) {
+        Scalar x;
+        x.kind = json::kind::bool_;
+        x.boolean = b;
+        return scalar(x, ec);
+    }
+    bool on_null(error_code& ec) { return scalar(Scalar{}, ec); }
+    bool on_comment_part(json::string_view, error_code&) { return true; }
+    bool on_comment(json::string_view, error_code&) { return true; }
+
+private:
+    // Deeper than Boost.JSON's default max_depth (32), which the parser enforces first.
+    static constexpr std::size_t max_frames = 64;
+
+    // Written whole when a container opens (no initializers, so that the array of frames costs
+    // nothing to create).
+    struct Frame {
+        std::int32_t node;  // -1: nothing to check inside
+        bool object;
+        std::int32_t child;  // the node for the next member's or item's value
+        std::uint64_t required;
+        std::uint64_t count;
+    };
+
+    bool give_up(error_code& ec) {
+        given_up_ = true;
+        ec = json::error::exception;  // any error stops the parser
+        return false;
+    }
+
+    // The node for a value that starts now: the root's, an item's or the current member's.
+    std::int32_t take_node() {
+        if (depth_ == 0) return static_cast<std::int32_t>(v_.root_);
+        Frame& f = frames_[depth_ - 1];
+        ++f.count;
+        return f.child;
+    }
+
+    // -1 for a node with nothing to check, so that its value is only parsed.
+    std::int32_t effective(std::int32_t node) const {
+        return node >= 0 && v_.trivial_[static_cast<std::size_t>(node)] ? -1 : node;
+    }
+
+    bool scalar(const Scalar& x, error_code& ec) {
+        const std::int32_t node = effective(take_node());
+        if (node < 0) return true;
+        const Node& n = v_.nodes_[static_cast<std::size_t>(node)];
+        bool undecided = false;
+        if (n.never || !n.stream_scalar || !scalar_checks(n, x, undecided) || undecided)
+            return give_up(ec);
+        return true;
+    }
+
+    bool open(bool object, error_code& ec) {
+        const std::int32_t node = effective(take_node());
+        if (depth_ == max_frames) return give_up(ec);
+        Frame f{node, object, -1, 0, 0};
+        if (node >= 0) {
+            const Node& n = v_.nodes_[static_cast<std::size_t>(node)];
+            if (n.never || (n.types & (object ? k_object : k_array)) == 0 ||
+                !(object ? n.stream_object : n.stream_array))
+                return give_up(ec);
+            if (!object) f.child = effective(n.items);
+        }
+        frames_[depth_++] = f;
+        return true;
+    }
+
+    bool close(error_code& ec) {
+        const Frame f = frames_[--depth_];
+        if (f.node < 0) return true;
+        const Node& n = v_.nodes_[static_cast<std::size_t>(f.node)];
+        const bool ok = f.object ? f.required == n.required_mask
+                                 : f.count >= n.min_items && f.count <= n.max_items;
+        return ok || give_up(ec);
+    }
+
+    // A member name: sets the node for its value.
+    bool member(std::string_view key) {
+        Frame& f = frames_[depth_ - 1];
+        if (key.size() > max_name_) return false;  // the guard refuses it (patternProperties)
+        f.child = -1;
+        if (f.node < 0) return true;
+        const Node& n = v_.nodes_[static_cast<std::size_t>(f.node)];
+        const NameTable::Entry* e = n.names.find(key);
+        if (e != nullptr && e->required) f.required |= std::uint64_t{1} << e->required_bit;
+        if (e != nullptr && e->property) {
+            f.child = effective(e->node);
+        } else if (n.has_properties) {
+            if (n.additional == Node::Additional::none) return false;
+            if (n.additional == Node::Additional::schema) f.child = effective(n.additional_node);
+        }
+        return true;
+    }
+
+    const FastValidator& v_;
+    std::size_t max_name_;
+    std::array<Frame, max_frames> frames_;
+    std::size_t depth_ = 0;
+    bool given_up_ = false;
+    std::string key_;
+    std::string string_;
+    bool key_parts_ = false;
+    bool string_parts_ = false;
+};
+
+bool FastValidator::proves_valid_text(std::string_view text, std::size_t max_name) const {
+    // json::parse() with default options is this parser with Boost.JSON's own handler and the same
+    // options: the same texts parse, to the same values.
+    json::basic_parser<Stream> parser(json::parse_options{}, *this, max_name);
+    boost::system::error_code ec;
+    const std::size_t used = parser.write_some(false, text.data(), text.size(), ec);
+    return !ec && used == text.size() && !parser.handler().given_up();
 }
 
 }  // namespace herald::schema::detail

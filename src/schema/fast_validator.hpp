@@ -31,18 +31,27 @@
 // compile() refuses (the caller then uses valijson alone) any schema with a keyword or form it
 // does not implement: contains, dependencies, if/then/else, patternProperties, propertyNames,
 // additionalItems, tuple "items", "id", a $ref it cannot resolve exactly as valijson does, property
-// names or required names holding '/', '~' or NUL (valijson's schema cache keys on unescaped
-// paths), chains of allOf/anyOf/oneOf/not deeper than max_chain at one data level, and anything
-// else valijson would act on. Keywords valijson ignores are ignored (title, description, default,
-// examples, $comment, $schema, definitions, $defs, readOnly, ...).
+// names holding '/' or '~' (valijson's schema cache keys on unescaped paths, so such names can
+// share a subschema), property or required names holding NUL (valijson reads them through
+// c_str()), chains of allOf/anyOf/oneOf/not deeper than max_chain at one data level or in a cycle,
+// and anything else valijson would act on. Keywords valijson ignores are ignored (title,
+// description, default, examples, $comment, $schema, definitions, $defs, readOnly, ...).
+//
+// Two ways in: check() on a parsed value, and proves_valid_text() on the JSON text, which runs the
+// same node checks as a Boost.JSON parser handler and so spares building the value (most of the
+// cost of checking a valid event); it proves validity or gives up, never refutes.
 //
 // Cost: check() allocates nothing on its way through valid data, except for uniqueItems on arrays
-// of more than 32 items. Recursion: one frame per data level per schema node on the way, and data
-// deeper than CompiledSchema::max_depth never reaches it (the guard), so at most
-// (max_depth + 2) × (max_chain + 1) frames.
+// of more than 32 items; proves_valid_text() only for strings and names the parser splits.
+// Recursion (check() only; proves_valid_text() keeps an explicit stack): one frame per data level
+// per schema node on the way, and data deeper than CompiledSchema::max_depth never reaches it (the
+// guard), so at most (max_depth + 2) × (max_chain + 1) frames.
 //
-// Thread-safety: immutable after compile(); check() is const and may run on any number of threads.
+// Thread-safety: immutable after compile(); check() and proves_valid_text() are const and may run
+// on any number of threads.
 
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <cstddef>
 #include <cstdint>
@@ -83,6 +92,13 @@ public:
     // The verdict on data that passed the guards (depth checked; unsigned integers may remain).
     Verdict check(const boost::json::value& data) const;
 
+    // True only when `text` parses as boost::json::parse() with default options would parse it
+    // and check() would find the result valid, no member name being longer than `max_name` (the
+    // guard's patternProperties rule): proved on the parser's events, without building the value.
+    // False means "not proved" (invalid, not JSON, or beyond what events can judge: combinators,
+    // enum/const/uniqueItems/min/maxProperties on a container); parse and call check() then.
+    bool proves_valid_text(std::string_view text, std::size_t max_name) const;
+
     struct Node;  // defined in fast_validator.cpp
 
     FastValidator(const FastValidator&) = delete;
@@ -90,10 +106,15 @@ public:
     ~FastValidator();
 
 private:
+    class Stream;  // the parser handler behind proves_valid_text()
+
     FastValidator();
     bool valid(std::uint32_t node, const boost::json::value& v, bool& undecided) const;
+    bool array_checks(const Node& n, const boost::json::array& a, bool& undecided) const;
+    bool object_checks(const Node& n, const boost::json::object& o, bool& undecided) const;
 
     std::vector<Node> nodes_;
+    std::vector<std::uint8_t> trivial_;  // nodes_[i].trivial, packed: read once per member
     std::uint32_t root_ = 0;
 };
 

@@ -942,6 +942,8 @@ constexpr std::size_t dfa_max_program = 4096;
 constexpr std::size_t dfa_max_states = 1024;
 constexpr std::size_t dfa_max_table = 1u << 17;       // next[] entries
 constexpr std::size_t dfa_max_class_work = 1u << 21;  // intervals × consuming instructions
+// Instructions examined while building transitions (states × classes × threads per state).
+constexpr std::size_t dfa_max_build_work = 1u << 23;
 constexpr std::size_t dfa_max_classes = 4096;
 
 bool consumes(const Pattern::Program& p, const Inst& inst, char32_t cp) {
@@ -1080,6 +1082,7 @@ std::optional<Dfa> build_dfa(const Pattern::Program& p, bool full) {
     states.push_back(start_key);
     std::vector<std::uint32_t> seeds;
     std::vector<std::uint32_t> target;
+    std::size_t work = 0;
     for (std::size_t s = 0; s < states.size(); ++s) {
         const bool is_start = s == 0;
         seeds = is_start ? std::vector<std::uint32_t>{} : states[s];
@@ -1091,6 +1094,8 @@ std::optional<Dfa> build_dfa(const Pattern::Program& p, bool full) {
         closure(seeds, is_start, false);
         if (!full && has_match()) flags |= Dfa::accept_now;
         d.flags.push_back(flags);
+        work += std::max<std::size_t>(reached.size(), 1) * d.classes;
+        if (work > dfa_max_build_work) return std::nullopt;
         for (std::uint32_t k = 0; k < d.classes; ++k) {
             target.clear();
             for (std::uint32_t pc : reached) {

@@ -86,6 +86,9 @@ struct SchemaVersion {
     std::shared_ptr<const CompiledSchema> compiled;
 
     bool is_valid(const boost::json::value& data) const { return compiled->is_valid(data); }
+    bool proves_valid_text(std::string_view json_text) const {
+        return compiled->proves_valid_text(json_text);
+    }
     std::vector<Violation> validate(const boost::json::value& data) const {
         return compiled->validate(data);
     }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <limits>
 #include <map>
 #include <new>
 #include <optional>
@@ -876,6 +877,15 @@ bool CompiledSchema::is_valid(const json::value& data) const {
         if (const std::optional<bool> verdict = impl_->fast_verdict(data)) return *verdict;
     }
     return impl_->valijson_verdict(data);
+}
+
+bool CompiledSchema::proves_valid_text(std::string_view json_text) const {
+    if (!impl_->fast) return false;
+    // The guard's depth rule needs no check here: the parser's own limit (32) is lower.
+    static_assert(CompiledSchema::max_depth >= 32);
+    return impl_->fast->proves_valid_text(json_text, impl_->pattern_properties
+                                                         ? max_pattern_property_name
+                                                         : std::numeric_limits<std::size_t>::max());
 }
 
 std::optional<bool> CompiledSchema::verdict(Engine engine, const json::value& data) const {

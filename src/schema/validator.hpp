@@ -30,6 +30,8 @@
 //                 rare data it leaves undecided (see fast_validator.hpp).
 //   validate()    the guards, then the same fast verdict to answer valid data; invalid data gets
 //                 valijson's detailed run, which names every violation.
+//   proves_valid_text()  the fast validator on the JSON parser's events: publish asks it first,
+//                 and parses the data only when it proves nothing.
 // Both engines give the same verdict on every schema the fast validator accepts
 // (tests/unit/schema/fast_validator_test.cpp compares them differentially; so does the schema
 // fuzz target); verdict() exposes each engine for those checks.
@@ -91,6 +93,12 @@ public:
 
     // The verdict for publish: stops at the first failed assertion (see "Two engines" above).
     bool is_valid(const boost::json::value& data) const;
+    // True only when `json_text` parses (as boost::json::parse with default options) to data that
+    // is_valid() accepts — proved by the fast validator on the parser's events, without building
+    // the data, which is most of the cost of checking a valid event. False proves nothing: parse
+    // the text and call is_valid()/validate(). Always false for a schema without a fast path, and
+    // for data that meets combinators or enum/const/uniqueItems/min/maxProperties on a container.
+    bool proves_valid_text(std::string_view json_text) const;
     // Every violation (up to max_violations), in document order; empty when the data is valid.
     // Invalid data holding more than max_detailed_values values gets one violation at "" with
     // keyword "schema" instead: listing them means a detailed valijson run, which keeps several

@@ -8,9 +8,8 @@
 #include "security/crypto.hpp"
 
 namespace herald::security {
-namespace {
 
-Result<void> check_name(std::string_view name) {
+Result<void> check_api_key_name(std::string_view name) {
     if (name.empty() || name.size() > 128) {
         return make_error(Errc::invalid_argument, "API key name must be 1 to 128 characters",
                           "name");
@@ -27,6 +26,10 @@ Result<void> check_name(std::string_view name) {
     }
     return ok();
 }
+
+namespace {
+
+Result<void> check_name(std::string_view name) { return check_api_key_name(name); }
 
 bool is_hash_hex(std::string_view s) noexcept {
     if (s.size() != 64) return false;

@@ -60,6 +60,10 @@ struct NewApiKey {
     ApiKeyRecord record;  // persist this
 };
 
+// The naming rule of API keys: 1 to 128 of letters, digits, '.', '_', '-'. Errc::invalid_argument, attribute
+// "name".
+Result<void> check_api_key_name(std::string_view name);
+
 class ApiKeyStore {
 public:
     // "hk_" + base64url(32 random bytes): 46 characters.

@@ -35,6 +35,22 @@ void SecurityContext::set_keys(std::shared_ptr<const security::Verifier> verifie
     generation_.fetch_add(1, std::memory_order_acq_rel);
 }
 
+void SecurityContext::set_verifier(std::shared_ptr<const security::Verifier> verifier) {
+    {
+        std::lock_guard lock(keys_mutex_);
+        verifier_ = std::move(verifier);
+    }
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+void SecurityContext::set_api_keys(std::shared_ptr<const security::ApiKeyStore> api_keys) {
+    {
+        std::lock_guard lock(keys_mutex_);
+        api_keys_ = std::move(api_keys);
+    }
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+}
+
 std::pair<std::shared_ptr<const security::Verifier>, std::shared_ptr<const security::ApiKeyStore>>
 SecurityContext::keys() const {
     std::lock_guard lock(keys_mutex_);

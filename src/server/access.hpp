@@ -59,6 +59,10 @@ struct SecurityContext {
     void set_keys(std::shared_ptr<const security::Verifier> verifier,
                   std::shared_ptr<const security::ApiKeyStore> api_keys);
     std::pair<std::shared_ptr<const security::Verifier>, std::shared_ptr<const security::ApiKeyStore>> keys() const;
+    // One half of the pair, leaving the other as it is now: the JWKS refresher and the API keys admin change
+    // their half from different threads, and a read-modify-write of the pair would lose the other's change.
+    void set_verifier(std::shared_ptr<const security::Verifier> verifier);
+    void set_api_keys(std::shared_ptr<const security::ApiKeyStore> api_keys);
     std::uint64_t generation() const noexcept { return generation_.load(std::memory_order_acquire); }
 
 private:

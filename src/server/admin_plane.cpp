@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "gateway/metrics.hpp"
+
 #include <fstream>
 #include <map>
 #include <optional>
@@ -259,6 +261,8 @@ http::Response AdminPlane::log_level(http::Request& req) {
 
 boost::asio::awaitable<http::Response> AdminPlane::handle(http::Request& req) {
     req.route = admin_route(req.path);
+    for (auto* r : resources_)
+        if (req.route.empty()) req.route = r->route(req.path);
     if (req.path == "/healthz" && (req.method == "GET" || req.method == "HEAD"))
         co_return http::json_response(200, "{\"status\":\"ok\"}");
     // Probes stay open; everything else on the admin listener needs the admin token or the `admin` scope.
@@ -269,6 +273,23 @@ boost::asio::awaitable<http::Response> AdminPlane::handle(http::Request& req) {
     }
     if (ctx_.schemas) {
         if (auto r = ctx_.schemas->handle(req)) co_return std::move(*r);
+    }
+    for (auto* resource : resources_) {
+        auto answer = co_await resource->handle(req);
+        if (answer) co_return std::move(*answer);
+    }
+    if (ctx_.gateway) {
+        if (auto r = ctx_.gateway->handle(req)) co_return std::move(*r);
+    }
+    if (ctx_.reload && req.path == "/admin/reload") {
+        if (req.method != "POST")
+            co_return http::problem_response({405, "method-not-allowed", "Method not allowed", "allowed: POST", {}, {}});
+        auto r = ctx_.reload();
+        if (!r)
+            co_return http::problem_response(
+                {r.error().code == Errc::conflict ? 409u : 400u, "reload-refused", "Reload refused",
+                 r.error().message + " (the running configuration is unchanged)", r.error().attribute, {}});
+        co_return http::json_response(200, "{\"reloaded\":true,\"detail\":" + json::serialize(json::value(*r)) + "}");
     }
     if (ctx_.logger && req.path == "/admin/log/level") {
         co_return log_level(req);
@@ -297,6 +318,7 @@ boost::asio::awaitable<http::Response> AdminPlane::handle(http::Request& req) {
     if (req.path == "/metrics") {
         http::Response r;
         r.body = metrics_text();
+        if (ctx_.gateway_state) gateway::append_metrics(r.body, *ctx_.gateway_state);
         r.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
         co_return r;
     }
@@ -346,6 +368,9 @@ boost::asio::awaitable<http::Response> AdminPlane::handle(http::Request& req) {
         tr["service_name"] = c.tracing.service_name;
         tr["sample_ratio"] = c.tracing.sample_ratio;
         o["tracing"] = std::move(tr);
+        for (auto* resource : resources_) resource->dump(o);  // effective topics, API keys (with their source)
+        // Routes and upstreams as running: the file's and the admin API's, each with its source.
+        if (ctx_.gateway) o["gateway"] = json::parse(ctx_.gateway->dump_json());
         co_return http::json_response(200, json::serialize(o));
     }
     co_return http::problem_response({404, "not-found", "Not found", "no admin route for " + req.path, {}});

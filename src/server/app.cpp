@@ -23,7 +23,11 @@
 #include "server/schema_service.hpp"
 #include "server/data_plane.hpp"
 #include "server/proxy_plane.hpp"
+#include "server/gateway_admin.hpp"
+#include "server/key_admin.hpp"
+#include "server/topic_admin.hpp"
 #include "gateway/gateway.hpp"
+#include "gateway/health_prober.hpp"
 #include "sse/frame.hpp"
 #include "meta/database.hpp"
 #include "webhook/client_transport.hpp"
@@ -222,13 +226,26 @@ int serve(ServeOptions options) {
     fanout_hubs.push_back(webhook_worker.hub.get());
     hub::Hub hub(encoders, fanout_hubs);
 
-    engine::EmbeddedEngine engine(engine_options(cfg));
+    // Topics and API keys made through the admin API (meta.db) join the file's before anything serves.
+    const auto meta_path = (std::filesystem::path(cfg.data_dir) / "meta.db").string();
+    auto topic_admin = TopicAdmin::open(cfg, meta_path, &logger);
+    if (!topic_admin) {
+        logger.error("server", "topics: " + topic_admin.error().message);
+        return 2;
+    }
+    auto key_admin = KeyAdmin::open(**security, cfg.auth.enabled, meta_path, &logger);
+    if (!key_admin) {
+        logger.error("server", key_admin.error().message);
+        return 2;
+    }
+    auto embedded_options = engine_options(cfg);
+    (*topic_admin)->declare(embedded_options.declared);
+    engine::EmbeddedEngine engine(std::move(embedded_options));
     if (auto started = engine.start(hub); !started) {
         logger.error("server", "cannot start the embedded log", {{"error", started.error().message}});
         return 1;
     }
 
-    const auto meta_path = (std::filesystem::path(cfg.data_dir) / "meta.db").string();
     auto schemas = SchemaService::open(cfg, meta_path);
     if (!schemas) {
         logger.error("server", "schemas: " + schemas.error().message);
@@ -305,16 +322,38 @@ int serve(ServeOptions options) {
 
     // The REST gateway's routes and upstreams (docs/gateway.md).
     gateway::Gateway gateway(SystemClock::instance());
-    if (auto r = gateway.apply(cfg.routes, cfg.upstreams); !r) {
-        logger.error("server", "routes and upstreams: " + r.error().message);
+    auto gateway_admin = GatewayAdmin::open(gateway, meta_path, cfg);
+    if (!gateway_admin) {
+        logger.error("server", "routes and upstreams: " + gateway_admin.error().message);
         engine.stop();
         return 1;
     }
+    // SIGHUP and POST /admin/reload: the file is read again and what can change at run time is swapped in whole
+    // (docs/configuration.md "Reloading"); anything invalid leaves the running configuration as it was.
+    std::mutex reload_mutex;
+    auto reload = [&]() -> Result<std::string> {
+        std::lock_guard lock(reload_mutex);
+        if (cfg.source_file.empty())
+            return make_error(Errc::conflict, "herald was started without --config: there is no file to reload");
+        auto next = config::load_config(cfg.source_file);
+        if (!next) return std::move(next).error();
+        if (auto r = (*gateway_admin)->reload_file(*next); !r) return std::move(r).error();
+        std::string summary = std::to_string(next->routes.size()) + " routes and " +
+                              std::to_string(next->upstreams.size()) + " upstreams from " + cfg.source_file;
+        logger.info("server", "configuration reloaded", {{"routes", next->routes.size()},
+                                                         {"upstreams", next->upstreams.size()},
+                                                         {"file", cfg.source_file}});
+        return summary;
+    };
+
+    // Active health checks run on the first worker, following the gateway's snapshot across reloads.
+    auto prober = std::make_shared<gateway::HealthProber>(workers[0]->io, gateway);
+    prober->start();  // before the worker's thread runs: the coroutine is only queued
 
     // Listeners: the first binds (port 0 becomes a real port), the others join it with SO_REUSEPORT.
     asio::ip::tcp::endpoint bound = *data_ep;
     for (auto& w : workers) {
-        w->data_plane = std::make_unique<DataPlane>(DataPlaneContext{cfg, engine, pipeline, hub, stats, sse_options, ws_context, webhooks, webhook_worker.io, **security, &(*schemas)->contracts(), &logger, &readiness}, *w->hub);
+        w->data_plane = std::make_unique<DataPlane>(DataPlaneContext{cfg, engine, pipeline, hub, stats, sse_options, ws_context, webhooks, webhook_worker.io, **security, &(*schemas)->contracts(), &logger, &readiness, &gateway}, *w->hub);
         auto* dp = w->data_plane.get();
         w->proxy_plane = std::make_unique<ProxyPlane>(gateway, **security, &logger);
         auto worker_opts = lopts;
@@ -329,7 +368,10 @@ int serve(ServeOptions options) {
         w->listener = *l;
         bound = w->listener->local_endpoint();
     }
-    AdminPlane admin(AdminContext{cfg, engine, stats, *connections, hubs, std::chrono::steady_clock::now(), &webhooks, security->get(), schemas->get(), &logger, &readiness, exporter.get()});
+    AdminPlane admin(AdminContext{cfg, engine, stats, *connections, hubs, std::chrono::steady_clock::now(), &webhooks, security->get(), schemas->get(), &logger, &readiness, exporter.get(), gateway_admin->get(), &gateway, reload});
+    (*topic_admin)->attach(engine, (*schemas)->contracts(), &webhooks);  // before any listener starts
+    admin.add_resource(**topic_admin);
+    admin.add_resource(**key_admin);
     auto admin_opts = lopts;
     admin_opts.max_connections = 256;
     admin_opts.max_connections_per_address = 0;
@@ -383,13 +425,25 @@ int serve(ServeOptions options) {
                   << " API keys" << (cfg.auth.anonymous_scopes.empty() ? "" : ", anonymous access for some scopes")
                   << '\n';
 
-    // Wait for SIGINT/SIGTERM on the main thread.
-    signals.async_wait([](auto, int) {});
+    // Wait for SIGINT/SIGTERM on the main thread; SIGHUP reloads the configuration meanwhile.
+    asio::signal_set hup(signals_io, SIGHUP);
+    std::function<void()> await_hup = [&] {
+        hup.async_wait([&](const boost::system::error_code& ec, int) {
+            if (ec) return;
+            if (auto r = reload(); !r)
+                logger.error("server", "configuration reload refused, the running configuration is unchanged: " +
+                                           r.error().message);
+            await_hup();
+        });
+    };
+    await_hup();
+    signals.async_wait([&](auto, int) { hup.cancel(); });
     signals_io.run();
     logger.info("server", "shutting down");
     readiness.set_webhooks_running(false);
 
     // 1. Stop accepting. 2. Streams get their final cursor and close once flushed. 3. Flush the logs.
+    run_on(*workers[0], [&] { prober->stop(); });
     for (auto& w : workers) run_on(*w, [&] { w->listener->stop(); });
     run_on(*workers[0], [&] { (*admin_listener)->stop(); });
     for (auto& w : workers) run_on(*w, [&] { w->hub->shutdown(); });

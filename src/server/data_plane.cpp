@@ -1,5 +1,7 @@
 #include "server/data_plane.hpp"
 
+#include "proxy/route.hpp"
+
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/as_tuple.hpp>
@@ -295,8 +297,14 @@ asio::awaitable<Response> DataPlane::publish(Request& req, const std::string& to
     } else if (media == "application/json" || media.empty()) {
         std::string type = req.query_param("type").value_or("");
         if (type.empty()) {
-            auto it = ctx_.config.topics.find(topic);
-            type = it != ctx_.config.topics.end() ? it->second.default_type : ctx_.config.topic_defaults.default_type;
+            // The contracts hold the current default (the admin API may have changed it since the start).
+            if (ctx_.contracts) {
+                type = ctx_.contracts->default_type(topic);
+            } else {
+                auto it = ctx_.config.topics.find(topic);
+                type = it != ctx_.config.topics.end() ? it->second.default_type
+                                                      : ctx_.config.topic_defaults.default_type;
+            }
         }
         if (type.empty())
             co_return reject(problem(400, "invalid-event", "Invalid CloudEvent",
@@ -513,6 +521,27 @@ Response DataPlane::catalog_document(const Request& req, const security::Princip
             m.schema = v->bundled;
             m.schema_uri = v->uri;
             in.messages.push_back(std::move(m));
+        }
+    }
+    if (ctx_.gateway) {
+        // The REST routes the caller could use: with auth on, a route whose scopes the caller lacks is left out,
+        // as topics it may not subscribe to are.
+        auto snapshot = ctx_.gateway->snapshot();
+        for (std::size_t i = 0; i < snapshot->routes.size(); ++i) {
+            const auto& route = snapshot->routes.route(i);
+            if (proxy::check_policy(route.policy(), access_.enabled(), principal) == proxy::PolicyDecision::forbidden)
+                continue;
+            const auto& spec = route.spec();
+            catalog::CatalogRoute r;
+            r.name = spec.name;
+            r.prefix = spec.path_kind == config::PathMatchKind::prefix;
+            r.path = r.prefix ? route.prefix() : spec.path;
+            r.methods = spec.methods;
+            r.description = spec.description;
+            r.public_route = spec.policy.auth == config::RouteAuth::none;
+            r.scopes = spec.policy.scopes;
+            r.rate_limited = spec.policy.rate_limit.enabled();
+            in.routes.push_back(std::move(r));
         }
     }
     if (which == "openapi.json") return http::json_response(200, json::serialize(catalog::openapi_document(in)));

@@ -18,6 +18,7 @@
 #include "hub/hub.hpp"
 #include "publish/pipeline.hpp"
 #include "server/access.hpp"
+#include "gateway/gateway.hpp"
 #include "server/health.hpp"
 #include "sse/stream.hpp"
 #include "webhook/service.hpp"
@@ -47,6 +48,7 @@ struct DataPlaneContext {
     const publish::Contracts* contracts = nullptr;  // schemas and topic contracts, for the catalog documents
     log::Logger* logger = nullptr;                  // debug lines; null: none
     Readiness* readiness = nullptr;                 // GET /readyz; null: always ready
+    const gateway::Gateway* gateway = nullptr;      // REST routes for the OpenAPI document; null: none
 };
 
 class DataPlane {

@@ -100,7 +100,7 @@ asio::awaitable<void> JwksRefresher::fetch(Source& s) {
 }
 
 void JwksRefresher::publish() {
-    auto [verifier, api_keys] = ctx_.keys();
+    auto verifier = ctx_.keys().first;
     if (!verifier) return;
     security::Verifier fresh = *verifier;
     for (auto& s : sources_) {
@@ -108,7 +108,8 @@ void JwksRefresher::publish() {
         for (auto& k : s->cache.keys().keys()) keys.add(k);
         (void)fresh.set_keys(s->issuer, std::move(keys));
     }
-    ctx_.set_keys(std::make_shared<const security::Verifier>(std::move(fresh)), std::move(api_keys));
+    // Only the verifier: the API key store may be replaced meanwhile by the admin API (server/key_admin.hpp).
+    ctx_.set_verifier(std::make_shared<const security::Verifier>(std::move(fresh)));
 }
 
 }  // namespace herald::server

@@ -115,6 +115,8 @@ Result<std::unique_ptr<SchemaService>> SchemaService::open(const config::Config&
     co.taxonomy = *taxonomy;
     co.default_contract = contract_of(config.topic_defaults);
     for (auto& [name, t] : config.topics) co.topics.emplace(name, contract_of(t));
+    co.default_type = config.topic_defaults.default_type;
+    for (auto& [name, t] : config.topics) co.default_types.emplace(name, t.default_type);
     svc->contracts_ = std::make_unique<publish::Contracts>(std::move(co), svc->registry_);
     return svc;
 }

@@ -32,6 +32,8 @@ public:
     static Result<std::unique_ptr<SchemaService>> open(const config::Config& config, const std::string& meta_path);
 
     const publish::Contracts& contracts() const noexcept { return *contracts_; }
+    // For the topics admin API, which changes a topic's accepted types and default type at run time.
+    publish::Contracts& contracts() noexcept { return *contracts_; }
     schema::Registry& registry() noexcept { return *registry_; }
 
     // The admin routes above; nullopt when the path is not under /schemas.

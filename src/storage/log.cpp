@@ -107,6 +107,8 @@ public:
     Result<void> sync() override;
     void make_visible(std::uint64_t end) override;
     Result<RetentionReport> apply_retention(std::int64_t now_ms) override;
+    void set_options(LogOptions options) override { options_ = options; }
+    LogOptions options() const override { return options_; }
     std::uint64_t written_end() const override {
         return written_end_.load(std::memory_order_relaxed);
     }
@@ -143,7 +145,7 @@ private:
     }
 
     const fs::path dir_;
-    const LogOptions options_;
+    LogOptions options_;  // writer thread only (set_options is a writer-side call)
     const io::UniqueFd dir_fd_;
     const std::uint64_t epoch_;
 

@@ -75,6 +75,11 @@ public:
     virtual void make_visible(std::uint64_t end) = 0;
     // Deletes whole closed segments per the retention options; never the active one.
     virtual Result<RetentionReport> apply_retention(std::int64_t now_ms) = 0;
+    // Replaces the options of the open log (topic settings changed at run time): segment_bytes and
+    // index_interval_bytes apply from the next append, retention from the next apply_retention. Nothing already
+    // written is rewritten. Both writer thread only.
+    virtual void set_options(LogOptions options) = 0;
+    virtual LogOptions options() const = 0;
     // These two are also safe to call from other threads (for stats); they may lag the writer slightly.
     virtual std::uint64_t written_end() const = 0;
     virtual std::uint64_t size_bytes() const = 0;  // bytes of all .log files

@@ -1,5 +1,6 @@
 #include "trace/otlp.hpp"
 
+#include <charconv>
 #include <cstdio>
 
 #include "base/json_text.hpp"
@@ -7,6 +8,16 @@
 namespace herald::trace {
 
 namespace {
+
+// Appends a decimal integer, quoted when `quoted` (the protobuf JSON mapping writes 64-bit integers as strings).
+template <class Int>
+void append_int(std::string& out, Int v, bool quoted) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    if (quoted) out.push_back('"');
+    out.append(buf, end);
+    if (quoted) out.push_back('"');
+}
 
 void string_attribute(std::string& out, std::string_view key, std::string_view value) {
     out += "{\"key\":";
@@ -22,7 +33,8 @@ void attribute(std::string& out, const Attribute& a) {
     append_json_string(out, a.key);
     out += ",\"value\":{";
     if (auto* i = std::get_if<std::int64_t>(&a.value)) {
-        out += "\"intValue\":\"" + std::to_string(*i) + "\"";
+        out += "\"intValue\":";
+        append_int(out, *i, true);
     } else if (auto* d = std::get_if<double>(&a.value)) {
         char buf[32];
         // JSON has no NaN or infinity; a span attribute is not worth an invalid body.
@@ -60,18 +72,23 @@ void span_json(std::string& out, const Span& s) {
         out += ",\"traceState\":";
         append_json_string(out, s.tracestate);
     }
-    out += ",\"flags\":" + std::to_string(s.flags & kSampled);
+    out += ",\"flags\":";
+    append_int(out, s.flags & kSampled, false);
     out += ",\"name\":";
     append_json_string(out, s.name);
-    out += ",\"kind\":" + std::to_string(static_cast<int>(s.kind));
-    out += ",\"startTimeUnixNano\":\"" + std::to_string(s.start_unix_ns) + "\"";
-    out += ",\"endTimeUnixNano\":\"" + std::to_string(s.end_unix_ns) + "\"";
+    out += ",\"kind\":";
+    append_int(out, static_cast<int>(s.kind), false);
+    out += ",\"startTimeUnixNano\":";
+    append_int(out, s.start_unix_ns, true);
+    out += ",\"endTimeUnixNano\":";
+    append_int(out, s.end_unix_ns, true);
     out += ",\"attributes\":[";
     for (std::size_t i = 0; i < s.attributes.size(); ++i) {
         if (i) out.push_back(',');
         attribute(out, s.attributes[i]);
     }
-    out += "],\"status\":{\"code\":" + std::to_string(static_cast<int>(s.status));
+    out += "],\"status\":{\"code\":";
+    append_int(out, static_cast<int>(s.status), false);
     if (!s.status_message.empty()) {
         out += ",\"message\":";
         append_json_string(out, s.status_message);

@@ -314,3 +314,179 @@ test('route policies: auth required, scopes, rate limit, public routes', async (
     await up.close();
   }
 });
+
+test('active health checks take a failing target out and re-admit it when it recovers', async () => {
+  let healthy = { a: true, b: true };
+  const mk = (name) => upstream(name, (req, res) => {
+    if (req.url === '/healthz') { res.writeHead(healthy[name] ? 200 : 503); res.end(); return true; }
+    return undefined;
+  });
+  const a = await mk('a');
+  const b = await mk('b');
+  const h = new Herald({ config: config(
+    { pool: { targets: [a.port, b.port], extra: [
+      'health_check: {path: /healthz, interval: 100ms, timeout: 80ms, healthy_threshold: 2, unhealthy_threshold: 2}',
+      'passive_health: {consecutive_failures: 0}'] } },
+    ['name: all\nmatch: {prefix: /}\nupstream: pool']) });
+  await h.start();
+  const served = async (n) => {
+    const names = [];
+    for (let i = 0; i < n; i++) names.push(JSON.parse((await request(`${h.url}/x`)).body).name);
+    return names;
+  };
+  try {
+    healthy.b = false;
+    await waitFor(async () => (await served(6)).every((n) => n === 'a'), { timeout: 5000, what: 'b taken out' });
+    const m = await request(`${h.admin}/metrics`);
+    assert.match(m.body, /herald_proxy_upstream_targets\{upstream="pool",state="unhealthy"\} 1/);
+    healthy.b = true;
+    await waitFor(async () => (await served(6)).includes('b'), { timeout: 5000, what: 'b re-admitted' });
+    // The probes went to the health path, not to the clients' paths.
+    assert.ok(b.seen.some((s) => s.url === '/healthz' && s.headers['user-agent'] === 'Herald-HealthCheck/1'));
+  } finally {
+    await h.stop();
+    await a.close();
+    await b.close();
+  }
+});
+
+test('admin API: routes and upstreams created, changed and deleted without restart; the file wins; they persist', async () => {
+  const one = await upstream('one');
+  const two = await upstream('two');
+  const h = new Herald({ config: config({ one: { targets: [one.port] } }, ['name: base\nmatch: {prefix: /base/}\nupstream: one']) });
+  await h.start();
+  const put = (path, body) => request(`${h.admin}${path}`, { method: 'PUT', body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' } });
+  try {
+    assert.equal((await request(`${h.url}/extra/1`)).status, 404);
+    let r = await put('/admin/upstreams/two', { targets: [`127.0.0.1:${two.port}`] });
+    assert.equal(r.status, 201, r.body);
+    r = await put('/admin/routes/extra', { match: { prefix: '/extra/' }, upstream: 'two', rewrite: { strip_prefix: '/extra' } });
+    assert.equal(r.status, 201, r.body);
+    const via = await request(`${h.url}/extra/1`);
+    assert.equal(via.status, 200);
+    assert.equal(JSON.parse(via.body).name, 'two');
+    assert.equal(JSON.parse(via.body).url, '/1');
+    // Replace: now to upstream one.
+    r = await put('/admin/routes/extra', { match: { prefix: '/extra/' }, upstream: 'one' });
+    assert.equal(r.status, 200);
+    assert.equal(JSON.parse((await request(`${h.url}/extra/1`)).body).name, 'one');
+    // Validation is the file's, with the key path.
+    r = await put('/admin/routes/bad', { match: { prefix: '/bad/' }, upstream: 'nowhere' });
+    assert.equal(r.status, 400);
+    assert.match(JSON.parse(r.body).detail, /route\.upstream.*no upstream named "nowhere"/);
+    r = await put('/admin/upstreams/broken', { targets: ['127.0.0.1:0'] });
+    assert.equal(r.status, 400);
+    // The file's entries are not the API's to change.
+    r = await put('/admin/routes/base', { match: { prefix: '/x/' }, upstream: 'one' });
+    assert.equal(r.status, 409);
+    r = await request(`${h.admin}/admin/upstreams/one`, { method: 'DELETE' });
+    assert.equal(r.status, 409);
+    // An upstream in use cannot go.
+    r = await put('/admin/routes/extra', { match: { prefix: '/extra/' }, upstream: 'two' });
+    r = await request(`${h.admin}/admin/upstreams/two`, { method: 'DELETE' });
+    assert.equal(r.status, 409);
+    // Listed with their sources, and in the config dump.
+    const list = JSON.parse((await request(`${h.admin}/admin/routes`)).body).routes;
+    assert.deepEqual(list.map((x) => [x.name, x.source]), [['base', 'config'], ['extra', 'admin']]);
+    const dump = JSON.parse((await request(`${h.admin}/config`)).body);
+    assert.ok(dump.gateway.upstreams.some((u) => u.name === 'two' && u.source === 'admin'));
+    const ups = JSON.parse((await request(`${h.admin}/admin/upstreams/two`)).body);
+    assert.equal(ups.targets[0].target, `127.0.0.1:${two.port}`);
+    // They survive a restart.
+    await h.stop();
+    await h.start();
+    assert.equal(JSON.parse((await request(`${h.url}/extra/9`)).body).name, 'two');
+    r = await request(`${h.admin}/admin/routes/extra`, { method: 'DELETE' });
+    assert.equal(r.status, 204);
+    assert.equal((await request(`${h.url}/extra/9`)).status, 404);
+    r = await request(`${h.admin}/admin/upstreams/two`, { method: 'DELETE' });
+    assert.equal(r.status, 204);
+  } finally {
+    await h.stop();
+    await one.close();
+    await two.close();
+  }
+});
+
+test('SIGHUP swaps a changed route while a proxied SSE stream and a long upload stay connected; a broken file is refused', async () => {
+  const one = await upstream('one', (req, res) => {
+    if (req.url === '/stream') {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: hello\n\n');
+      const t = setInterval(() => res.write('data: tick\n\n'), 100);
+      res.on('close', () => clearInterval(t));
+      return true;
+    }
+    if (req.url === '/upload') {
+      let n = 0;
+      req.on('data', (d) => { n += d.length; });
+      req.on('end', () => { res.writeHead(200); res.end(String(n)); });
+      return true;
+    }
+    return undefined;
+  });
+  const two = await upstream('two');
+  const ups = { one: { targets: [one.port] }, two: { targets: [two.port] } };
+  const h = new Herald({ config: config(ups, ['name: api\nmatch: {prefix: /api/}\nupstream: one\nrewrite: {strip_prefix: /api}']) });
+  await h.start();
+  const fs = require('node:fs');
+  const path = require('node:path');
+  try {
+    assert.equal(JSON.parse((await request(`${h.url}/api/x`)).body).name, 'one');
+    // An SSE stream through the gateway, and an upload that is still sending.
+    let ticks = 0;
+    const stream = http.get(`${h.url}/api/stream`, (res) => res.on('data', () => { ticks++; }));
+    const upload = http.request(`${h.url}/api/upload`, { method: 'PUT', headers: { 'transfer-encoding': 'chunked' } });
+    const uploaded = new Promise((resolve, reject) => {
+      upload.on('response', (res) => { let b = ''; res.on('data', (d) => { b += d; }); res.on('end', () => resolve(b)); });
+      upload.on('error', reject);
+    });
+    upload.write(Buffer.alloc(1000, 'a'));
+    await waitFor(() => ticks > 2, { what: 'stream ticks' });
+
+    fs.writeFileSync(path.join(h.dir, 'herald.yaml'),
+      config(ups, ['name: api\nmatch: {prefix: /api/}\nupstream: two\nrewrite: {strip_prefix: /api}']));
+    h.proc.kill('SIGHUP');
+    await waitFor(async () => JSON.parse((await request(`${h.url}/api/x`)).body).name === 'two', { what: 'new route' });
+    const before = ticks;
+    await waitFor(() => ticks > before + 2, { what: 'the stream kept flowing' });
+    upload.end(Buffer.alloc(1000, 'b'));
+    assert.equal(await uploaded, '2000');
+    stream.destroy();
+
+    // A broken file: refused, with the reason, and the running routes are unchanged.
+    fs.writeFileSync(path.join(h.dir, 'herald.yaml'), config(ups, ['name: api\nmatch: {prefix: /api/}\nupstream: nowhere']));
+    const r = await request(`${h.admin}/admin/reload`, { method: 'POST' });
+    assert.equal(r.status, 400);
+    assert.match(JSON.parse(r.body).detail, /no upstream named "nowhere".*unchanged/);
+    h.proc.kill('SIGHUP');
+    await waitFor(() => /configuration reload refused/.test(h.stderr), { what: 'refusal logged' });
+    assert.equal(JSON.parse((await request(`${h.url}/api/x`)).body).name, 'two');
+  } finally {
+    await h.stop();
+    await one.close();
+    await two.close();
+  }
+});
+
+test('proxy metrics count requests, answers, errors and latency', async () => {
+  const up = await upstream('m');
+  const h = new Herald({ config: config({ m: { targets: [up.port] }, dead: { targets: [1], extra: ['retries: {attempts: 0}'] } },
+    ['name: m\nmatch: {prefix: /m/}\nupstream: m', 'name: d\nmatch: {prefix: /d/}\nupstream: dead']) });
+  await h.start();
+  try {
+    for (let i = 0; i < 3; i++) assert.equal((await request(`${h.url}/m/${i}`)).status, 200);
+    assert.equal((await request(`${h.url}/d/1`)).status, 502);
+    const m = (await request(`${h.admin}/metrics`)).body;
+    assert.match(m, /^herald_proxy_requests_total 4$/m);
+    assert.match(m, /^herald_proxy_responses_total\{class="2xx"\} 3$/m);
+    assert.match(m, /^herald_proxy_responses_total\{class="5xx"\} 1$/m);
+    assert.match(m, /^herald_proxy_errors_total\{kind="upstream-unreachable"\} 1$/m);
+    assert.match(m, /^herald_proxy_upstream_latency_seconds_count 3$/m);
+    assert.match(m, /^herald_proxy_upstream_connections_reused_total 2$/m);
+  } finally {
+    await h.stop();
+    await up.close();
+  }
+});

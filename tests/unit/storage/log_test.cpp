@@ -649,5 +649,37 @@ TEST(Log, ReadersRacingRetentionGetGoneOrContiguousData) {
     EXPECT_LE(log->size_bytes(), 4096u + 1024u);
 }
 
+// Topic settings changed at run time (the admin API): the open log takes new options without a reopen.
+TEST(Log, SetOptionsAppliesRetentionAndSegmentSizeToTheOpenLog) {
+    TempDir dir;
+    LogOptions opts;
+    opts.segment_bytes = 400;
+    auto log = open_log(dir.path(), opts);
+    ASSERT_TRUE(log);
+    for (int i = 0; i < 40; ++i) append_batch(*log, 2);
+    const std::size_t segments = count_files(dir.path(), ".log");
+    ASSERT_GT(segments, 2u);
+    // No retention yet: nothing goes.
+    auto rep = log->apply_retention(0);
+    ASSERT_TRUE(rep);
+    EXPECT_EQ(rep->segments_deleted, 0u);
+
+    auto changed = log->options();
+    changed.retention_bytes = 800;
+    changed.segment_bytes = 1u << 20;
+    log->set_options(changed);
+    EXPECT_EQ(log->options().retention_bytes, std::optional<std::uint64_t>(800));
+    rep = log->apply_retention(0);
+    ASSERT_TRUE(rep);
+    EXPECT_GT(rep->segments_deleted, 0u);
+    EXPECT_LE(log->size_bytes(), 800u + 400u);
+    EXPECT_GT(log->start_offset(), 0u);
+
+    // The larger segment size applies from the next append: no new segment for a while.
+    const std::size_t now = count_files(dir.path(), ".log");
+    for (int i = 0; i < 20; ++i) append_batch(*log, 2);
+    EXPECT_EQ(count_files(dir.path(), ".log"), now);
+}
+
 }  // namespace
 }  // namespace herald::storage
