@@ -10,6 +10,8 @@
 #include <map>
 #include <new>
 #include <optional>
+#include <functional>
+#include <map>
 #include <regex>
 #include <set>
 #include <stdexcept>
@@ -460,6 +462,45 @@ Result<Prepared> prepare(const json::value& bundled, Draft draft) {
         if (error) return std::move(*error);
         return make_error(Errc::invalid_argument, "schema nested too deeply", "schema");
     }
+
+    // The same recursion without end through the keywords that apply a subschema to the *same* value
+    // ({"allOf":[{"$ref":"#"}]}): valijson would recurse until the stack overflows on the first event.
+    // A cycle along $ref, allOf/anyOf/oneOf, not and if/then/else edges is refused; properties and items move
+    // to a child value, so recursion through them ends with the data. Only what the root reaches is ever applied.
+    enum class Mark : std::uint8_t { open, done };
+    std::map<const json::object*, Mark> marks;
+    std::function<bool(const json::object&, int)> acyclic = [&](const json::object& obj, int depth) -> bool {
+        if (depth > 1000) return false;
+        auto [it, fresh] = marks.try_emplace(&obj, Mark::open);
+        if (!fresh) return it->second == Mark::done;
+        auto follow = [&](const json::value& next) { return !next.is_object() || acyclic(next.get_object(), depth + 1); };
+        if (const auto* ref = obj.if_contains("$ref"); ref && ref->is_string()) {
+            if (const auto* target = detail::resolve_local_ref(root, ref->get_string()))
+                if (!follow(*target)) return false;
+        }
+        for (const char* k : {"allOf", "anyOf", "oneOf"})
+            if (const auto* list = obj.if_contains(k); list && list->is_array())
+                for (const auto& sub : list->get_array())
+                    if (!follow(sub)) return false;
+        for (const char* k : {"not", "if", "then", "else"})
+            if (const auto* sub = obj.if_contains(k))
+                if (!follow(*sub)) return false;
+        marks[&obj] = Mark::done;
+        return true;
+    };
+    // From every schema object, so that a loop below a property or an item is found too.
+    bool loops = false;
+    auto from_each = [&](json::object& obj, const std::string&, int&, bool) {
+        if (!acyclic(obj, 0)) loops = true;
+        return !loops;
+    };
+    (void)detail::walk_schema(out.document, "", unused, true, from_each);
+    if (loops)
+        return make_error(Errc::invalid_argument,
+                          "schema: a subschema applies itself to the same value again (through $ref, allOf, anyOf, "
+                          "oneOf, not or if/then/else) without moving into a property or item: validation would "
+                          "never end",
+                          "schema");
     return out;
 }
 

@@ -1,8 +1,7 @@
 #include "server/key_admin.hpp"
 
-#include <boost/json.hpp>
-
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cctype>
 #include <charconv>
 
@@ -18,7 +17,8 @@ using Clock = std::chrono::system_clock;
 namespace {
 
 constexpr std::size_t kMaxScopes = 64;
-// Expiry further than this is a typo more often than a wish; a key without expiry says so explicitly.
+// Expiry further than this is a typo more often than a wish; a key without expiry says so
+// explicitly.
 constexpr std::int64_t kMaxLifetimeMs = 10ll * 366 * 24 * 3600 * 1000;
 
 Error invalid(const std::string& attribute, const std::string& message) {
@@ -27,7 +27,8 @@ Error invalid(const std::string& attribute, const std::string& message) {
 
 http::Response problem(unsigned status, std::string kind, std::string title, std::string detail,
                        std::string attribute = {}) {
-    return http::problem_response({status, std::move(kind), std::move(title), std::move(detail), std::move(attribute)});
+    return http::problem_response(
+        {status, std::move(kind), std::move(title), std::move(detail), std::move(attribute)});
 }
 
 http::Response invalid_response(const Error& e) {
@@ -38,7 +39,9 @@ std::int64_t to_ms(Clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-Clock::time_point from_ms(std::int64_t ms) { return Clock::time_point(std::chrono::milliseconds(ms)); }
+Clock::time_point from_ms(std::int64_t ms) {
+    return Clock::time_point(std::chrono::milliseconds(ms));
+}
 
 std::string time_text(Clock::time_point t) { return log::format_time(to_ms(t) * 1000); }
 
@@ -63,15 +66,16 @@ int digits(std::string_view text, std::size_t pos, std::size_t n) {
 
 std::optional<std::int64_t> parse_rfc3339_ms(std::string_view t) {
     // 2030-01-31T12:00:00[.fff][Z|+hh:mm|-hh:mm]
-    if (t.size() < 20 || t[4] != '-' || t[7] != '-' || (t[10] != 'T' && t[10] != 't') || t[13] != ':' ||
-        t[16] != ':')
+    if (t.size() < 20 || t[4] != '-' || t[7] != '-' || (t[10] != 'T' && t[10] != 't') ||
+        t[13] != ':' || t[16] != ':')
         return std::nullopt;
     const int year = digits(t, 0, 4), month = digits(t, 5, 2), day = digits(t, 8, 2);
     const int hour = digits(t, 11, 2), minute = digits(t, 14, 2), second = digits(t, 17, 2);
-    if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 ||
-        second < 0 || second > 60)
+    if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 ||
+        minute > 59 || second < 0 || second > 60)
         return std::nullopt;
-    const std::chrono::year_month_day date{std::chrono::year{year}, std::chrono::month{unsigned(month)},
+    const std::chrono::year_month_day date{std::chrono::year{year},
+                                           std::chrono::month{unsigned(month)},
                                            std::chrono::day{unsigned(day)}};
     if (!date.ok()) return std::nullopt;
     std::size_t pos = 19;
@@ -93,7 +97,8 @@ std::optional<std::int64_t> parse_rfc3339_ms(std::string_view t) {
         ++pos;
     } else if (t[pos] == '+' || t[pos] == '-') {
         const int oh = digits(t, pos + 1, 2), om = digits(t, pos + 4, 2);
-        if (oh < 0 || oh > 23 || om < 0 || om > 59 || pos + 3 >= t.size() || t[pos + 3] != ':') return std::nullopt;
+        if (oh < 0 || oh > 23 || om < 0 || om > 59 || pos + 3 >= t.size() || t[pos + 3] != ':')
+            return std::nullopt;
         offset_minutes = (t[pos] == '+' ? 1 : -1) * (oh * 60 + om);
         pos += 6;
     } else {
@@ -101,7 +106,8 @@ std::optional<std::int64_t> parse_rfc3339_ms(std::string_view t) {
     }
     if (pos != t.size()) return std::nullopt;
     const auto days = std::chrono::sys_days(date).time_since_epoch().count();
-    const std::int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+    const std::int64_t seconds =
+        days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
     return seconds * 1000 + millis;
 }
 
@@ -109,23 +115,29 @@ Result<KeyRequest> parse_key_request(const json::value& body, Clock::time_point 
     if (!body.is_object())
         return make_error(Errc::invalid_argument,
                           rotate ? "expected a JSON object such as {} or {\"expires_in\":\"90d\"}"
-                                 : "expected a JSON object such as {\"name\":\"ci\",\"scopes\":[\"publish:orders\"]}");
+                                 : "expected a JSON object such as "
+                                   "{\"name\":\"ci\",\"scopes\":[\"publish:orders\"]}");
     const auto& o = body.as_object();
     for (const auto& [key, value] : o) {
-        const bool known = key == "expires_at" || key == "expires_in" || (!rotate && (key == "name" || key == "scopes"));
+        const bool known = key == "expires_at" || key == "expires_in" ||
+                           (!rotate && (key == "name" || key == "scopes"));
         if (!known)
-            return invalid(std::string(key), rotate ? "unknown member (known: expires_at, expires_in)"
-                                                    : "unknown member (known: name, scopes, expires_at, expires_in)");
+            return invalid(std::string(key),
+                           rotate ? "unknown member (known: expires_at, expires_in)"
+                                  : "unknown member (known: name, scopes, expires_at, expires_in)");
     }
     KeyRequest r;
     if (!rotate) {
         auto* name = o.if_contains("name");
         if (!name || !name->is_string()) return invalid("name", "required: a string");
         r.name = std::string(name->as_string());
-        if (auto ok = security::check_api_key_name(r.name); !ok) return invalid("name", ok.error().message);
+        if (auto ok = security::check_api_key_name(r.name); !ok)
+            return invalid("name", ok.error().message);
         auto* scopes = o.if_contains("scopes");
         if (!scopes || !scopes->is_array() || scopes->as_array().empty())
-            return invalid("scopes", "required: a non-empty list such as [\"publish:orders.*\", \"subscribe:orders.*\"]");
+            return invalid("scopes",
+                           "required: a non-empty list such as [\"publish:orders.*\", "
+                           "\"subscribe:orders.*\"]");
         if (scopes->as_array().size() > kMaxScopes)
             return invalid("scopes", "at most " + std::to_string(kMaxScopes) + " scopes");
         const auto& a = scopes->as_array();
@@ -142,26 +154,31 @@ Result<KeyRequest> parse_key_request(const json::value& body, Clock::time_point 
     if (at && in) return invalid("expires_in", "give expires_at or expires_in, not both");
     if (at && !at->is_null()) {
         auto ms = at->is_string() ? parse_rfc3339_ms(at->as_string()) : std::nullopt;
-        if (!ms) return invalid("expires_at", "expected an RFC 3339 date-time such as 2030-01-31T12:00:00Z");
+        if (!ms)
+            return invalid("expires_at",
+                           "expected an RFC 3339 date-time such as 2030-01-31T12:00:00Z");
         r.expires = from_ms(*ms);
     }
     if (in && !in->is_null()) {
         Result<std::int64_t> ms = make_error(Errc::invalid_argument, "");
-        if (in->is_int64()) ms = in->as_int64();
-        else if (in->is_string()) ms = parse_duration_ms(in->as_string());
+        if (in->is_int64())
+            ms = in->as_int64();
+        else if (in->is_string())
+            ms = parse_duration_ms(in->as_string());
         if (!ms || *ms <= 0)
             return invalid("expires_in", "expected milliseconds or a duration such as 12h, 30d");
         if (*ms > kMaxLifetimeMs) return invalid("expires_in", "at most 10 years");
         r.expires = now + std::chrono::milliseconds(*ms);
     }
-    if (r.expires && *r.expires <= now) return invalid(at ? "expires_at" : "expires_in", "must be in the future");
+    if (r.expires && *r.expires <= now)
+        return invalid(at ? "expires_at" : "expires_in", "must be in the future");
     if (r.expires && *r.expires - now > std::chrono::milliseconds(kMaxLifetimeMs))
         return invalid(at ? "expires_at" : "expires_in", "at most 10 years from now");
     return r;
 }
 
-Result<std::shared_ptr<const security::ApiKeyStore>> merge_api_keys(const std::vector<ApiKeyRecord>& file,
-                                                                     const std::vector<ApiKeyRecord>& admin) {
+Result<std::shared_ptr<const security::ApiKeyStore>> merge_api_keys(
+    const std::vector<ApiKeyRecord>& file, const std::vector<ApiKeyRecord>& admin) {
     auto store = std::make_shared<security::ApiKeyStore>();
     for (const auto& r : file)
         if (auto added = store->add(r); !added) return std::move(added).error();
@@ -169,30 +186,35 @@ Result<std::shared_ptr<const security::ApiKeyStore>> merge_api_keys(const std::v
         auto added = store->add(r);
         if (added) continue;
         if (added.error().code != Errc::conflict) return std::move(added).error();
-        const bool same_name = std::any_of(file.begin(), file.end(), [&](auto& f) { return f.name == r.name; });
-        return make_error(Errc::conflict,
-                          same_name ? "API key '" + r.name +
-                                          "' is defined both in the configuration file and through the admin API; "
-                                          "the file wins: delete the admin one first (DELETE /admin/api-keys/" +
-                                          r.name + " while the file does not name it)"
-                                    : "admin API key '" + r.name + "' is the same key as one in the configuration file",
-                          "name");
+        const bool same_name =
+            std::any_of(file.begin(), file.end(), [&](auto& f) { return f.name == r.name; });
+        return make_error(
+            Errc::conflict,
+            same_name
+                ? "API key '" + r.name +
+                      "' is defined both in the configuration file and through the admin API; "
+                      "the file wins: delete the admin one first (DELETE /admin/api-keys/" +
+                      r.name + " while the file does not name it)"
+                : "admin API key '" + r.name + "' is the same key as one in the configuration file",
+            "name");
     }
     if (store->size() == 0) return std::shared_ptr<const security::ApiKeyStore>();
     return std::shared_ptr<const security::ApiKeyStore>(std::move(store));
 }
 
 Result<std::unique_ptr<KeyAdmin>> KeyAdmin::open(SecurityContext& security, bool auth_enabled,
-                                                 const std::string& meta_path, log::Logger* logger) {
+                                                 const std::string& meta_path,
+                                                 log::Logger* logger) {
     std::unique_ptr<KeyAdmin> admin(new KeyAdmin(security, auth_enabled, logger));
     // At this point the context holds exactly the file's keys (make_security_context).
     if (auto store = security.keys().second) admin->file_keys_ = store->records();
     auto db = meta::Database::open(meta_path);
     if (!db) return std::move(db).error();
     admin->db_ = std::move(*db);
-    if (auto r = admin->db_->exec("CREATE TABLE IF NOT EXISTS api_keys (name TEXT PRIMARY KEY, hash TEXT NOT NULL "
-                                  "UNIQUE, scopes TEXT NOT NULL, created_at_ms INTEGER NOT NULL, expires_at_ms "
-                                  "INTEGER)");
+    if (auto r = admin->db_->exec(
+            "CREATE TABLE IF NOT EXISTS api_keys (name TEXT PRIMARY KEY, hash TEXT NOT NULL "
+            "UNIQUE, scopes TEXT NOT NULL, created_at_ms INTEGER NOT NULL, expires_at_ms "
+            "INTEGER)");
         !r)
         return std::move(r).error();
     if (auto r = admin->load(); !r) return std::move(r).error();
@@ -205,7 +227,8 @@ Result<std::unique_ptr<KeyAdmin>> KeyAdmin::open(SecurityContext& security, bool
 }
 
 Result<void> KeyAdmin::load() {
-    auto st = db_->prepare("SELECT name, hash, scopes, created_at_ms, expires_at_ms FROM api_keys ORDER BY name");
+    auto st = db_->prepare(
+        "SELECT name, hash, scopes, created_at_ms, expires_at_ms FROM api_keys ORDER BY name");
     if (!st) return std::move(st).error();
     for (;;) {
         auto row = st->step();
@@ -217,10 +240,12 @@ Result<void> KeyAdmin::load() {
         const std::string where = "meta.db api_keys '" + r.name + "'";
         boost::system::error_code ec;
         auto scopes = json::parse(st->text(2), ec);
-        if (ec || !scopes.is_array()) return make_error(Errc::corrupt, where + ": scopes are not a JSON list");
+        if (ec || !scopes.is_array())
+            return make_error(Errc::corrupt, where + ": scopes are not a JSON list");
         for (auto& s : scopes.as_array()) {
             auto parsed = s.is_string() ? security::parse_scope(s.as_string()) : std::nullopt;
-            if (!parsed) return make_error(Errc::corrupt, where + ": bad scope " + json::serialize(s));
+            if (!parsed)
+                return make_error(Errc::corrupt, where + ": bad scope " + json::serialize(s));
             r.scopes.push_back(std::move(*parsed));
         }
         r.created = from_ms(st->int64(3));
@@ -241,11 +266,14 @@ Result<void> KeyAdmin::publish() {
 }
 
 Result<void> KeyAdmin::store(const ApiKeyRecord& r) {
-    auto st = db_->prepare("INSERT OR REPLACE INTO api_keys (name, hash, scopes, created_at_ms, expires_at_ms) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5)");
+    auto st = db_->prepare(
+        "INSERT OR REPLACE INTO api_keys (name, hash, scopes, created_at_ms, expires_at_ms) "
+        "VALUES (?1, ?2, ?3, ?4, ?5)");
     if (!st) return std::move(st).error();
     const auto scopes = json::serialize(scope_texts(r.scopes));
-    st->bind(1, std::string_view(r.name)).bind(2, std::string_view(r.hash_hex)).bind(3, std::string_view(scopes));
+    st->bind(1, std::string_view(r.name))
+        .bind(2, std::string_view(r.hash_hex))
+        .bind(3, std::string_view(scopes));
     st->bind(4, to_ms(r.created));
     st->bind(5, r.expires ? std::optional<std::int64_t>(to_ms(*r.expires)) : std::nullopt);
     return st->run();
@@ -259,7 +287,8 @@ Result<void> KeyAdmin::unstore(const std::string& name) {
 }
 
 bool KeyAdmin::in_file(const std::string& name) const {
-    return std::any_of(file_keys_.begin(), file_keys_.end(), [&](auto& r) { return r.name == name; });
+    return std::any_of(file_keys_.begin(), file_keys_.end(),
+                       [&](auto& r) { return r.name == name; });
 }
 
 json::object KeyAdmin::view(const ApiKeyRecord& r, const char* source) const {
@@ -270,7 +299,8 @@ json::object KeyAdmin::view(const ApiKeyRecord& r, const char* source) const {
     o["created_at"] = time_text(r.created);
     o["expires_at"] = r.expires ? json::value(time_text(*r.expires)) : json::value(nullptr);
     o["expired"] = r.expires && *r.expires <= Clock::now();
-    // Enough to match a key with an access log's principal and to tell keys apart; not enough to use it.
+    // Enough to match a key with an access log's principal and to tell keys apart; not enough to
+    // use it.
     o["hash_prefix"] = r.hash_hex.substr(0, security::kApiKeyHashPrefixChars);
     return o;
 }
@@ -278,7 +308,8 @@ json::object KeyAdmin::view(const ApiKeyRecord& r, const char* source) const {
 std::string_view KeyAdmin::route(std::string_view path) const {
     if (path == "/admin/api-keys") return "/admin/api-keys";
     if (path.rfind("/admin/api-keys/", 0) == 0) {
-        if (path.size() > 7 && path.substr(path.size() - 7) == "/rotate") return "/admin/api-keys/{name}/rotate";
+        if (path.size() > 7 && path.substr(path.size() - 7) == "/rotate")
+            return "/admin/api-keys/{name}/rotate";
         return "/admin/api-keys/{name}";
     }
     return {};
@@ -287,26 +318,31 @@ std::string_view KeyAdmin::route(std::string_view path) const {
 void KeyAdmin::dump(json::object& config) const {
     json::array keys, names;
     for (auto& r : file_keys_) {
-        keys.push_back(json::object{{"name", r.name}, {"source", "config"}, {"scopes", scope_texts(r.scopes)}});
+        keys.push_back(json::object{
+            {"name", r.name}, {"source", "config"}, {"scopes", scope_texts(r.scopes)}});
         names.emplace_back(r.name);
     }
     for (auto& [name, r] : admin_keys_) {
-        keys.push_back(json::object{{"name", name},
-                                    {"source", "admin"},
-                                    {"scopes", scope_texts(r.scopes)},
-                                    {"expires_at", r.expires ? json::value(time_text(*r.expires)) : json::value(nullptr)}});
+        keys.push_back(json::object{
+            {"name", name},
+            {"source", "admin"},
+            {"scopes", scope_texts(r.scopes)},
+            {"expires_at", r.expires ? json::value(time_text(*r.expires)) : json::value(nullptr)}});
         names.emplace_back(name);
     }
     config["api_keys"] = std::move(keys);
     // auth.api_keys: the effective names (the file's and the admin API's).
-    if (auto* auth = config.if_contains("auth"); auth && auth->is_object()) auth->as_object()["api_keys"] = std::move(names);
+    if (auto* auth = config.if_contains("auth"); auth && auth->is_object())
+        auth->as_object()["api_keys"] = std::move(names);
 }
 
 boost::asio::awaitable<std::optional<http::Response>> KeyAdmin::handle(http::Request& req) {
-    if (req.path != "/admin/api-keys" && req.path.rfind("/admin/api-keys/", 0) != 0) co_return std::nullopt;
+    if (req.path != "/admin/api-keys" && req.path.rfind("/admin/api-keys/", 0) != 0)
+        co_return std::nullopt;
     auto seg = http::split_path(req.path);
     auto not_allowed = [](const char* allow) {
-        auto r = problem(405, "method-not-allowed", "Method not allowed", std::string("allowed: ") + allow);
+        auto r = problem(405, "method-not-allowed", "Method not allowed",
+                         std::string("allowed: ") + allow);
         r.set("Allow", allow);
         return r;
     };
@@ -347,21 +383,26 @@ http::Response KeyAdmin::get(const std::string& name) const {
 http::Response KeyAdmin::create(const http::Request& req) {
     boost::system::error_code ec;
     auto body = json::parse(req.body, ec);
-    if (ec) return invalid_response(make_error(Errc::invalid_argument, "the body is not JSON: " + ec.message()));
+    if (ec)
+        return invalid_response(
+            make_error(Errc::invalid_argument, "the body is not JSON: " + ec.message()));
     const auto now = Clock::now();
     auto parsed = parse_key_request(body, now);
     if (!parsed) return invalid_response(parsed.error());
     if (in_file(parsed->name))
         return problem(409, "defined-in-config", "Defined in the configuration file",
-                       "an API key named '" + parsed->name + "' is defined in the configuration file, which wins",
+                       "an API key named '" + parsed->name +
+                           "' is defined in the configuration file, which wins",
                        "name");
     if (admin_keys_.count(parsed->name))
         return problem(409, "conflict", "Conflict",
-                       "an API key named '" + parsed->name + "' exists; delete or rotate it", "name");
+                       "an API key named '" + parsed->name + "' exists; delete or rotate it",
+                       "name");
     std::string key = security::ApiKeyStore::generate_key();
     ApiKeyRecord record{parsed->name, security::ApiKeyStore::hash_key(key), parsed->scopes,
                         Clock::time_point(std::chrono::milliseconds(to_ms(now))), parsed->expires};
-    if (auto r = store(record); !r) return http::problem_response(http::problem_from_error(r.error()));
+    if (auto r = store(record); !r)
+        return http::problem_response(http::problem_from_error(r.error()));
     admin_keys_[record.name] = record;
     if (auto r = publish(); !r) {
         admin_keys_.erase(record.name);
@@ -380,15 +421,19 @@ http::Response KeyAdmin::create(const http::Request& req) {
 
 http::Response KeyAdmin::rotate(const std::string& name, const http::Request& req) {
     if (in_file(name))
-        return problem(409, "defined-in-config", "Defined in the configuration file",
-                       "API key '" + name + "' is defined in the configuration file: change it there", "name");
+        return problem(
+            409, "defined-in-config", "Defined in the configuration file",
+            "API key '" + name + "' is defined in the configuration file: change it there", "name");
     auto it = admin_keys_.find(name);
-    if (it == admin_keys_.end()) return problem(404, "not-found", "Not found", "no API key named '" + name + "'", "name");
+    if (it == admin_keys_.end())
+        return problem(404, "not-found", "Not found", "no API key named '" + name + "'", "name");
     json::value body = json::object{};
     if (!req.body.empty()) {
         boost::system::error_code ec;
         body = json::parse(req.body, ec);
-        if (ec) return invalid_response(make_error(Errc::invalid_argument, "the body is not JSON: " + ec.message()));
+        if (ec)
+            return invalid_response(
+                make_error(Errc::invalid_argument, "the body is not JSON: " + ec.message()));
     }
     const auto now = Clock::now();
     auto parsed = parse_key_request(body, now, true);
@@ -397,7 +442,8 @@ http::Response KeyAdmin::rotate(const std::string& name, const http::Request& re
     std::string key = security::ApiKeyStore::generate_key();
     ApiKeyRecord record{name, security::ApiKeyStore::hash_key(key), previous.scopes,
                         Clock::time_point(std::chrono::milliseconds(to_ms(now))), parsed->expires};
-    if (auto r = store(record); !r) return http::problem_response(http::problem_from_error(r.error()));
+    if (auto r = store(record); !r)
+        return http::problem_response(http::problem_from_error(r.error()));
     it->second = record;
     if (auto r = publish(); !r) {
         it->second = previous;
@@ -414,11 +460,14 @@ http::Response KeyAdmin::rotate(const std::string& name, const http::Request& re
 
 http::Response KeyAdmin::remove(const std::string& name) {
     if (in_file(name))
-        return problem(409, "defined-in-config", "Defined in the configuration file",
-                       "API key '" + name + "' is defined in the configuration file: remove it there", "name");
+        return problem(
+            409, "defined-in-config", "Defined in the configuration file",
+            "API key '" + name + "' is defined in the configuration file: remove it there", "name");
     auto it = admin_keys_.find(name);
-    if (it == admin_keys_.end()) return problem(404, "not-found", "Not found", "no API key named '" + name + "'", "name");
-    if (auto r = unstore(name); !r) return http::problem_response(http::problem_from_error(r.error()));
+    if (it == admin_keys_.end())
+        return problem(404, "not-found", "Not found", "no API key named '" + name + "'", "name");
+    if (auto r = unstore(name); !r)
+        return http::problem_response(http::problem_from_error(r.error()));
     const ApiKeyRecord previous = it->second;
     admin_keys_.erase(it);
     if (auto r = publish(); !r) {

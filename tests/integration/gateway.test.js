@@ -490,3 +490,36 @@ test('proxy metrics count requests, answers, errors and latency', async () => {
     await up.close();
   }
 });
+
+test('the OpenAPI document lists the REST routes next to the event API', async () => {
+  const up = await upstream('u');
+  const h = new Herald({ config: config({ u: { targets: [up.port] } }, [
+    'name: user\ndescription: Read or replace a user\nmatch: {path: "/api/users/{id}", methods: [GET, PUT]}\nupstream: u',
+    'name: orders\nmatch: {prefix: /api/orders/}\nupstream: u\npolicy: {rate_limit: {rate: 5}}',
+  ]) });
+  await h.start();
+  try {
+    const doc = JSON.parse((await request(`${h.url}/openapi.json`)).body);
+    const user = doc.paths['/api/users/{id}'];
+    assert.deepEqual(Object.keys(user).filter((k) => k !== 'parameters').sort(), ['get', 'put']);
+    assert.equal(user.get.summary, 'Read or replace a user');
+    assert.deepEqual(user.get.tags, ['routes']);
+    assert.equal(user.parameters[0].name, 'id');
+    const orders = doc.paths['/api/orders/{path}'];
+    assert.ok(orders.post && orders.delete);
+    assert.ok(orders.get.responses['429'] && orders.get.responses['502'] && orders.get.responses['504']);
+    assert.ok(doc.paths['/v1/topics/{topic}/events']);  // Herald's own API is still there
+    // The official validator accepts it, routes included.
+    const OpenAPIParser = require('@readme/openapi-parser');
+    const file = require('node:path').join(h.dir, 'openapi.json');
+    require('node:fs').writeFileSync(file, JSON.stringify(doc));
+    const v = await OpenAPIParser.validate(file);
+    assert.notEqual(v.valid, false, JSON.stringify(v.errors));
+    // Every operationId is unique.
+    const ids = Object.values(doc.paths).flatMap((p) => Object.values(p).filter((o) => o.operationId).map((o) => o.operationId));
+    assert.equal(new Set(ids).size, ids.length);
+  } finally {
+    await h.stop();
+    await up.close();
+  }
+});

@@ -1,4 +1,5 @@
-// Topics managed at run time (Engine::configure_topic, Engine::delete_topic), as the admin API uses them.
+// Topics managed at run time (Engine::configure_topic, Engine::delete_topic), as the admin API uses
+// them.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -35,7 +36,8 @@ protected:
     Result<TopicConfigured> configure(const std::string& name, TopicSettings s) {
         std::promise<Result<TopicConfigured>> p;
         auto f = p.get_future();
-        engine_->configure_topic(name, s, [&](Result<TopicConfigured> r) { p.set_value(std::move(r)); });
+        engine_->configure_topic(name, s,
+                                 [&](Result<TopicConfigured> r) { p.set_value(std::move(r)); });
         return f.get();
     }
     Result<void> remove(const std::string& name) {
@@ -54,7 +56,8 @@ protected:
         }
         std::promise<Result<PublishResult>> p;
         auto f = p.get_future();
-        engine_->publish(std::move(req), [&](Result<PublishResult> r) { p.set_value(std::move(r)); });
+        engine_->publish(std::move(req),
+                         [&](Result<PublishResult> r) { p.set_value(std::move(r)); });
         return f.get();
     }
     std::optional<TopicInfo> info(const std::string& name) {
@@ -135,7 +138,8 @@ TEST_F(TopicManagementTest, DeleteIsRefusedWhileAReaderHoldsTheTopic) {
     auto refused = remove("t");
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().code, Errc::conflict);
-    EXPECT_NE(refused.error().message.find("1 open readers"), std::string::npos) << refused.error().message;
+    EXPECT_NE(refused.error().message.find("1 open readers"), std::string::npos)
+        << refused.error().message;
     EXPECT_TRUE(info("t")) << "still there";
     reader = make_error(Errc::not_found, "dropped");
     ASSERT_TRUE(remove("t"));
@@ -150,7 +154,8 @@ TEST_F(TopicManagementTest, DeleteRemovesTheEventsAndARecreatedTopicHasANewEpoch
     const auto epoch = info("t")->epoch;
     ASSERT_TRUE(remove("t"));
     EXPECT_FALSE(fs::exists(dir_ / "topics" / "t"));
-    for (auto& e : fs::directory_iterator(dir_ / "topics")) ADD_FAILURE() << "left behind: " << e.path();
+    for (auto& e : fs::directory_iterator(dir_ / "topics"))
+        ADD_FAILURE() << "left behind: " << e.path();
     auto gone = engine_->topic("t", true);
     ASSERT_FALSE(gone);
     EXPECT_EQ(gone.error().code, Errc::not_found);
@@ -167,7 +172,8 @@ TEST_F(TopicManagementTest, DeleteRemovesTheEventsAndARecreatedTopicHasANewEpoch
 
 TEST_F(TopicManagementTest, AnInterruptedDeleteIsFinishedAtTheNextStart) {
     fs::create_directories(dir_ / "topics" / ".deleted-t-00000000000000ab");
-    std::ofstream(dir_ / "topics" / ".deleted-t-00000000000000ab" / "00000000000000000000.log") << "x";
+    std::ofstream(dir_ / "topics" / ".deleted-t-00000000000000ab" / "00000000000000000000.log")
+        << "x";
     start();
     EXPECT_FALSE(fs::exists(dir_ / "topics" / ".deleted-t-00000000000000ab"));
     EXPECT_TRUE(engine_->topics().empty());

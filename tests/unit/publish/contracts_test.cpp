@@ -44,7 +44,8 @@ TEST(Contracts, SetTopicChangesWhatTheNextCheckAccepts) {
     auto e = event("billing.invoicePaid.v1");
     EXPECT_TRUE(c.check("orders", e, *snap));
 
-    c.set_topic("orders", TopicRules{schema::TopicContract{{"shop.*"}, true}, "shop.orderPlaced.v1"});
+    c.set_topic("orders",
+                TopicRules{schema::TopicContract{{"shop.*"}, true}, "shop.orderPlaced.v1"});
     auto refused = c.check("orders", e, *snap);
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().code, Errc::unprocessable);
@@ -60,7 +61,8 @@ TEST(Contracts, SetTopicChangesWhatTheNextCheckAccepts) {
     c.remove_topic("never-set");  // no-op
 }
 
-// Readers on several threads while the rules are replaced: every check sees one whole version of the rules.
+// Readers on several threads while the rules are replaced: every check sees one whole version of
+// the rules.
 TEST(Contracts, ChecksRunWhileRulesAreReplaced) {
     auto c = make();
     auto snap = c.registry().snapshot();
@@ -73,13 +75,15 @@ TEST(Contracts, ChecksRunWhileRulesAreReplaced) {
                 auto e = event("a.b.v1");
                 (void)c.check("t", e, *snap);
                 auto rules = c.rules("t");
-                // Either the defaults or one whole set_topic: never a glob without its default type.
+                // Either the defaults or one whole set_topic: never a glob without its default
+                // type.
                 EXPECT_EQ(rules.contract.accepted_types.empty(), rules.default_type.empty());
                 checks.fetch_add(1);
             }
         });
     for (int i = 0; i < 2000; ++i) {
-        c.set_topic("t", TopicRules{schema::TopicContract{{"x." + std::to_string(i) + ".*"}, true}, "x.y.v1"});
+        c.set_topic("t", TopicRules{schema::TopicContract{{"x." + std::to_string(i) + ".*"}, true},
+                                    "x.y.v1"});
         if (i % 3 == 0) c.remove_topic("t");
     }
     while (checks.load() < 100) std::this_thread::yield();

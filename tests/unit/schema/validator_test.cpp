@@ -394,6 +394,16 @@ TEST(Validator, InvalidSchemasAreRefusedWithTheirLocation) {
         R"({"definitions":{"a":{"$ref":"#/definitions/b"},"b":{"$ref":"#/definitions/a"}},
         "properties":{"x":{"$ref":"#/definitions/a"}}})",
         "comes back to itself");
+    // ... and on these, where the loop goes through a combinator applied to the same value.
+    expect_refused(R"({"allOf":[{"$ref":"#"}]})", "same value again");
+    expect_refused(R"({"properties":{"a":{"anyOf":[{"type":"string"},{"$ref":"#/definitions/d"}]}},
+        "definitions":{"d":{"not":{"$ref":"#/properties/a"}}}})",
+                   "same value again");
+    expect_refused(R"({"if":{"$ref":"#"},"then":{}})", "same value again");
+    // Recursion through a property or an item consumes the data: allowed.
+    EXPECT_TRUE(CompiledSchema::compile(json::parse(R"({"anyOf":[{"type":"null"},
+        {"properties":{"next":{"$ref":"#"}}}]})"), Draft::draft7));
+    EXPECT_TRUE(CompiledSchema::compile(json::parse(R"({"items":{"allOf":[{"$ref":"#"}]}})"), Draft::draft7));
 }
 
 }  // namespace

@@ -1,12 +1,11 @@
-// The API keys admin API's logic: the merge of the file's keys and the admin ones (the file wins, a clash is an
-// error, never a silent choice), request validation naming the member, RFC 3339 expiry, and the start with
-// stored keys published into the security context.
+// The API keys admin API's logic: the merge of the file's keys and the admin ones (the file wins, a
+// clash is an error, never a silent choice), request validation naming the member, RFC 3339 expiry,
+// and the start with stored keys published into the security context.
 #include "server/key_admin.hpp"
 
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-
 #include <filesystem>
 
 #include "base/uuid.hpp"
@@ -76,19 +75,21 @@ std::string attribute_of(std::string_view body, bool rotate = false) {
 
 TEST(KeyRequest, ValidRequests) {
     const auto now = Clock::now();
-    auto r = parse_key_request(json::parse(R"({"name":"ci.deploy-1","scopes":["publish:orders.*","admin"],
+    auto r = parse_key_request(
+        json::parse(R"({"name":"ci.deploy-1","scopes":["publish:orders.*","admin"],
                                                "expires_in":"30d"})"),
-                               now);
+        now);
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(r->name, "ci.deploy-1");
     ASSERT_EQ(r->scopes.size(), 2u);
     EXPECT_EQ(security::to_string(r->scopes[0]), "publish:orders.*");
     ASSERT_TRUE(r->expires);
     EXPECT_EQ(*r->expires - now, std::chrono::hours(24 * 30));
-    const auto next_year = std::chrono::floor<std::chrono::seconds>(now + std::chrono::hours(24 * 365));
-    const std::string when = log::format_time(std::chrono::duration_cast<std::chrono::microseconds>(
-                                                  next_year.time_since_epoch())
-                                                  .count());
+    const auto next_year =
+        std::chrono::floor<std::chrono::seconds>(now + std::chrono::hours(24 * 365));
+    const std::string when = log::format_time(
+        std::chrono::duration_cast<std::chrono::microseconds>(next_year.time_since_epoch())
+            .count());
     json::object body{{"name", "x"}, {"scopes", json::array{"subscribe:*"}}, {"expires_at", when}};
     auto at = parse_key_request(body, now);
     ASSERT_TRUE(at) << when << ": " << at.error().message;
@@ -106,12 +107,18 @@ TEST(KeyRequest, ErrorsNameTheMember) {
     EXPECT_EQ(attribute_of(R"({"name":"ci","scopes":"admin"})"), "scopes");
     EXPECT_EQ(attribute_of(R"({"name":"ci","scopes":["admin","read:users"]})"), "scopes[1]");
     EXPECT_EQ(attribute_of(R"({"name":"ci","scopes":["admin",3]})"), "scopes[1]");
-    EXPECT_EQ(attribute_of(R"({"name":"ci","scopes":["admin"],"expires_at":"tomorrow"})"), "expires_at");
-    EXPECT_EQ(attribute_of(R"({"name":"ci","scopes":["admin"],"expires_at":"2001-01-01T00:00:00Z"})"), "expires_at");
+    EXPECT_EQ(attribute_of(R"({"name":"ci","scopes":["admin"],"expires_at":"tomorrow"})"),
+              "expires_at");
+    EXPECT_EQ(
+        attribute_of(R"({"name":"ci","scopes":["admin"],"expires_at":"2001-01-01T00:00:00Z"})"),
+        "expires_at");
     EXPECT_EQ(attribute_of(R"({"name":"ci","scopes":["admin"],"expires_in":"-1s"})"), "expires_in");
-    EXPECT_EQ(attribute_of(R"({"name":"ci","scopes":["admin"],"expires_in":"40000d"})"), "expires_in");
-    EXPECT_EQ(attribute_of(R"({"name":"ci","scopes":["admin"],"expires_in":"1d","expires_at":"2099-01-01T00:00:00Z"})"),
+    EXPECT_EQ(attribute_of(R"({"name":"ci","scopes":["admin"],"expires_in":"40000d"})"),
               "expires_in");
+    EXPECT_EQ(
+        attribute_of(
+            R"({"name":"ci","scopes":["admin"],"expires_in":"1d","expires_at":"2099-01-01T00:00:00Z"})"),
+        "expires_in");
     EXPECT_EQ(attribute_of(R"({"name":"ci","scopes":["admin"],"key":"hk_mine"})"), "key");
     // Rotation takes only an expiry: the name and scopes are the key's.
     EXPECT_EQ(attribute_of(R"({})", true), "(accepted)");
@@ -125,9 +132,9 @@ TEST(Rfc3339, ParsesUtcOffsetsAndFractions) {
     EXPECT_EQ(parse_rfc3339_ms("1970-01-01T02:00:00+02:00"), std::optional<std::int64_t>(0));
     EXPECT_EQ(parse_rfc3339_ms("1969-12-31T23:00:00-01:00"), std::optional<std::int64_t>(0));
     EXPECT_EQ(parse_rfc3339_ms("2024-02-29T12:00:00Z"), std::optional<std::int64_t>(1709208000000));
-    for (auto bad : {"2023-02-29T12:00:00Z", "2024-13-01T00:00:00Z", "2024-01-01 00:00:00Z", "2024-01-01T00:00:00",
-                     "2024-01-01T24:00:00Z", "2024-01-01T00:00:00.Z", "2024-01-01T00:00:00+0200", "",
-                     "2024-01-01T00:00:00Zjunk"})
+    for (auto bad : {"2023-02-29T12:00:00Z", "2024-13-01T00:00:00Z", "2024-01-01 00:00:00Z",
+                     "2024-01-01T00:00:00", "2024-01-01T24:00:00Z", "2024-01-01T00:00:00.Z",
+                     "2024-01-01T00:00:00+0200", "", "2024-01-01T00:00:00Zjunk"})
         EXPECT_FALSE(parse_rfc3339_ms(bad)) << bad;
 }
 
@@ -144,9 +151,12 @@ protected:
     void store_row(const std::string& name, std::string_view key) {
         auto db = meta::Database::open(meta_);
         ASSERT_TRUE(db);
-        ASSERT_TRUE((*db)->exec("CREATE TABLE IF NOT EXISTS api_keys (name TEXT PRIMARY KEY, hash TEXT NOT NULL "
-                                "UNIQUE, scopes TEXT NOT NULL, created_at_ms INTEGER NOT NULL, expires_at_ms INTEGER)"));
-        auto st = (*db)->prepare("INSERT INTO api_keys VALUES (?1, ?2, '[\"subscribe:b\"]', 0, NULL)");
+        ASSERT_TRUE((*db)->exec(
+            "CREATE TABLE IF NOT EXISTS api_keys (name TEXT PRIMARY KEY, hash TEXT NOT NULL "
+            "UNIQUE, scopes TEXT NOT NULL, created_at_ms INTEGER NOT NULL, expires_at_ms "
+            "INTEGER)"));
+        auto st =
+            (*db)->prepare("INSERT INTO api_keys VALUES (?1, ?2, '[\"subscribe:b\"]', 0, NULL)");
         ASSERT_TRUE(st);
         st->bind(1, std::string_view(name)).bind(2, std::string_view(ApiKeyStore::hash_key(key)));
         ASSERT_TRUE(st->run());
@@ -177,7 +187,8 @@ TEST_F(KeyAdminStart, StoredKeysJoinTheFileKeysInTheSecurityContext) {
     EXPECT_EQ(json::serialize(dump.at("auth").at("api_keys")), R"(["file","made"])");
     auto text = json::serialize(dump);
     EXPECT_NE(text.find(R"("source":"admin")"), std::string::npos);
-    EXPECT_EQ(text.find(ApiKeyStore::hash_key("hk_made_key_0123456789").substr(0, 16)), std::string::npos)
+    EXPECT_EQ(text.find(ApiKeyStore::hash_key("hk_made_key_0123456789").substr(0, 16)),
+              std::string::npos)
         << "no key material in the dump";
 }
 

@@ -1,11 +1,11 @@
-// The topics admin API's logic: reading a topic body (validation naming the member, PUT and PATCH bases, units),
-// the round trip of its JSON form, and what happens at start to stored topics the file now declares.
+// The topics admin API's logic: reading a topic body (validation naming the member, PUT and PATCH
+// bases, units), the round trip of its JSON form, and what happens at start to stored topics the
+// file now declares.
 #include "server/topic_admin.hpp"
 
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-
 #include <filesystem>
 
 #include "base/uuid.hpp"
@@ -55,7 +55,8 @@ TEST(TopicSettings, MembersLeftOutKeepTheBase) {
     auto t = parse(R"({"retention":{"max_bytes":"2GiB"}})", base);
     ASSERT_TRUE(t);
     EXPECT_EQ(t->settings.fsync, engine::FsyncPolicy::never);
-    EXPECT_EQ(t->settings.retention_ms, std::optional<std::int64_t>(60'000)) << "max_age was not named";
+    EXPECT_EQ(t->settings.retention_ms, std::optional<std::int64_t>(60'000))
+        << "max_age was not named";
     EXPECT_EQ(t->settings.retention_bytes, std::optional<std::uint64_t>(2ull << 30));
     EXPECT_EQ(t->accepted_types, std::vector<std::string>{"a.*"});
     EXPECT_EQ(t->default_type, "a.b.v1");
@@ -67,7 +68,8 @@ TEST(TopicSettings, NullClearsALimitOrAList) {
     base.settings.retention_bytes = 1u << 30;
     base.accepted_types = {"a.*"};
     base.default_type = "a.b.v1";
-    auto t = parse(R"({"retention":{"max_age":null},"accepted_types":null,"default_type":null})", base);
+    auto t =
+        parse(R"({"retention":{"max_age":null},"accepted_types":null,"default_type":null})", base);
     ASSERT_TRUE(t);
     EXPECT_FALSE(t->settings.retention_ms);
     EXPECT_TRUE(t->settings.retention_bytes);
@@ -128,8 +130,9 @@ protected:
     void put_row(const std::string& name, const std::string& settings) {
         auto db = meta::Database::open(meta_);
         ASSERT_TRUE(db);
-        ASSERT_TRUE((*db)->exec("CREATE TABLE IF NOT EXISTS topic_settings (name TEXT PRIMARY KEY, settings TEXT "
-                                "NOT NULL, created_at_ms INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL)"));
+        ASSERT_TRUE((*db)->exec(
+            "CREATE TABLE IF NOT EXISTS topic_settings (name TEXT PRIMARY KEY, settings TEXT "
+            "NOT NULL, created_at_ms INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL)"));
         auto st = (*db)->prepare("INSERT INTO topic_settings VALUES (?1, ?2, 0, 0)");
         ASSERT_TRUE(st);
         st->bind(1, std::string_view(name)).bind(2, std::string_view(settings));
@@ -169,7 +172,8 @@ TEST_F(TopicAdminStore, AStoredEntryThatNoLongerParsesStopsTheStartNamingIt) {
     auto admin = TopicAdmin::open(config::Config{}, meta_, nullptr);
     ASSERT_FALSE(admin);
     EXPECT_EQ(admin.error().code, Errc::corrupt);
-    EXPECT_NE(admin.error().message.find("topic_settings 'audit'"), std::string::npos) << admin.error().message;
+    EXPECT_NE(admin.error().message.find("topic_settings 'audit'"), std::string::npos)
+        << admin.error().message;
 }
 
 TEST_F(TopicAdminStore, OpenCreatesTheDataDirectory) {
