@@ -46,7 +46,8 @@ struct WebSocketSettings {
     std::uint64_t publish_rate = 0;  // messages per second per connection; 0 = unlimited
     std::uint64_t publish_burst = 100;
     std::size_t high_water_bytes = 256 * 1024;
-    bool deflate = true;  // negotiate permessage-deflate (RFC 7692) with clients that offer it
+    // Negotiate permessage-deflate (RFC 7692) with clients that offer it. Off by default: docs/websocket.md says why.
+    bool deflate = false;
 };
 
 struct TopicConfig {

@@ -20,7 +20,7 @@ test('a page uses EventSource and WebSocket against Herald and sees every event'
   });
   await new Promise((r) => site.listen(0, '127.0.0.1', r));
   const origin = `http://127.0.0.1:${site.address().port}`;
-  const h = await new Herald({ config: `cors:\n  allowed_origins: ["${origin}"]\n` }).start();
+  const h = await new Herald({ config: `cors:\n  allowed_origins: ["${origin}"]\nwebsocket:\n  deflate: true\n` }).start();
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -44,7 +44,7 @@ test('a page uses EventSource and WebSocket against Herald and sees every event'
     // Both transports saw the log's order, with identical cursors.
     assert.deepEqual(results.sse.map((x) => x.cursor), results.ws.map((x) => x.cursor));
     assert.equal(results.published.length, expected);
-    // Chromium offers permessage-deflate, so its events arrived compressed (docs/websocket.md).
+    // Chromium offers permessage-deflate and the config turns it on, so its events arrived compressed.
     assert.ok((await metrics(h.admin)).herald_websocket_compressed_messages_sent_total >= expected);
     const shots = path.resolve(process.env.HERALD_ARTIFACTS || path.join(__dirname, '../../build/test-artifacts'));
     fs.mkdirSync(shots, { recursive: true });

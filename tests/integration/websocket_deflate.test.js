@@ -15,7 +15,7 @@ test.before(async () => {
   // The frame limit is below the message limit so a compressed publish proves they apply to different sizes:
   // the frame as sent, the message once inflated.
   h = await new Herald({
-    config: 'websocket:\n  max_frame_bytes: 64KiB\n  max_message_bytes: 512KiB\n  max_inflight_publishes: 512\n',
+    config: 'websocket:\n  deflate: true\n  max_frame_bytes: 64KiB\n  max_message_bytes: 512KiB\n  max_inflight_publishes: 512\n',
   }).start();
 });
 test.after(async () => { await h.stop(); h.cleanup(); });
@@ -229,8 +229,8 @@ test('a decompression bomb is closed with 1009', async () => {
   assert.equal((await publish(h.url, 'dz6', { fine: true })).status, 201);
 });
 
-test('websocket.deflate: false declines every offer', async () => {
-  const h2 = await new Herald({ config: 'websocket:\n  deflate: false\n' }).start();
+test('websocket.deflate off (the default) declines every offer', async () => {
+  const h2 = await new Herald().start();
   try {
     const ws = new WebSocket(`${h2.url.replace('http', 'ws')}/v1/ws`, ['herald.v1'], { perMessageDeflate: true });
     let extensions = 'unset';

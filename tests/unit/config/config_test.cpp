@@ -141,10 +141,10 @@ TEST(Config, DurationsAndSizes) {
 }
 
 TEST(Config, WebSocketDeflate) {
-    EXPECT_TRUE(parse_config("")->websocket.deflate);
-    auto off = parse_config("websocket:\n  deflate: false\n");
+    EXPECT_FALSE(parse_config("")->websocket.deflate);  // off by default (docs/websocket.md)
+    auto off = parse_config("websocket:\n  deflate: true\n");
     ASSERT_TRUE(off) << off.error().message;
-    EXPECT_FALSE(off->websocket.deflate);
+    EXPECT_TRUE(off->websocket.deflate);
     auto bad = parse_config("websocket:\n  deflate: sometimes\n");
     ASSERT_FALSE(bad);
     EXPECT_EQ(bad.error().attribute, "websocket.deflate");
