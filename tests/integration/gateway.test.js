@@ -523,3 +523,55 @@ test('the OpenAPI document lists the REST routes next to the event API', async (
     await up.close();
   }
 });
+
+// A test CA and a server certificate for "localhost" and 127.0.0.1, made with the openssl CLI.
+function makeCertificates(dir) {
+  const { execFileSync } = require('node:child_process');
+  const p = (f) => require('node:path').join(dir, f);
+  const run = (args) => execFileSync('openssl', args, { stdio: 'pipe' });
+  run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+    '-subj', '/CN=Herald test CA', '-keyout', p('ca.key'), '-out', p('ca.pem')]);
+  run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=localhost',
+    '-keyout', p('server.key'), '-out', p('server.csr')]);
+  require('node:fs').writeFileSync(p('ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  run(['x509', '-req', '-in', p('server.csr'), '-CA', p('ca.pem'), '-CAkey', p('ca.key'), '-CAcreateserial',
+    '-days', '2', '-extfile', p('ext.cnf'), '-out', p('server.pem')]);
+  return { ca: p('ca.pem'), cert: p('server.pem'), key: p('server.key') };
+}
+
+test('upstream TLS: verified against the configured CA and host name; a wrong name or CA is refused', async () => {
+  const fs = require('node:fs');
+  const https = require('node:https');
+  const dir = fs.mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'herald-tls-'));
+  const certs = makeCertificates(dir);
+  const server = https.createServer({ cert: fs.readFileSync(certs.cert), key: fs.readFileSync(certs.key) }, (req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ tls: true, url: req.url }));
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const port = server.address().port;
+  // The system store does not know the test CA: that upstream must be refused.
+  const h = new Herald({ config: config({
+    good: { targets: [port], extra: [`tls: {server_name: localhost, ca_file: "${certs.ca}"}`, 'retries: {attempts: 0}'] },
+    badname: { targets: [port], extra: [`tls: {server_name: elsewhere.example, ca_file: "${certs.ca}"}`, 'retries: {attempts: 0}'] },
+    noca: { targets: [port], extra: ['tls: {server_name: localhost}', 'retries: {attempts: 0}'] },
+  }, ['name: good\nmatch: {prefix: /good/}\nupstream: good',
+      'name: badname\nmatch: {prefix: /badname/}\nupstream: badname',
+      'name: noca\nmatch: {prefix: /noca/}\nupstream: noca']) });
+  await h.start();
+  try {
+    const ok = await request(`${h.url}/good/1`);
+    assert.equal(ok.status, 200);
+    assert.deepEqual(JSON.parse(ok.body), { tls: true, url: '/good/1' });
+    // Kept alive: a second request reuses the TLS connection.
+    assert.equal((await request(`${h.url}/good/2`)).status, 200);
+    const wrongName = await request(`${h.url}/badname/1`);
+    assert.equal(wrongName.status, 502);
+    assert.match(JSON.parse(wrongName.body).detail, /TLS handshake/);
+    const unknownCa = await request(`${h.url}/noca/1`);
+    assert.equal(unknownCa.status, 502);
+  } finally {
+    await h.stop();
+    server.close();
+  }
+});
