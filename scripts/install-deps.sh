@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-    build-essential cmake ninja-build ccache pkg-config git curl ca-certificates
+    build-essential cmake ninja-build ccache pkg-config git curl ca-certificates openssl
     libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
     libssl-dev libyaml-cpp-dev libsqlite3-dev zlib1g-dev
     libgtest-dev libgmock-dev libbenchmark-dev
