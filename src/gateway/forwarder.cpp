@@ -369,12 +369,17 @@ asio::awaitable<bool> relay_response(Stream& s, Exchange& e, Attempt& a, Gateway
     res.body().data = nullptr;
     res.body().more = body_expected;
     bhttp::response_serializer<bhttp::buffer_body> sr{res};
-    x.stream.expires_after(x.options.body_timeout);
-    auto [hec, hn] = co_await bhttp::async_write_header(x.stream, sr, use_tuple);
-    x.bytes_out += hn;
-    if (hec) {
-        x.keep_alive = false;
-        co_return false;
+    // A body of known length goes out with the head in one write (the serializer writes both when the head is
+    // still pending). An answer of unknown length may be a stream (SSE) whose first bytes come much later: its
+    // head goes out at once, so the client sees the status without waiting for them.
+    if (!body_expected || !upstream_length) {
+        x.stream.expires_after(x.options.body_timeout);
+        auto [hec, hn] = co_await bhttp::async_write_header(x.stream, sr, use_tuple);
+        x.bytes_out += hn;
+        if (hec) {
+            x.keep_alive = false;
+            co_return false;
+        }
     }
     if (upgrade) {
         stats.websocket_tunnels.fetch_add(1, std::memory_order_relaxed);
