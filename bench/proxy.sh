@@ -21,7 +21,7 @@ for tool in nginx wrk taskset jq; do
 done
 [[ -x $HERALD ]] || { echo "proxy.sh: $HERALD not built (make build)" >&2; exit 1; }
 
-WORK=$(mktemp -d /tmp/herald-proxy-bench.XXXXXX)
+WORK=$(mktemp -d)  # a fresh directory under $TMPDIR
 PIDS=()
 cleanup() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done

@@ -44,16 +44,6 @@ bool is_timeout(const error_code& ec) {
     return ec == beast::error::timeout || ec == asio::error::timed_out;
 }
 
-bhttp::response<bhttp::string_body> to_beast(http::Response&& r, unsigned version, bool keep_alive,
-                                             const std::string& server) {
-    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
-    res.set(bhttp::field::server, server);
-    for (auto& [k, v] : r.headers) res.insert(k, v);
-    res.body() = std::move(r.body);
-    res.keep_alive(keep_alive);
-    res.prepare_payload();
-    return res;
-}
 
 // The deadline of one read or write: the phase's own timeout, never past the exchange's total deadline.
 std::chrono::milliseconds bounded(std::int64_t timeout_ms, Clock_::time_point deadline) {
@@ -465,7 +455,7 @@ asio::awaitable<void> Forwarder::answer(http::RawExchange& x, http::Response res
         }
     }
     x.status = response.status;
-    auto res = to_beast(std::move(response), x.head.version, keep, x.options.server_header);
+    auto res = http::to_beast(std::move(response), x.head.version, keep, x.options.server_header);
     x.stream.expires_after(x.options.body_timeout);
     auto [wec, wn] = co_await bhttp::async_write(x.stream, res, use_tuple);
     x.bytes_out += wn;
@@ -553,7 +543,7 @@ asio::awaitable<void> Forwarder::forward(http::RawExchange& x, const proxy::Rout
         }
         x.keep_alive = false;
         x.status = r.status;
-        auto res = to_beast(std::move(r), x.head.version, false, x.options.server_header);
+        auto res = http::to_beast(std::move(r), x.head.version, false, x.options.server_header);
         x.stream.expires_after(x.options.body_timeout);
         auto [wec, wn] = co_await bhttp::async_write(x.stream, res, use_tuple);
         x.bytes_out += wn;

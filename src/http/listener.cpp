@@ -42,16 +42,6 @@ private:
     std::string address_;
 };
 
-bhttp::response<bhttp::string_body> to_beast(Response&& r, unsigned version, bool keep_alive,
-                                             const std::string& server) {
-    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
-    res.set(bhttp::field::server, server);
-    for (auto& [k, v] : r.headers) res.insert(k, v);
-    res.body() = std::move(r.body);
-    res.keep_alive(keep_alive);
-    res.prepare_payload();
-    return res;
-}
 
 Response parse_error_response(const beast::error_code& ec) {
     if (ec == bhttp::error::body_limit)

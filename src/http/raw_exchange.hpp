@@ -6,6 +6,7 @@
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -17,6 +18,20 @@
 namespace herald::http {
 
 struct ListenerOptions;
+
+// A Response Herald makes itself, as a Beast message ready to write: Server header, keep-alive, Content-Length.
+inline boost::beast::http::response<boost::beast::http::string_body> to_beast(Response&& r, unsigned version,
+                                                                             bool keep_alive,
+                                                                             const std::string& server) {
+    boost::beast::http::response<boost::beast::http::string_body> res{
+        static_cast<boost::beast::http::status>(r.status), version};
+    res.set(boost::beast::http::field::server, server);
+    for (auto& [k, v] : r.headers) res.insert(k, v);
+    res.body() = std::move(r.body);
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    return res;
+}
 
 struct RawExchange {
     boost::beast::tcp_stream& stream;  // the client connection; its deadline is the interceptor's to set

@@ -1,6 +1,6 @@
 'use strict';
 // Observability end to end on the real binary (docs/observability.md): W3C trace context from a publish to the
-// webhook delivery and into the stored event, spans exported as OTLP/HTTP JSON to a stub collector, structured
+// webhook delivery and into the stored event, spans exported as OTLP/HTTP JSON to a minimal local collector, structured
 // access and application logs without secrets, the log level changed at run time, and the health endpoints.
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -12,7 +12,7 @@ const { Herald, request, publish, publishEvent, sseConnect, metrics, sleep, wait
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-(0[01])$/;
 const hex = (bytes) => crypto.randomBytes(bytes).toString('hex');
 
-// An OTLP/HTTP collector stub: keeps every span of every POST /v1/traces, with the request's content type.
+// A minimal OTLP/HTTP collector on loopback: keeps every span of every POST /v1/traces, with the request's content type.
 class Collector {
   constructor() { this.spans = []; this.requests = []; }
   async start() {
