@@ -103,7 +103,7 @@ json::object servers(const CatalogInput& input) {
 
     json::object http;
     http["host"] = host;
-    http["protocol"] = "http";
+    http["protocol"] = input.tls ? "https" : "http";
     http["pathname"] = "/v1";
     http["title"] = "HTTP: publish, pages, Server-Sent Events, webhooks";
     http["description"] =
@@ -118,7 +118,7 @@ json::object servers(const CatalogInput& input) {
 
     json::object ws;
     ws["host"] = host;
-    ws["protocol"] = "ws";
+    ws["protocol"] = input.tls ? "wss" : "ws";
     ws["pathname"] = "/v1/ws";
     ws["title"] = "WebSocket (herald.v1)";
     ws["description"] =

@@ -94,6 +94,7 @@ struct CatalogInput {
     std::string title = "Herald";
     std::string version;    // Herald's version; "0.0.0" when empty
     std::string http_host;  // data-plane host[:port] as clients reach it, e.g. "127.0.0.1:8080"
+    bool tls = false;       // the data plane serves TLS: the servers say https and wss
     std::vector<CatalogTopic> topics;
     std::vector<CatalogMessage> messages;  // at most one per type (later duplicates are ignored)
     std::vector<CatalogRoute> routes;      // REST routes, in declaration order
@@ -107,7 +108,7 @@ inline constexpr std::size_t max_openapi_examples = 20;
 //   servers     "http" (protocol http, pathname /v1: publish, pages, SSE — described by
 //               "x-herald-sse", as AsyncAPI has no SSE binding) and "ws" (protocol ws, pathname
 //               /v1/ws, subprotocol herald.v1 in "x-herald-subprotocol"); both carry `security`
-//               when auth is enabled.
+//               when auth is enabled. With `tls` the protocols are https and wss.
 //   channels    one per topic, key and address = the topic's key / name; `messages` reference
 //               components.messages: one per accepted type, and the generic "cloudevent" message
 //               when the topic names no types (or names globs while accepting types that have no

@@ -987,7 +987,8 @@ json::object openapi_document(const CatalogInput& input) {
     doc["openapi"] = "3.1.0";
     doc["info"] = info(input);
     doc["servers"] = {
-        {{"url", "http://" + detail::host_or_default(input)}, {"description", "Data plane"}}};
+        {{"url", (input.tls ? "https://" : "http://") + detail::host_or_default(input)},
+         {"description", "Data plane"}}};
     if (auto security = header_security(auth); !security.empty())
         doc["security"] = std::move(security);
     doc["tags"] = {{{"name", "catalog"}, {"description", "The catalog documents"}},

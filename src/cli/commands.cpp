@@ -14,6 +14,7 @@
 
 #include "base/uuid.hpp"
 #include "cli/http_client.hpp"
+#include "cli/options.hpp"
 #include "cli/ws_client.hpp"
 #include "config/config.hpp"
 #include "server/app.hpp"
@@ -26,49 +27,6 @@ namespace herald::cli {
 namespace fs = std::filesystem;
 
 namespace {
-
-// Parses "--name value" pairs; flags without a value are rejected by their command, not here.
-struct Parsed {
-    std::vector<std::string> positional;
-    std::map<std::string, std::string> options;
-};
-
-// `flags` take no value ("--ws"); they are stored with the value "1".
-std::optional<Parsed> parse(const Args& args, std::initializer_list<const char*> known,
-                            std::initializer_list<const char*> flags = {}) {
-    Parsed p;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const auto& a = args[i];
-        if (a.rfind("--", 0) == 0) {
-            std::string name = a.substr(2), value;
-            bool is_flag = false;
-            for (auto* f : flags) is_flag |= name == f;
-            if (is_flag) {
-                p.options[name] = "1";
-                continue;
-            }
-            if (auto eq = name.find('='); eq != std::string::npos) {
-                value = name.substr(eq + 1);
-                name = name.substr(0, eq);
-            } else if (i + 1 < args.size()) {
-                value = args[++i];
-            } else {
-                std::cerr << "herald: --" << name << " needs a value\n";
-                return std::nullopt;
-            }
-            bool ok = false;
-            for (auto* k : known) ok |= name == k;
-            if (!ok) {
-                std::cerr << "herald: unknown option --" << name << '\n';
-                return std::nullopt;
-            }
-            p.options[name] = value;
-        } else {
-            p.positional.push_back(a);
-        }
-    }
-    return p;
-}
 
 std::string url_encode(std::string_view s) {
     static constexpr char kHex[] = "0123456789ABCDEF";
@@ -122,10 +80,10 @@ int cmd_serve(const Args& args) {
 namespace {
 
 // `herald publish --ws`: every line goes as a herald.v1 `publish` on one connection; answers are printed in order.
-int publish_ws(const Url& url, const std::string& topic, const std::string& type, const std::vector<std::string>& bodies,
-               std::map<std::string, std::string>& options) {
+int publish_ws(const Url& url, const TlsTrust& trust, const std::string& topic, const std::string& type,
+               const std::vector<std::string>& bodies, std::map<std::string, std::string>& options) {
     namespace json = boost::json;
-    auto client = WsClient::connect(url);
+    auto client = WsClient::connect(url, trust);
     if (!client) {
         std::cerr << "herald: " << client.error().message << '\n';
         return 1;
@@ -191,14 +149,18 @@ int publish_ws(const Url& url, const std::string& topic, const std::string& type
 }
 
 // `herald tail --ws`: one herald.v1 subscription; events are printed one JSON per line, and a reconnect resumes
-// after the last event received.
-int tail_ws(const Url& url, const std::string& topic, std::map<std::string, std::string>& options, long remaining,
-            volatile std::sig_atomic_t& interrupted) {
+// after the last event received. A certificate that is not accepted ends it (exit 1): reconnecting will not help.
+int tail_ws(const Url& url, const TlsTrust& trust, const std::string& topic,
+            std::map<std::string, std::string>& options, long remaining, volatile std::sig_atomic_t& interrupted) {
     namespace json = boost::json;
     std::string cursor = options.count("from") ? options["from"] : "";
     int failures_in_a_row = 0;
     while (!interrupted && remaining != 0) {
-        auto client = WsClient::connect(url);
+        auto client = WsClient::connect(url, trust);
+        if (!client && client.error().code == Errc::invalid_argument) {
+            std::cerr << "herald tail: " << client.error().message << '\n';
+            return 1;
+        }
         if (!client) {
             std::cerr << "herald tail: " << client.error().message << "; reconnecting\n";
         } else {
@@ -266,10 +228,11 @@ int tail_ws(const Url& url, const std::string& topic, std::map<std::string, std:
 }  // namespace
 
 int cmd_publish(const Args& args) {
-    auto p = parse(args, {"data", "file", "type", "url", "idempotency-key"}, {"ws"});
+    auto p = parse(args, {"data", "file", "type", "url", "idempotency-key", "cacert"}, {"ws"});
     if (!p) return 2;
     if (p->positional.size() != 1) {
-        std::cerr << "usage: herald publish TOPIC [--data JSON | --file FILE] [--type TYPE] [--url URL] [--ws]\n";
+        std::cerr << "usage: herald publish TOPIC [--data JSON | --file FILE] [--type TYPE] [--url URL] "
+                     "[--cacert FILE] [--ws]\n";
         return 2;
     }
     const auto& topic = p->positional[0];
@@ -278,6 +241,8 @@ int cmd_publish(const Args& args) {
         std::cerr << "herald: " << url.error().message << '\n';
         return 2;
     }
+    auto trust = client_trust(*p, *url, "herald");
+    if (!trust) return 2;
     std::string type = p->options.count("type") ? p->options["type"] : "";
     std::vector<std::string> bodies;
     if (p->options.count("data")) {
@@ -297,8 +262,8 @@ int cmd_publish(const Args& args) {
         while (std::getline(*in, line))
             if (!line.empty()) bodies.push_back(line);
     }
-    if (p->options.count("ws")) return publish_ws(*url, topic, type, bodies, p->options);
-    HttpClient client(*url);
+    if (p->options.count("ws")) return publish_ws(*url, *trust, topic, type, bodies, p->options);
+    HttpClient client(*url, *trust);
     int failures = 0;
     for (std::size_t i = 0; i < bodies.size(); ++i) {
         auto& body = bodies[i];
@@ -336,10 +301,11 @@ volatile std::sig_atomic_t g_interrupted = 0;  // set by the SIGINT handler of `
 }
 
 int cmd_tail(const Args& args) {
-    auto p = parse(args, {"from", "types", "count", "url"}, {"ws"});
+    auto p = parse(args, {"from", "types", "count", "url", "cacert"}, {"ws"});
     if (!p) return 2;
     if (p->positional.size() != 1) {
-        std::cerr << "usage: herald tail TOPIC [--from earliest|latest|CURSOR] [--types T1,T2] [--count N] [--ws]\n";
+        std::cerr << "usage: herald tail TOPIC [--from earliest|latest|CURSOR] [--types T1,T2] [--count N] "
+                     "[--url URL] [--cacert FILE] [--ws]\n";
         return 2;
     }
     auto url = parse_base_url(p->options.count("url") ? p->options["url"] : "http://127.0.0.1:8080");
@@ -347,6 +313,8 @@ int cmd_tail(const Args& args) {
         std::cerr << "herald: " << url.error().message << '\n';
         return 2;
     }
+    auto trust = client_trust(*p, *url, "herald");
+    if (!trust) return 2;
     long remaining = p->options.count("count") ? std::stol(p->options["count"]) : -1;
     std::string base_target = "/v1/topics/" + url_encode(p->positional[0]) + "/events";
     std::string query;
@@ -355,7 +323,8 @@ int cmd_tail(const Args& args) {
     if (!query.empty()) base_target += "?" + query;
 
     std::signal(SIGINT, [](int) { g_interrupted = 1; });
-    if (p->options.count("ws")) return tail_ws(*url, p->positional[0], p->options, remaining, g_interrupted);
+    if (p->options.count("ws"))
+        return tail_ws(*url, *trust, p->positional[0], p->options, remaining, g_interrupted);
     std::string last_id;
     long retry_ms = 1000;
     int failures_in_a_row = 0;
@@ -364,7 +333,7 @@ int cmd_tail(const Args& args) {
         if (!last_id.empty()) headers.emplace_back("Last-Event-ID", last_id);
         unsigned status = 0;
         auto r = read_sse(
-            *url, base_target, headers, status,
+            *url, *trust, base_target, headers, status,
             [&](const std::string& id, const std::string& event, const std::string& data) {
                 if (!id.empty()) last_id = id;
                 failures_in_a_row = 0;
@@ -381,6 +350,10 @@ int cmd_tail(const Args& args) {
         if (remaining == 0 || g_interrupted) break;
         if (status >= 400) {
             std::cerr << "herald tail: HTTP " << status << '\n';
+            return 1;
+        }
+        if (!r && r.error().code == Errc::invalid_argument) {  // the certificate was not accepted
+            std::cerr << "herald tail: " << r.error().message << '\n';
             return 1;
         }
         if (!r) std::cerr << "herald tail: " << r.error().message << "; reconnecting\n";

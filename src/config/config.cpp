@@ -101,6 +101,24 @@ Result<void> parse_auth(const Walker& w, const YAML::Node& a, AuthSettings& auth
     return ok();
 }
 
+Result<TlsSettings> parse_tls(const Walker& w, const YAML::Node& n, const std::string& path) {
+    if (auto k = w.keys(n, path, {"cert_file", "key_file", "min_version"}); !k) return std::move(k).error();
+    TlsSettings t;
+    if (auto x = n["cert_file"]) { HERALD_TRY(v, w.str(x, path + ".cert_file")); t.cert_file = v; }
+    if (auto x = n["key_file"]) { HERALD_TRY(v, w.str(x, path + ".key_file")); t.key_file = v; }
+    if (t.cert_file.empty()) return w.error(n, path + ".cert_file", "required: the PEM certificate (chain) file");
+    if (t.key_file.empty()) return w.error(n, path + ".key_file", "required: the PEM private key file");
+    if (auto x = n["min_version"]) {
+        HERALD_TRY(v, w.str(x, path + ".min_version"));
+        if (v == "1.0" || v == "1.1")
+            return w.error(x, path + ".min_version",
+                           "TLS " + v + " is not supported (RFC 8996): expected 1.2 or 1.3");
+        if (v != "1.2" && v != "1.3") return w.error(x, path + ".min_version", "expected 1.2 or 1.3");
+        t.min_version = v;
+    }
+    return t;
+}
+
 Result<NamingRuleSettings> parse_naming_rule(const Walker& w, const YAML::Node& n, const std::string& path) {
     if (auto k = w.keys(n, path, {"pattern", "shape", "example"}); !k) return std::move(k).error();
     NamingRuleSettings r;
@@ -196,11 +214,13 @@ Result<Config> parse_root(const Walker& w, const YAML::Node& root) {
     if (!root || root.IsNull()) return c;
     if (auto k = w.keys(root, "", {"listen", "admin_listen", "data_dir", "threads", "event_source", "http", "sse",
                                    "topics", "dedup", "long_poll_max_wait", "page_max_events", "websocket", "cors", "webhooks", "auth", "rate_limits", "schemas",
-                                   "upstreams", "routes", "log", "tracing"});
+                                   "upstreams", "routes", "log", "tracing", "portal", "tls", "admin_tls"});
         !k)
         return std::move(k).error();
     if (auto n = root["listen"]) { HERALD_TRY(v, w.str(n, "listen")); c.listen = v; }
     if (auto n = root["admin_listen"]) { HERALD_TRY(v, w.str(n, "admin_listen")); c.admin_listen = v; }
+    if (auto n = root["tls"]) { HERALD_TRY(v, parse_tls(w, n, "tls")); c.tls = v; }
+    if (auto n = root["admin_tls"]) { HERALD_TRY(v, parse_tls(w, n, "admin_tls")); c.admin_tls = v; }
     if (auto n = root["data_dir"]) { HERALD_TRY(v, w.str(n, "data_dir")); c.data_dir = v; }
     if (auto n = root["threads"]) { HERALD_TRY(v, w.count(n, "threads", 0, 256)); c.threads = unsigned(v); }
     if (auto n = root["event_source"]) { HERALD_TRY(v, w.str(n, "event_source")); c.event_source = v; }
@@ -248,6 +268,10 @@ Result<Config> parse_root(const Walker& w, const YAML::Node& root) {
         if (auto n = s["publish_burst"]) { HERALD_TRY(v, w.count(n, "websocket.publish_burst", 1, 10'000'000)); ws.publish_burst = v; }
         if (auto n = s["high_water_bytes"]) { HERALD_TRY(v, w.bytes(n, "websocket.high_water_bytes", 1024)); ws.high_water_bytes = v; }
         if (auto n = s["deflate"]) { HERALD_TRY(v, w.boolean(n, "websocket.deflate")); ws.deflate = v; }
+    }
+    if (auto s = root["portal"]) {
+        if (auto k = w.keys(s, "portal", {"enabled"}); !k) return std::move(k).error();
+        if (auto n = s["enabled"]) { HERALD_TRY(v, w.boolean(n, "portal.enabled")); c.portal.enabled = v; }
     }
     if (auto s = root["cors"]) {
         if (auto k = w.keys(s, "cors", {"allowed_origins", "allow_credentials", "max_age"}); !k)

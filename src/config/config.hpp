@@ -30,6 +30,16 @@ struct HttpLimits {
     std::size_t max_connections_per_address = 0;  // 0: unlimited
 };
 
+// tls: and admin_tls: — TLS on the data-plane and the admin listener (docs/security.md "TLS"). Present in the
+// file: both files are required; absent: the listener speaks plain HTTP. The files are read again on reload.
+struct TlsSettings {
+    std::string cert_file;            // PEM: the certificate, then its intermediates
+    std::string key_file;             // PEM: its private key, unencrypted
+    std::string min_version = "1.2";  // "1.2" | "1.3"
+
+    bool enabled() const noexcept { return !cert_file.empty(); }
+};
+
 struct SseSettings {
     std::int64_t heartbeat_ms = 15'000;
     std::int64_t retry_ms = 3'000;
@@ -169,9 +179,17 @@ struct TracingSettings {
     std::int64_t flush_interval_ms = 5'000;
 };
 
+// The developer portal at /portal/ on the data plane (docs/portal.md). Static and public; what it shows comes
+// from the data-plane API with the viewer's own credential.
+struct PortalSettings {
+    bool enabled = true;
+};
+
 struct Config {
     std::string listen = "127.0.0.1:8080";
     std::string admin_listen = "127.0.0.1:9180";
+    TlsSettings tls;        // the data-plane listener
+    TlsSettings admin_tls;  // the admin listener
     std::filesystem::path data_dir = "herald-data";
     unsigned threads = 0;  // 0: one per core
     std::string event_source = "/herald";  // `source` of events Herald wraps from plain JSON
@@ -179,6 +197,7 @@ struct Config {
     SseSettings sse;
     WebSocketSettings websocket;
     CorsSettings cors;
+    PortalSettings portal;
     WebhookSettings webhooks;
     LogSettings log;
     TracingSettings tracing;

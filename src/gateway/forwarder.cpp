@@ -480,7 +480,7 @@ asio::awaitable<void> Forwarder::forward(http::RawExchange& x, const proxy::Rout
         co_return;
     }
     const std::string_view client_host = x.head.header("Host");
-    proxy::ClientInfo client{x.head.remote_address, "http", client_host, {}};
+    proxy::ClientInfo client{x.head.remote_address, x.stream.is_tls() ? "https" : "http", client_host, {}};
     auto prepared = proxy::prepare_upstream_request(x.head, match, path, client);
     if (!prepared) {
         auto r = fail(proxy::ProxyError::invalid_path, prepared.error().message);

@@ -5,14 +5,17 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
 #include <charconv>
 
+#include "http/byte_stream.hpp"
 #include "http/problem.hpp"
 #include "http/raw_exchange.hpp"
+#include "http/tls.hpp"
 
 namespace herald::http {
 
@@ -42,6 +45,13 @@ private:
     std::string address_;
 };
 
+
+// Only a malformed or oversized request is answered; any other read error (the peer went away, a timeout, a
+// broken TLS record) means there is no one to answer.
+bool is_request_error(const beast::error_code& ec) {
+    static const auto& http_category = beast::error_code(bhttp::error::end_of_stream).category();
+    return ec.category() == http_category && ec != bhttp::error::end_of_stream;
+}
 
 Response parse_error_response(const beast::error_code& ec) {
     if (ec == bhttp::error::body_limit)
@@ -95,18 +105,19 @@ void observe_refusal(const ListenerOptions& options, const bhttp::request_parser
     options.observer->on_complete(r, x);
 }
 
-asio::awaitable<void> run_session(tcp::socket socket, ListenerOptions const& options, Handler const& handler,
-                                  std::shared_ptr<ConnectionStats> stats) {
-    std::string remote;
-    {
-        beast::error_code ec;
-        auto ep = socket.remote_endpoint(ec);
-        if (!ec) remote = ep.address().to_string();
-    }
-    auto slot = std::make_shared<ConnectionSlot>(stats, options.max_connections_per_address ? remote : std::string());
-    beast::tcp_stream stream(std::move(socket));
-    beast::flat_buffer buffer;
+// How a connection's HTTP exchanges ended: a takeover owns the stream now, or the listener closes it — with TLS
+// close_notify when Herald chose to end it after a complete answer, abruptly when the peer went away or broke.
+enum class Ending { taken_over, graceful, abrupt };
+
+// Serves HTTP/1.1 requests on an established stream (plain, or TLS after its handshake) until the connection
+// ends. `deadline_running`: a deadline already bounds the first request head (the TLS handshake's), so the
+// handshake and the head share http.header_timeout instead of getting one each.
+asio::awaitable<Ending> serve_http(ConnectionStream& stream, beast::flat_buffer& buffer, const std::string& remote,
+                                   const std::shared_ptr<ConnectionSlot>& slot, ListenerOptions const& options,
+                                   Handler const& handler, const std::shared_ptr<ConnectionStats>& stats,
+                                   bool deadline_running) {
     bool first = true;
+    bool close_notify = false;
     ExchangeObserver* const observer = options.observer.get();
     for (;;) {
         bhttp::request_parser<bhttp::string_body> parser;
@@ -117,21 +128,23 @@ asio::awaitable<void> run_session(tcp::socket socket, ListenerOptions const& opt
             parser.body_limit(boost::none);
         else
             parser.body_limit(options.body_limit);
-        stream.expires_after(first ? options.header_timeout : options.idle_timeout);
+        if (!first)
+            stream.expires_after(options.idle_timeout);
+        else if (!deadline_running)
+            stream.expires_after(options.header_timeout);
         first = false;
         auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
         // Timing starts when the head is in: the keep-alive wait before it is the client's, not the request's.
         const auto started = std::chrono::steady_clock::now();
         std::uint64_t bytes_in = n;
         if (ec) {
-            if (ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
-                ec == asio::error::connection_reset || ec == asio::error::operation_aborted)
-                break;
+            if (!is_request_error(ec)) break;
             auto res = to_beast(parse_error_response(ec), 11, false, options.server_header);
             const unsigned status = res.result_int();
             stream.expires_after(std::chrono::seconds(5));
             auto [wec, wn] = co_await bhttp::async_write(stream, res, use_tuple);
             observe_refusal(options, parser, remote, status, bytes_in, wn, started);
+            close_notify = !wec;
             break;
         }
         if (options.interceptor && options.interceptor->claims(parser.get().target())) {
@@ -154,7 +167,10 @@ asio::awaitable<void> run_session(tcp::socket socket, ListenerOptions const& opt
                     e.duration = std::chrono::steady_clock::now() - started;
                     observer->on_complete(head, e);
                 }
-                if (!x.keep_alive) break;
+                if (!x.keep_alive) {
+                    close_notify = true;
+                    break;
+                }
                 continue;
             }
         }
@@ -165,6 +181,7 @@ asio::awaitable<void> run_session(tcp::socket socket, ListenerOptions const& opt
                 stream.expires_after(std::chrono::seconds(5));
                 auto [wec, wn] = co_await bhttp::async_write(stream, res, use_tuple);
                 observe_refusal(options, parser, remote, 413, bytes_in, wn, started);
+                close_notify = !wec;
                 break;
             }
             parser.body_limit(options.body_limit);  // counts down over a chunked body
@@ -185,6 +202,7 @@ asio::awaitable<void> run_session(tcp::socket socket, ListenerOptions const& opt
                     stream.expires_after(std::chrono::seconds(5));
                     auto [wec, wn] = co_await bhttp::async_write(stream, res, use_tuple);
                     observe_refusal(options, parser, remote, 413, bytes_in, wn, started);
+                    close_notify = !wec;
                 }
                 break;
             }
@@ -209,13 +227,18 @@ asio::awaitable<void> run_session(tcp::socket socket, ListenerOptions const& opt
                 x.takeover = true;
                 observer->on_complete(request, x);
             }
-            stream.expires_never();
             request.connection_slot = slot;
-            response.takeover(stream.release_socket(), std::move(request));
-            co_return;
+            response.takeover(std::move(stream).release(), std::move(request));
+            co_return Ending::taken_over;
         }
         const unsigned status = response.status;
         auto res = to_beast(std::move(response), version, keep_alive, options.server_header);
+        if (request.method == "HEAD") {
+            // The headers a GET would get, Content-Length included, and no body (RFC 9110 §9.3.2).
+            const auto length = res.body().size();
+            res.body().clear();
+            if (length != 0) res.content_length(length);
+        }
         stream.expires_after(options.body_timeout);
         auto [wec, wn] = co_await bhttp::async_write(stream, res, use_tuple);
         if (observer) {
@@ -226,10 +249,88 @@ asio::awaitable<void> run_session(tcp::socket socket, ListenerOptions const& opt
             x.duration = std::chrono::steady_clock::now() - started;
             observer->on_complete(request, x);
         }
-        if (wec || !keep_alive) break;
+        if (wec || !keep_alive) {
+            close_notify = !wec;
+            break;
+        }
     }
+    co_return close_notify ? Ending::graceful : Ending::abrupt;
+}
+
+// A client speaking plain HTTP to the TLS port: an answer it can read, in plain text, then the connection ends.
+asio::awaitable<void> refuse_plain_http(beast::tcp_stream& tcp, const std::string& remote,
+                                        const ListenerOptions& options) {
+    static const std::string kAnswer = [] {
+        std::string body =
+            "{\"type\":\"urn:herald:problem:tls-required\",\"title\":\"TLS required\",\"status\":400,"
+            "\"detail\":\"this port serves HTTPS: use an https:// or wss:// URL\"}";
+        return "HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nConnection: close\r\n"
+               "Content-Length: " +
+               std::to_string(body.size()) + "\r\n\r\n" + body;
+    }();
+    const auto started = std::chrono::steady_clock::now();
+    const auto answer = asio::buffer(kAnswer);
+    tcp.expires_after(std::chrono::seconds(5));
+    auto [wec, wn] = co_await asio::async_write(tcp, answer, use_tuple);
     beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    tcp.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if (options.observer) {
+        Request r;
+        r.remote_address = remote;
+        Exchange x;
+        x.status = 400;
+        x.bytes_out = wn;
+        x.duration = std::chrono::steady_clock::now() - started;
+        options.observer->on_complete(r, x);
+    }
+}
+
+// One accepted connection, from its first byte to its close. `tls`: the context it was accepted with (null for a
+// plain listener), held for the connection's life.
+asio::awaitable<void> run_session(tcp::socket socket, std::shared_ptr<asio::ssl::context> tls,
+                                  ListenerOptions const& options, Handler const& handler,
+                                  std::shared_ptr<ConnectionStats> stats) {
+    std::string remote;
+    {
+        beast::error_code ec;
+        auto ep = socket.remote_endpoint(ec);
+        if (!ec) remote = ep.address().to_string();
+    }
+    auto slot = std::make_shared<ConnectionSlot>(stats, options.max_connections_per_address ? remote : std::string());
+    beast::flat_buffer buffer;
+    if (!tls) {
+        ConnectionStream stream{beast::tcp_stream(std::move(socket))};
+        const Ending end = co_await serve_http(stream, buffer, remote, slot, options, handler, stats, false);
+        if (end == Ending::taken_over) co_return;
+        beast::error_code ignored;
+        stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        co_return;
+    }
+    // The handshake runs under the first request's deadline: a client that connects and never completes it is
+    // cut off like one that never sends its request head.
+    beast::tcp_stream tcp(std::move(socket));
+    tcp.expires_after(options.header_timeout);
+    // Peek at the first bytes: a TLS ClientHello goes on to the handshake (with those bytes), anything else is a
+    // plain-HTTP client, told in words it can read.
+    auto [dec, client_hello] = co_await beast::async_detect_ssl(tcp, buffer, use_tuple);
+    if (dec || !client_hello) {
+        stats->tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+        if (!dec && buffer.size() > 0) co_await refuse_plain_http(tcp, remote, options);
+        co_return;
+    }
+    ConnectionStream stream(TlsStream(std::move(tcp), *tls), tls);
+    const auto received = buffer.data();
+    auto [hec, used] = co_await stream.tls()->async_handshake(asio::ssl::stream_base::server, received, use_tuple);
+    if (hec) {
+        stats->tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+        co_return;
+    }
+    stats->tls_handshakes.fetch_add(1, std::memory_order_relaxed);
+    buffer.consume(used);
+    const Ending end = co_await serve_http(stream, buffer, remote, slot, options, handler, stats, true);
+    if (end != Ending::graceful || !stream.socket().is_open()) co_return;
+    stream.expires_after(kTlsCloseLimit);
+    auto [sec] = co_await stream.tls()->async_shutdown(use_tuple);
 }
 
 }  // namespace
@@ -295,9 +396,13 @@ asio::awaitable<void> Listener::accept_loop() {
                        "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
                        std::to_string(body.size()) + "\r\n\r\n" + body;
             }();
+            // On a TLS listener the newcomer is only closed: plain text would be garbage to a TLS client, and
+            // a handshake is the expensive work the limit is there to avoid.
             beast::error_code wec;
-            socket.non_blocking(true, wec);
-            socket.write_some(asio::buffer(kFull.data(), kFull.size()), wec);
+            if (!options_.tls) {
+                socket.non_blocking(true, wec);
+                socket.write_some(asio::buffer(kFull.data(), kFull.size()), wec);
+            }
             socket.close(wec);
             continue;
         }
@@ -317,15 +422,18 @@ asio::awaitable<void> Listener::accept_loop() {
                            std::to_string(body.size()) + "\r\n\r\n" + body;
                 }();
                 beast::error_code wec;
-                socket.non_blocking(true, wec);
-                socket.write_some(asio::buffer(kBusy.data(), kBusy.size()), wec);
+                if (!options_.tls) {  // as above: a TLS client could not read a plain-text answer
+                    socket.non_blocking(true, wec);
+                    socket.write_some(asio::buffer(kBusy.data(), kBusy.size()), wec);
+                }
                 socket.close(wec);
                 continue;
             }
         }
         stats_->open.fetch_add(1, std::memory_order_relaxed);
         socket.set_option(tcp::no_delay(true), ec);
-        asio::co_spawn(io_, run_session(std::move(socket), options_, handler_, stats_), asio::detached);
+        auto tls = options_.tls ? options_.tls->context() : nullptr;
+        asio::co_spawn(io_, run_session(std::move(socket), std::move(tls), options_, handler_, stats_), asio::detached);
     }
 }
 

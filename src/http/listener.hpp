@@ -4,7 +4,12 @@
 //
 // Per connection: one coroutine reads requests (header limit, body limit, a deadline on every read, keep-alive
 // idle timeout, Expect: 100-continue), calls the handler and writes the response, until the peer closes, an
-// error, or a handler takes the socket over.
+// error, or a handler takes the stream over.
+//
+// With TLS (ListenerOptions::tls) the connection first completes a TLS handshake; http.header_timeout bounds the
+// handshake and the first request head together, so a client that never finishes either holds its connection
+// slot for no longer than a slow plain-HTTP client would. A client speaking plain HTTP to a TLS listener gets a
+// plain-text 400 telling it to use https, then the connection is closed.
 //
 // Threading: construct, start and stop on the worker's thread (or before it runs).
 
@@ -47,7 +52,8 @@ public:
     virtual void on_complete(const Request& request, const Exchange& exchange) noexcept = 0;
 };
 
-struct RawExchange;  // http/raw_exchange.hpp
+struct RawExchange;     // http/raw_exchange.hpp
+class TlsCredentials;   // http/tls.hpp
 
 // Requests answered without the listener reading their body first (the REST gateway's proxied routes). The
 // listener asks claims() with the request-target once a request's head is in — a cheap test, on every request —
@@ -72,6 +78,7 @@ struct ListenerOptions {
     std::string server_header = "herald";
     std::shared_ptr<ExchangeObserver> observer;        // null: no tracing, no access log
     Interceptor* interceptor = nullptr;                // per worker; null: every request is read whole
+    std::shared_ptr<TlsCredentials> tls;               // shared by the listeners of one address; null: plain TCP
 };
 
 // Connection counts shared by the listeners of one address.
@@ -81,6 +88,8 @@ struct ConnectionStats {
     std::atomic<std::uint64_t> refused{0};               // at the total limit
     std::atomic<std::uint64_t> refused_per_address{0};   // at the per-address limit
     std::atomic<std::uint64_t> requests{0};
+    std::atomic<std::uint64_t> tls_handshakes{0};          // completed
+    std::atomic<std::uint64_t> tls_handshake_failures{0};  // failed, timed out, or plain HTTP on the TLS port
 
     // Open connections per client address, kept only when a per-address limit is set. Taken on accept and
     // released when the connection ends, from any worker: a mutex, held for a hash-map update.

@@ -55,9 +55,11 @@ struct Request {
     std::optional<std::string> query_param(std::string_view name) const;
 };
 
+class ByteStream;  // http/byte_stream.hpp: plain TCP or TLS; only code that makes a takeover includes it
+
 // What a handler does with the connection once the headers are written. Used by streams (SSE) and upgrades
-// (WebSocket): the handler takes the socket over and the listener forgets it.
-using Takeover = std::function<void(boost::asio::ip::tcp::socket socket, Request request)>;
+// (WebSocket): the handler takes the stream over and the listener forgets it.
+using Takeover = std::function<void(ByteStream stream, Request request)>;
 
 struct Response {
     unsigned status = 200;

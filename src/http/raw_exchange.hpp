@@ -5,7 +5,6 @@
 // include this header.
 
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -13,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "http/byte_stream.hpp"
 #include "http/message.hpp"
 
 namespace herald::http {
@@ -34,7 +34,7 @@ inline boost::beast::http::response<boost::beast::http::string_body> to_beast(Re
 }
 
 struct RawExchange {
-    boost::beast::tcp_stream& stream;  // the client connection; its deadline is the interceptor's to set
+    ConnectionStream& stream;  // the client connection, plain or TLS; its deadline is the interceptor's to set
     boost::beast::flat_buffer& buffer;  // bytes read past the request head (the start of the body, or more)
     // The parser that read the head; the body has not been read (is_done() when there is none). It may be
     // moved into a parser of another body type (Beast allows that before the body is read).

@@ -12,6 +12,7 @@
 
 #include "engine/embedded_engine.hpp"
 #include "http/listener.hpp"
+#include "http/tls.hpp"
 #include "hub/hub.hpp"
 #include "log/logger.hpp"
 #include "server/admin_plane.hpp"
@@ -148,6 +149,48 @@ Result<std::unique_ptr<trace::OtlpExporter>> make_exporter(const config::Tracing
     return std::move(*e);
 }
 
+// One listener's certificate and key from `tls:` or `admin_tls:` (`what`), loaded and checked.
+Result<http::ServerTlsContext> load_tls(const config::TlsSettings& s, std::string_view what) {
+    auto version = http::parse_tls_version(s.min_version);
+    if (!version) {
+        const std::string key = std::string(what) + ".min_version";
+        return make_error(Errc::invalid_argument, key + ": " + version.error().message, key);
+    }
+    return http::make_server_tls_context(http::TlsFiles{s.cert_file, s.key_file, *version}, what);
+}
+
+// The listener's TLS credentials; null when its settings leave TLS off.
+Result<std::shared_ptr<http::TlsCredentials>> make_tls(const config::TlsSettings& s, std::string_view what) {
+    if (!s.enabled()) return std::shared_ptr<http::TlsCredentials>();
+    auto loaded = load_tls(s, what);
+    if (!loaded) return std::move(loaded).error();
+    return std::make_shared<http::TlsCredentials>(std::move(*loaded));
+}
+
+// A reload's new context for one listener, made before anything is swapped so that a bad file refuses the whole
+// reload. Whether a listener speaks TLS is fixed at start (its connections are already one or the other).
+Result<std::optional<http::ServerTlsContext>> prepare_tls_reload(const http::TlsCredentials* running,
+                                                                 const config::TlsSettings& next,
+                                                                 std::string_view what) {
+    if ((running != nullptr) != next.enabled())
+        return make_error(Errc::conflict,
+                          std::string(what) + ": turning TLS on or off takes a restart; the listener keeps " +
+                              (running ? "serving TLS" : "serving plain HTTP"),
+                          std::string(what));
+    if (!running) return std::optional<http::ServerTlsContext>();
+    auto loaded = load_tls(next, what);
+    if (!loaded) return std::move(loaded).error();
+    return std::optional<http::ServerTlsContext>(std::move(*loaded));
+}
+
+void log_certificate(log::Logger& logger, std::string_view listener, const http::TlsCertificateInfo& c) {
+    logger.info("server", "TLS certificate loaded",
+                {{"listener", listener}, {"subject", c.subject}, {"serial", c.serial}, {"not_after", c.not_after}});
+    if (c.expired)
+        logger.warn("server", "the TLS certificate has expired: clients will refuse it",
+                    {{"listener", listener}, {"subject", c.subject}, {"not_after", c.not_after}});
+}
+
 std::string endpoint_text(const asio::ip::tcp::endpoint& ep) {
     auto a = ep.address().to_string();
     if (ep.address().is_v6()) a = "[" + a + "]";
@@ -187,12 +230,27 @@ int serve(ServeOptions options) {
         logger.error("server", admin_ep.error().message);
         return 2;
     }
+    // TLS files are checked before anything starts: an unreadable file or a key of another certificate is a
+    // configuration error.
+    auto data_tls = make_tls(cfg.tls, "tls");
+    if (!data_tls) {
+        logger.error("server", data_tls.error().message);
+        return 2;
+    }
+    auto admin_tls = make_tls(cfg.admin_tls, "admin_tls");
+    if (!admin_tls) {
+        logger.error("server", admin_tls.error().message);
+        return 2;
+    }
+    if (*data_tls) log_certificate(logger, "data", (*data_tls)->certificate());
+    if (*admin_tls) log_certificate(logger, "admin", (*admin_tls)->certificate());
     // Keys, API keys and limits are checked before anything starts: a bad key is a configuration error.
     auto security = make_security_context(cfg);
     if (!security) {
         logger.error("server", security.error().message);
         return 2;
     }
+    (*security)->events = std::make_shared<SecurityEventLog>(&logger, SystemClock::instance());
     // Tracing: W3C trace context is always read and propagated; spans are exported only to a configured collector.
     auto made_exporter = make_exporter(cfg.tracing, logger);
     if (!made_exporter) {
@@ -302,7 +360,8 @@ int serve(ServeOptions options) {
     sse_options.heartbeat = std::chrono::milliseconds(cfg.sse.heartbeat_ms);
     sse_options.retry = std::chrono::milliseconds(cfg.sse.retry_ms);
     auto lopts = listener_options(cfg);
-    lopts.observer = std::make_shared<RequestObserver>(logger, tracer, "data");
+    lopts.observer = std::make_shared<RequestObserver>(logger, tracer, "data", &stats.http_data);
+    lopts.tls = *data_tls;
     websocket::SessionOptions ws_options;
     {
         auto& w = cfg.websocket;
@@ -337,9 +396,24 @@ int serve(ServeOptions options) {
             return make_error(Errc::conflict, "herald was started without --config: there is no file to reload");
         auto next = config::load_config(cfg.source_file);
         if (!next) return std::move(next).error();
+        auto next_data_tls = prepare_tls_reload(data_tls->get(), next->tls, "tls");
+        if (!next_data_tls) return std::move(next_data_tls).error();
+        auto next_admin_tls = prepare_tls_reload(admin_tls->get(), next->admin_tls, "admin_tls");
+        if (!next_admin_tls) return std::move(next_admin_tls).error();
         if (auto r = (*gateway_admin)->reload_file(*next); !r) return std::move(r).error();
         std::string summary = std::to_string(next->routes.size()) + " routes and " +
                               std::to_string(next->upstreams.size()) + " upstreams from " + cfg.source_file;
+        // New connections get the new certificates from here on; open ones keep theirs.
+        auto swap_tls = [&](http::TlsCredentials* running, std::optional<http::ServerTlsContext>& loaded,
+                            std::string_view listener) {
+            if (!running || !loaded) return;
+            log_certificate(logger, listener, loaded->certificate);
+            summary += "; " + std::string(listener) + " TLS certificate serial " + loaded->certificate.serial +
+                       " (" + loaded->certificate.subject + ")";
+            running->replace(std::move(*loaded));
+        };
+        swap_tls(data_tls->get(), *next_data_tls, "data");
+        swap_tls(admin_tls->get(), *next_admin_tls, "admin");
         logger.info("server", "configuration reloaded", {{"routes", next->routes.size()},
                                                          {"upstreams", next->upstreams.size()},
                                                          {"file", cfg.source_file}});
@@ -375,7 +449,8 @@ int serve(ServeOptions options) {
     auto admin_opts = lopts;
     admin_opts.max_connections = 256;
     admin_opts.max_connections_per_address = 0;
-    admin_opts.observer = std::make_shared<RequestObserver>(logger, tracer, "admin");
+    admin_opts.observer = std::make_shared<RequestObserver>(logger, tracer, "admin", &stats.http_admin);
+    admin_opts.tls = *admin_tls;
     auto admin_listener = http::Listener::create(workers[0]->io, *admin_ep, admin_opts,
                                                  [&admin](http::Request& r) { return admin.handle(r); },
                                                  admin_connections);
@@ -390,31 +465,36 @@ int serve(ServeOptions options) {
     (*admin_listener)->start();
     for (auto& w : workers) w->thread = std::thread([io = &w->io] { io->run(); });
 
+    const std::string scheme = *data_tls ? "https" : "http";
+    const std::string admin_scheme = *admin_tls ? "https" : "http";
     if (options.ready_file) {
         auto tmp = *options.ready_file;
         tmp += ".tmp";
         {
             std::ofstream out(tmp);
             out << "{\"listen\":\"" << endpoint_text(bound) << "\",\"admin\":\"" << endpoint_text(admin_bound)
-                << "\"}\n";
+                << "\",\"scheme\":\"" << scheme << "\",\"admin_scheme\":\"" << admin_scheme << "\"}\n";
         }
         std::filesystem::rename(tmp, *options.ready_file);
     }
     std::cerr << "herald " << HERALD_VERSION << " serving\n"
-              << "  data plane   http://" << endpoint_text(bound) << "  (" << n_workers << " workers)\n"
-              << "  admin        http://" << endpoint_text(admin_bound) << "  (/healthz /readyz /metrics)\n"
+              << "  data plane   " << scheme << "://" << endpoint_text(bound) << "  (" << n_workers << " workers)\n"
+              << "  admin        " << admin_scheme << "://" << endpoint_text(admin_bound)
+              << "  (/healthz /readyz /metrics)\n"
+              << (cfg.portal.enabled ? "  portal       " + scheme + "://" + endpoint_text(bound) + "/portal/\n" : std::string())
               << "  data dir     " << std::filesystem::absolute(cfg.data_dir).string() << '\n'
               << "  config       " << (cfg.source_file.empty() ? "built-in defaults" : cfg.source_file) << '\n'
-              << "  publish      curl -H 'Content-Type: application/json' -d '{\"hello\":\"world\"}' "
-                 "'http://"
-              << endpoint_text(bound) << "/v1/topics/demo/events?type=demo.greeted.v1'\n"
-              << "  subscribe    curl -N -H 'Accept: text/event-stream' 'http://" << endpoint_text(bound)
+              << "  publish      curl -H 'Content-Type: application/json' -d '{\"hello\":\"world\"}' '"
+              << scheme << "://" << endpoint_text(bound) << "/v1/topics/demo/events?type=demo.greeted.v1'\n"
+              << "  subscribe    curl -N -H 'Accept: text/event-stream' '" << scheme << "://" << endpoint_text(bound)
               << "/v1/topics/demo/events?from=earliest'\n"
               << std::flush;
     logger.info("server", "serving",
                 {{"version", HERALD_VERSION},
                  {"listen", endpoint_text(bound)},
                  {"admin", endpoint_text(admin_bound)},
+                 {"scheme", scheme},
+                 {"admin_scheme", admin_scheme},
                  {"workers", n_workers},
                  {"tracing", exporter ? exporter->url() : std::string("off")}});
     if (!cfg.auth.enabled)

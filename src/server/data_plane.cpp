@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 
@@ -24,6 +25,7 @@
 #include "sse/frame.hpp"
 #include "server/observability.hpp"
 #include "server/webhook_api.hpp"
+#include "trace/span.hpp"
 #include "websocket/handshake.hpp"
 
 namespace herald::server {
@@ -78,6 +80,15 @@ std::vector<std::string> split_list(std::string_view s) {
 
 using engine::resolve_start;
 
+// When the request had been read, on the steady clock (the publish-duration histogram starts there). The
+// listener's observer stamps it on the wall clock; without an observer, now.
+std::chrono::steady_clock::time_point received_at(const Request& req) {
+    const auto now = std::chrono::steady_clock::now();
+    if (req.received_unix_ns == 0) return now;
+    const auto ago = std::chrono::nanoseconds(std::max<std::int64_t>(0, trace::unix_nanos() - req.received_unix_ns));
+    return now - ago;
+}
+
 std::string cursor_text(std::uint64_t epoch, std::uint64_t offset) {
     return engine::format_cursor(engine::Cursor{epoch, offset});
 }
@@ -116,6 +127,12 @@ asio::awaitable<Response> DataPlane::route(Request& req) {
     };
     const bool catalog = seg.size() == 1 && (seg[0] == "asyncapi.json" || seg[0] == "asyncapi.yaml" ||
                                              seg[0] == "openapi.json");
+    // The portal's files are public (it fetches everything else with the viewer's credential): served before
+    // authentication, so a browser can load the page that asks for the token.
+    if (ctx_.config.portal.enabled && portal::is_portal_path(req.path)) {
+        req.route = "/portal/";
+        co_return portal_.serve(req);
+    }
     // Probes answer before authentication (load balancers carry no credentials). With auth on, /readyz says
     // only ready or not: the reasons (paths, disk space) are for the admin listener.
     if (seg.size() == 1 && (seg[0] == "healthz" || seg[0] == "readyz")) {
@@ -259,10 +276,10 @@ Response DataPlane::open_websocket(Request& req, const std::string* topic, secur
     const std::string extensions = deflate ? "Sec-WebSocket-Extensions: " + deflate->response + "\r\n" : "";
     Response r;
     r.takeover = [this, head = websocket::switching_protocols(up->key, protocol, extensions), single = std::move(single),
-                  principal = std::move(principal), deflate = std::move(deflate)](asio::ip::tcp::socket socket,
+                  principal = std::move(principal), deflate = std::move(deflate)](http::ByteStream stream,
                                                                                    Request request) mutable {
         auto guard = access_.session_guard(std::move(principal), request.remote_address);
-        websocket::Session::start(std::move(socket), std::move(request.connection_slot), worker_hub_,
+        websocket::Session::start(std::move(stream), std::move(request.connection_slot), worker_hub_,
                                   ctx_.websocket, std::move(head), std::move(single), std::move(guard),
                                   std::move(deflate));
     };
@@ -327,8 +344,9 @@ asio::awaitable<Response> DataPlane::publish(Request& req, const std::string& to
     // The events carry this request's trace: the pipeline stamps traceparent/tracestate on those without one.
     const publish::PublishTrace trace_context{req.trace, req.tracestate};
     std::string idempotency_key(req.header("Idempotency-Key"));
-    auto result =
-        co_await ctx_.pipeline.publish(topic, std::move(events), std::move(idempotency_key), &trace_context);
+    const auto received = received_at(req);
+    auto result = co_await ctx_.pipeline.publish(topic, std::move(events), std::move(idempotency_key),
+                                                 &trace_context, received);
     if (!result) {
         auto kind = result.error().attribute == "topic" ? "invalid-topic"
                     : result.error().attribute == "Idempotency-Key" ? "invalid-parameter" : "invalid-event";
@@ -377,8 +395,8 @@ Response DataPlane::open_stream(Request& req, const std::string& topic, const se
                                       cursor);
     }
     Response r;
-    r.takeover = [this, s = std::move(s)](asio::ip::tcp::socket socket, Request request) mutable {
-        sse::Stream::start(std::move(socket), std::move(request.connection_slot), worker_hub_,
+    r.takeover = [this, s = std::move(s)](http::ByteStream stream, Request request) mutable {
+        sse::Stream::start(std::move(stream), std::move(request.connection_slot), worker_hub_,
                            ctx_.hub.encoder(hub::WireFormat::sse), std::move(s), ctx_.sse_options, ctx_.stats.sse);
     };
     return r;
@@ -482,6 +500,7 @@ Response DataPlane::catalog_document(const Request& req, const security::Princip
     in.version = HERALD_VERSION;
     in.http_host = std::string(req.header("Host"));
     if (in.http_host.empty()) in.http_host = ctx_.config.listen;
+    in.tls = ctx_.config.tls.enabled();
     const auto& a = ctx_.config.auth;
     in.auth.enabled = a.enabled;
     in.auth.jwt = !a.issuers.empty();

@@ -16,10 +16,12 @@
 #include "http/cors.hpp"
 #include "http/message.hpp"
 #include "hub/hub.hpp"
+#include "portal/site.hpp"
 #include "publish/pipeline.hpp"
 #include "server/access.hpp"
 #include "gateway/gateway.hpp"
 #include "server/health.hpp"
+#include "server/request_metrics.hpp"
 #include "sse/stream.hpp"
 #include "webhook/service.hpp"
 #include "websocket/session.hpp"
@@ -32,6 +34,10 @@ struct DataPlaneStats {
     std::atomic<std::uint64_t> pages_served{0};
     sse::StreamStats sse;
     websocket::SessionStats websocket;
+    // HTTP exchanges by route, one table per listener: the data plane's and, so that /metrics finds both in
+    // one place, the admin listener's.
+    RequestMetrics http_data;
+    RequestMetrics http_admin;
 };
 
 struct DataPlaneContext {
@@ -73,6 +79,7 @@ private:
     DataPlaneContext ctx_;
     hub::WorkerHub& worker_hub_;
     http::CorsPolicy cors_;
+    portal::Site portal_;
     Access access_;
 };
 

@@ -9,19 +9,19 @@ namespace herald::sse {
 
 namespace asio = boost::asio;
 
-void Stream::start(asio::ip::tcp::socket socket, std::shared_ptr<void> connection_slot, hub::WorkerHub& hub,
+void Stream::start(http::ByteStream stream, std::shared_ptr<void> connection_slot, hub::WorkerHub& hub,
                    const hub::Encoder& encoder, StreamStart start, const StreamOptions& options,
                    StreamStats& stats) {
-    auto s = std::make_shared<Stream>(std::move(socket), std::move(connection_slot), hub, encoder, std::move(start),
+    auto s = std::make_shared<Stream>(std::move(stream), std::move(connection_slot), hub, encoder, std::move(start),
                                       options, stats);
     hub.subscribe(s->feed_.topic().name(), *s);
     s->watch_peer();
     s->pump();
 }
 
-Stream::Stream(asio::ip::tcp::socket socket, std::shared_ptr<void> connection_slot, hub::WorkerHub& hub,
+Stream::Stream(http::ByteStream stream, std::shared_ptr<void> connection_slot, hub::WorkerHub& hub,
                const hub::Encoder& encoder, StreamStart start, const StreamOptions& options, StreamStats& stats)
-    : socket_(std::move(socket)),
+    : stream_(std::move(stream)),
       expires_at_(start.expires_at),
       lease_(std::move(start.lease)),
       connection_slot_(std::move(connection_slot)),
@@ -47,6 +47,7 @@ Stream::Stream(asio::ip::tcp::socket socket, std::shared_ptr<void> connection_sl
 Stream::~Stream() {
     stats_.open.fetch_sub(1, std::memory_order_relaxed);
     stats_.catchup_switches.fetch_add(feed_.catchup_switches(), std::memory_order_relaxed);
+    stats_.consumer_lag.fetch_sub(reported_lag_, std::memory_order_relaxed);
 }
 
 void Stream::on_batch(const hub::BatchPtr& batch) {
@@ -60,6 +61,14 @@ void Stream::on_tick(std::chrono::steady_clock::time_point now) {
     if (expires_at_ && std::chrono::system_clock::now() >= *expires_at_) {
         finish("herald.auth-expired", "token expired");
         return;
+    }
+    // Consumer lag: events in the topic after what this stream has queued (one atomic load; the shared gauge
+    // is touched only when the figure moved).
+    const auto end = feed_.topic().end_offset();
+    const std::int64_t lag = end > feed_.next_offset() ? static_cast<std::int64_t>(end - feed_.next_offset()) : 0;
+    if (lag != reported_lag_) {
+        stats_.consumer_lag.fetch_add(lag - reported_lag_, std::memory_order_relaxed);
+        reported_lag_ = lag;
     }
     if (writing_ || now - last_write_ < options_.heartbeat) return;
     feed_.queue().push(std::string(":\n\n"));
@@ -97,13 +106,13 @@ void Stream::pump() {
         if (r == hub::Feed::Refill::idle) break;
     }
     if (feed_.queue().empty()) {
-        if (closing_) close();
+        if (closing_) close(/*graceful=*/true);
         return;
     }
     buffers_.clear();
     feed_.queue().gather(buffers_, 64, options_.max_write_bytes);
     writing_ = true;
-    asio::async_write(socket_, buffers_, [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+    asio::async_write(stream_, buffers_, [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
         self->writing_ = false;
         if (ec) {
             self->close();
@@ -111,13 +120,19 @@ void Stream::pump() {
         }
         self->stats_.bytes_written.fetch_add(n, std::memory_order_relaxed);
         self->last_write_ = std::chrono::steady_clock::now();
-        self->feed_.queue().consume(n);
+        hub::LatencyRecorder latency{&self->stats_.delivery_latency};
+        self->feed_.queue().consume(n, &latency);
         self->pump();
     });
 }
 
 void Stream::watch_peer() {
-    socket_.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](boost::system::error_code ec) {
+    if (stream_.is_tls()) {
+        watch_peer_tls();
+        return;
+    }
+    auto& socket = stream_.socket();
+    socket.async_wait(asio::ip::tcp::socket::wait_read, [self = shared_from_this()](boost::system::error_code ec) {
         if (self->closed_) return;
         if (ec) {
             self->close();
@@ -126,8 +141,9 @@ void Stream::watch_peer() {
         // An SSE client sends nothing after its request: readable means it closed (or sent junk we ignore).
         char scratch[256];
         boost::system::error_code rec;
-        self->socket_.non_blocking(true, rec);
-        auto n = self->socket_.read_some(asio::buffer(scratch), rec);
+        auto& socket = self->stream_.socket();
+        socket.non_blocking(true, rec);
+        auto n = socket.read_some(asio::buffer(scratch), rec);
         if (rec == asio::error::would_block) {
             self->watch_peer();
             return;
@@ -140,14 +156,32 @@ void Stream::watch_peer() {
     });
 }
 
-void Stream::close() {
+// Readiness of the socket says nothing over TLS: the TLS layer may already hold decrypted bytes, and bytes on the
+// socket may be only a TLS record of its own (a key update). So a read through it, kept pending like the wait
+// above. The bytes are thrown away, which is why every stream of the thread may share one small buffer even
+// though the TLS layer may fill it before the completion runs.
+void Stream::watch_peer_tls() {
+    thread_local char scratch[256];
+    stream_.async_read_some(asio::buffer(scratch), [self = shared_from_this()](boost::system::error_code ec,
+                                                                               std::size_t) {
+        if (self->closed_) return;
+        if (ec) {
+            self->close();
+            return;
+        }
+        self->watch_peer_tls();
+    });
+}
+
+void Stream::close(bool graceful) {
     if (closed_) return;
     closed_ = true;
     unlink();
     feed_.queue().clear();
-    boost::system::error_code ec;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    socket_.close(ec);
+    if (graceful)
+        stream_.shutdown_and_close(http::kTlsCloseLimit, shared_from_this());
+    else
+        stream_.close();
 }
 
 }  // namespace herald::sse

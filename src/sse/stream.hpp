@@ -1,12 +1,11 @@
 #pragma once
 // One SSE subscriber connection after the HTTP request was accepted: writes the response head, then the feed
 // (catch-up from the log, then live), heartbeat comments while idle, and a final shutdown event. Detects a
-// client that went away by waiting for the socket to become readable (an SSE client never sends anything).
+// client that went away by waiting for the socket to become readable (an SSE client never sends anything); over
+// TLS by a read through the TLS layer instead, which alone knows whether bytes are application data.
 //
 // Ownership: kept alive by its own pending asynchronous operations (shared_from_this); linked into the worker's
 // hub while open. Threading: lives entirely on one worker thread.
-
-#include <boost/asio/ip/tcp.hpp>
 
 #include <chrono>
 #include <memory>
@@ -14,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "http/byte_stream.hpp"
 #include "hub/feed.hpp"
 #include "hub/hub.hpp"
 
@@ -30,6 +30,10 @@ struct StreamStats {
     std::atomic<std::uint64_t> opened{0};
     std::atomic<std::uint64_t> catchup_switches{0};
     std::atomic<std::uint64_t> bytes_written{0};
+    // Sum over open streams of (events in the topic after the stream's position), refreshed every hub tick.
+    std::atomic<std::int64_t> consumer_lag{0};
+    // Live events: commit → the write that completed them (hub/delivery_queue.hpp).
+    Histogram delivery_latency;
 };
 
 struct StreamStart {
@@ -46,11 +50,11 @@ struct StreamStart {
 
 class Stream final : public hub::Subscriber, public std::enable_shared_from_this<Stream> {
 public:
-    static void start(boost::asio::ip::tcp::socket socket, std::shared_ptr<void> connection_slot,
+    static void start(http::ByteStream stream, std::shared_ptr<void> connection_slot,
                       hub::WorkerHub& hub, const hub::Encoder& encoder, StreamStart start,
                       const StreamOptions& options, StreamStats& stats);
 
-    Stream(boost::asio::ip::tcp::socket socket, std::shared_ptr<void> connection_slot, hub::WorkerHub& hub,
+    Stream(http::ByteStream stream, std::shared_ptr<void> connection_slot, hub::WorkerHub& hub,
            const hub::Encoder& encoder, StreamStart start, const StreamOptions& options, StreamStats& stats);
     ~Stream() override;
 
@@ -61,10 +65,13 @@ public:
 private:
     void pump();
     void watch_peer();
-    void close();
+    void watch_peer_tls();
+    // `graceful`: everything queued was written and Herald ends the stream (TLS then says close_notify);
+    // otherwise the connection failed and is only closed.
+    void close(bool graceful = false);
     void finish(const char* event, const char* reason);
 
-    boost::asio::ip::tcp::socket socket_;
+    http::ByteStream stream_;
     std::optional<std::chrono::system_clock::time_point> expires_at_;
     std::shared_ptr<void> lease_;
     std::shared_ptr<void> connection_slot_;
@@ -74,6 +81,7 @@ private:
     StreamStats& stats_;
     std::vector<boost::asio::const_buffer> buffers_;
     std::chrono::steady_clock::time_point last_write_;
+    std::int64_t reported_lag_ = 0;  // this stream's share of StreamStats::consumer_lag
     bool writing_ = false;
     bool closing_ = false;   // after shutdown: close once the queue is flushed
     bool closed_ = false;

@@ -83,8 +83,9 @@ std::string problem_json(unsigned status, std::string_view kind, std::string_vie
 
 // A 16 KiB receive buffer per worker thread: sessions read into it and the parser keeps only what it needs,
 // so an idle connection holds no receive buffer.
+constexpr std::size_t kReadBuffer = 16 * 1024;
 char* scratch_buffer() {
-    thread_local char buffer[16 * 1024];
+    thread_local char buffer[kReadBuffer];
     return buffer;
 }
 
@@ -92,10 +93,10 @@ std::uint64_t cursor_gap(const hub::Feed& f) { return f.next_offset() - f.gap_fr
 
 }  // namespace
 
-void Session::start(asio::ip::tcp::socket socket, std::shared_ptr<void> connection_slot, hub::WorkerHub& hub,
+void Session::start(http::ByteStream stream, std::shared_ptr<void> connection_slot, hub::WorkerHub& hub,
                     SessionContext& context, std::string head, std::optional<SingleTopic> single,
                     std::unique_ptr<SessionGuard> guard, std::optional<DeflateAgreement> deflate) {
-    auto s = std::make_shared<Session>(std::move(socket), std::move(connection_slot), hub, context,
+    auto s = std::make_shared<Session>(std::move(stream), std::move(connection_slot), hub, context,
                                        single.has_value());
     s->guard_ = std::move(guard);
     if (deflate) {
@@ -117,13 +118,13 @@ void Session::start(asio::ip::tcp::socket socket, std::shared_ptr<void> connecti
             sub->feed.queue().push(encode_frame(Opcode::text, msg));
         }
     }
-    asio::co_spawn(s->socket_.get_executor(), [s] { return s->read_loop(); }, asio::detached);
+    asio::co_spawn(s->stream_.get_executor(), [s] { return s->read_loop(); }, asio::detached);
     s->pump();
 }
 
-Session::Session(asio::ip::tcp::socket socket, std::shared_ptr<void> connection_slot, hub::WorkerHub& hub,
+Session::Session(http::ByteStream stream, std::shared_ptr<void> connection_slot, hub::WorkerHub& hub,
                  SessionContext& context, bool single_topic)
-    : socket_(std::move(socket)),
+    : stream_(std::move(stream)),
       connection_slot_(std::move(connection_slot)),
       hub_(hub),
       ctx_(context),
@@ -177,16 +178,31 @@ Session::Subscription* Session::find(std::string_view id) {
 asio::awaitable<void> Session::read_loop() {
     auto self = shared_from_this();
     while (!terminated_ && !closing_) {
-        auto [ec] = co_await socket_.async_wait(asio::ip::tcp::socket::wait_read, use_tuple);
-        if (ec || terminated_) break;
-        boost::system::error_code rec;
-        socket_.non_blocking(true, rec);
-        auto n = socket_.read_some(asio::buffer(scratch_buffer(), 16 * 1024), rec);
-        if (rec == asio::error::would_block) continue;
-        if (rec || n == 0) break;  // the peer went away without a close handshake
+        const char* data = nullptr;
+        std::size_t n = 0;
+        if (stream_.tls()) {
+            // Not the per-thread scratch buffer: the TLS layer may fill the buffer before this coroutine resumes,
+            // while another session's read fills the same one.
+            if (!tls_read_buffer_) tls_read_buffer_ = std::make_unique<char[]>(kReadBuffer);
+            const auto into = asio::buffer(tls_read_buffer_.get(), kReadBuffer);
+            auto [ec, got] = co_await stream_.async_read_some(into, use_tuple);
+            if (ec || terminated_) break;  // the peer went away (or closed the TLS session) without a close handshake
+            data = tls_read_buffer_.get();
+            n = got;
+        } else {
+            auto& socket = stream_.socket();
+            auto [ec] = co_await socket.async_wait(asio::ip::tcp::socket::wait_read, use_tuple);
+            if (ec || terminated_) break;
+            boost::system::error_code rec;
+            socket.non_blocking(true, rec);
+            n = socket.read_some(asio::buffer(scratch_buffer(), kReadBuffer), rec);
+            if (rec == asio::error::would_block) continue;
+            if (rec || n == 0) break;  // the peer went away without a close handshake
+            data = scratch_buffer();
+        }
         last_received_ = std::chrono::steady_clock::now();
         ping_outstanding_ = false;
-        parser_.feed(scratch_buffer(), n);
+        parser_.feed(data, n);
         for (;;) {
             auto ev = parser_.next();
             if (ev.kind == FrameEvent::Kind::need_more) break;
@@ -272,7 +288,7 @@ void Session::handle_text(std::string_view text) {
         }
     }
     ++inflight_publishes_;
-    asio::co_spawn(socket_.get_executor(), run_publish(std::move(p)), asio::detached);
+    asio::co_spawn(stream_.get_executor(), run_publish(std::move(p)), asio::detached);
 }
 
 bool Session::take_publish_token() {
@@ -460,10 +476,20 @@ void Session::on_tick(std::chrono::steady_clock::time_point now) {
         }
     }
     for (auto& sub : subs_) sub->update_lag();
+    if (!writing_ || writes_started_ != write_seen_) {
+        write_seen_ = writes_started_;
+        write_seen_at_ = now;
+    }
     if (ping_outstanding_) {
         if (now - ping_sent_ >= ctx_.options.pong_timeout) {
-            // The peer is gone without closing (no FIN): free the connection.
-            asio::post(socket_.get_executor(), [self = shared_from_this()] { self->terminate(); });
+            // The peer is gone without closing (no FIN), or stopped reading: free the connection. With a write
+            // stalled for as long as the pong was awaited, it is a consumer that does not keep up.
+            const bool stalled = writing_ && now - write_seen_at_ >= ctx_.options.pong_timeout;
+            asio::post(stream_.get_executor(), [self = shared_from_this(), stalled] {
+                if (stalled && !self->terminated_)
+                    self->ctx_.stats.slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
+                self->terminate();
+            });
         }
         return;
     }
@@ -547,31 +573,34 @@ void Session::pump() {
         }
     }
     if (buffers_.empty()) {
-        if (closing_ && control_.empty()) terminate();
+        if (closing_ && control_.empty()) terminate(/*graceful=*/true);
         return;
     }
     writing_ = true;
-    asio::async_write(socket_, buffers_, [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+    ++writes_started_;
+    asio::async_write(stream_, buffers_, [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
         self->writing_ = false;
         if (ec) {
             self->terminate();
             return;
         }
         self->ctx_.stats.bytes_written.fetch_add(n, std::memory_order_relaxed);
-        for (auto& t : self->takes_) (t.sub ? t.sub->feed.queue() : self->control_).consume(t.bytes);
+        hub::LatencyRecorder latency{&self->ctx_.stats.delivery_latency};
+        for (auto& t : self->takes_) (t.sub ? t.sub->feed.queue() : self->control_).consume(t.bytes, &latency);
         self->takes_.clear();
         self->pump();
     });
 }
 
-void Session::terminate() {
+void Session::terminate(bool graceful) {
     if (terminated_) return;
     terminated_ = true;
     for (auto& s : subs_) s->unlink();
     hub::TickerHook::unlink();
-    boost::system::error_code ec;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    socket_.close(ec);
+    if (graceful && !writing_)
+        stream_.shutdown_and_close(http::kTlsCloseLimit, shared_from_this());
+    else
+        stream_.close();
 }
 
 }  // namespace herald::websocket

@@ -11,13 +11,14 @@
 // one writev.
 //
 // Reading holds no buffer while idle: the session waits for readability, then reads into a per-thread scratch
-// buffer and feeds the frame parser. A protocol violation is answered with a close frame carrying the RFC 6455
+// buffer and feeds the frame parser. Over TLS that is not possible (readiness of the socket says nothing about
+// the TLS layer, which may hold decrypted bytes already), so a TLS session reads through it into a buffer of its
+// own — small next to what the TLS layer itself holds per connection. A protocol violation is answered with a close frame carrying the RFC 6455
 // code and a reason; a bad herald.v1 message with an `error` message (the connection continues).
 //
 // Ownership: kept alive by its own pending operations (shared_from_this). Threading: one worker thread.
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -28,6 +29,7 @@
 #include <vector>
 
 #include "engine/engine.hpp"
+#include "http/byte_stream.hpp"
 #include "hub/feed.hpp"
 #include "hub/hub.hpp"
 #include "publish/pipeline.hpp"
@@ -63,6 +65,11 @@ struct SessionStats {
     std::atomic<std::uint64_t> compressed_messages_received{0};
     // Sum over subscriptions that ack of (events in the topic after the last acked one), refreshed every tick.
     std::atomic<std::int64_t> consumer_lag{0};
+    // Live events: commit → the write that completed them (hub/delivery_queue.hpp).
+    Histogram delivery_latency;
+    // Sessions ended by the pong timeout while a write to them had been stalled for at least pong_timeout: a
+    // consumer that stopped reading (or one that vanished with bytes in flight; TCP cannot tell them apart).
+    std::atomic<std::uint64_t> slow_consumer_disconnects{0};
 };
 
 // What a session needs from the server; outlives every session.
@@ -116,12 +123,12 @@ public:
     // `head` is the 101 response, written first. `single` selects single-topic mode.
     // `guard` may be null (everything allowed). A connection whose credential expires is closed with 1008.
     // `deflate` is what the handshake agreed for permessage-deflate (nullopt: not negotiated).
-    static void start(boost::asio::ip::tcp::socket socket, std::shared_ptr<void> connection_slot,
+    static void start(http::ByteStream stream, std::shared_ptr<void> connection_slot,
                       hub::WorkerHub& hub, SessionContext& context, std::string head,
                       std::optional<SingleTopic> single, std::unique_ptr<SessionGuard> guard = nullptr,
                       std::optional<DeflateAgreement> deflate = std::nullopt);
 
-    Session(boost::asio::ip::tcp::socket socket, std::shared_ptr<void> connection_slot, hub::WorkerHub& hub,
+    Session(http::ByteStream stream, std::shared_ptr<void> connection_slot, hub::WorkerHub& hub,
             SessionContext& context, bool single_topic);
     ~Session() override;
 
@@ -148,10 +155,13 @@ private:
                     std::string title, std::string detail, std::string member = {});
     void close(std::uint16_t code, std::string_view reason);
     void pump();
-    void terminate();
+    // `graceful`: the close handshake is done and nothing is being written (TLS then says close_notify);
+    // otherwise the connection failed or the peer is gone, and it is only closed.
+    void terminate(bool graceful = false);
     bool take_publish_token();
 
-    boost::asio::ip::tcp::socket socket_;
+    http::ByteStream stream_;
+    std::unique_ptr<char[]> tls_read_buffer_;  // TLS only (see the top of this file)
     std::shared_ptr<void> connection_slot_;
     hub::WorkerHub& hub_;
     SessionContext& ctx_;
@@ -178,6 +188,11 @@ private:
     std::chrono::steady_clock::time_point last_received_;
     std::chrono::steady_clock::time_point ping_sent_{};
     bool ping_outstanding_ = false;
+    // Stalled writes, seen from the tick: a write still in flight at a later tick has not completed since the
+    // first tick that saw it (the peer is not draining its socket). Counting writes costs no clock read per write.
+    std::uint64_t writes_started_ = 0;
+    std::uint64_t write_seen_ = 0;
+    std::chrono::steady_clock::time_point write_seen_at_{};
     double tokens_ = 0;
     std::chrono::steady_clock::time_point tokens_at_;
 };

@@ -1,13 +1,14 @@
 'use strict';
 // The command-line tools: `herald publish` (argument, file, stdin), `herald tail` (follows, resumes by itself
-// across a server restart), `herald log verify`, and `herald serve` flag errors.
+// across a server restart), `herald log verify`, `herald serve` flag errors, and `herald top` (its one-shot and
+// piped live output, an unreachable admin listener, the admin token).
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
-const { spawn } = require('node:child_process');
-const { Herald, BIN, deadline, request, publish, run, sleep, tmpDir, waitFor } = require('./lib/herald');
+const { spawn, execFile } = require('node:child_process');
+const { Herald, BIN, deadline, metrics, request, publish, run, sleep, sseConnect, tmpDir, waitFor } = require('./lib/herald');
 
 function freePort() {
   return new Promise((resolve) => {
@@ -35,6 +36,15 @@ test('herald publish from an argument, a file and stdin', async () => {
     const bad = await run(BIN, ['publish', 'cli', '--url', h.url, '--data', '{"no-type":true}']);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /HTTP 400/);
+    // Only http:// and https:// URLs (TLS itself is in tls.test.js); https:// to a plain listener fails in the
+    // TLS handshake, with the reason.
+    const scheme = await run(BIN, ['publish', 'cli', '--url', 'ftp://127.0.0.1:21', '--data', '{}']);
+    assert.equal(scheme.code, 2);
+    assert.match(scheme.stderr, /expected a URL like http:\/\/127\.0\.0\.1:8080 or https:\/\//);
+    const tlsToPlain = await run(BIN, ['publish', 'cli', '--url', h.url.replace('http://', 'https://'),
+      '--type', 'cli.said.v1', '--data', '{}']);
+    assert.equal(tlsToPlain.code, 1);
+    assert.match(tlsToPlain.stderr, /^herald: TLS handshake with 127\.0\.0\.1:\d+ failed: /);
   } finally {
     await h.stop();
     h.cleanup();
@@ -154,4 +164,128 @@ test('herald schema check and diff', async () => {
   r = await run(BIN, ['schema', 'diff', v1]);
   assert.equal(r.code, 2);
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+// ---- herald top --------------------------------------------------------------------------------------------------
+
+// The topic table of a `herald top` frame: {name: {rate, bytes, events, last}} from the lines under TOPIC.
+function topTopics(stdout) {
+  const lines = stdout.split('\n');
+  const head = lines.findIndex((l) => l.startsWith('TOPIC '));
+  assert.ok(head >= 0, `no topic table in:\n${stdout}`);
+  const topics = {};
+  const order = [];
+  for (const line of lines.slice(head + 1)) {
+    if (!line.trim() || line.startsWith('+')) break;
+    const [name, rate, bytes, events, last] = line.trim().split(/\s+/);
+    topics[name] = { rate: Number(rate), bytes, events: Number(events), last: Number(last) };
+    order.push(name);
+  }
+  return { topics, order };
+}
+
+test('herald top --once: topics with totals and rates, and the open SSE connection', async () => {
+  const h = await new Herald().start();
+  const N = 25;
+  let publishing = true;
+  const sse = sseConnect(`${h.url}/v1/topics/top-busy/events`, { onEvent: () => {} });
+  try {
+    for (let i = 0; i < N; i++) {
+      assert.equal((await publish(h.url, 'top-busy', { i })).status, 201);
+      assert.equal((await publish(h.url, 'top-quiet', { i })).status, 201);
+    }
+    await waitFor(async () => (await metrics(h.admin)).herald_sse_streams_open === 1, { what: 'the SSE stream' });
+    // Publishing goes on while top takes its two samples.
+    let busy = N;
+    const background = (async () => {
+      while (publishing) {
+        if ((await publish(h.url, 'top-busy', { i: busy })).status === 201) busy++;
+        await sleep(5);
+      }
+    })();
+    const before = busy;
+    // The admin address as HOST:PORT (the URL form is used below).
+    const r = await run(BIN, ['top', '--once', '--admin', h.admin.replace('http://', ''), '--interval', '500ms']);
+    const after = busy;
+    publishing = false;
+    await background;
+
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!r.stdout.includes('\x1b'), 'no screen control codes in --once output');
+    const { topics, order } = topTopics(r.stdout);
+    assert.ok(topics['top-busy'] && topics['top-quiet'], r.stdout);
+    assert.equal(order[0], 'top-busy', `the topic being published to comes first:\n${r.stdout}`);
+    assert.equal(topics['top-quiet'].events, N, r.stdout);
+    assert.equal(topics['top-quiet'].last, N - 1, r.stdout);
+    assert.equal(topics['top-quiet'].rate, 0, r.stdout);
+    assert.ok(topics['top-busy'].events >= before && topics['top-busy'].events <= after,
+      `${before} <= ${topics['top-busy'].events} <= ${after}\n${r.stdout}`);
+    assert.ok(topics['top-busy'].rate > 0, r.stdout);
+    assert.match(r.stdout, /^herald \d+\.\d+\.\d+ {3}up \d+s/m);
+    assert.match(r.stdout, /^connections .*\bsse 1\b/m);
+    assert.match(r.stdout, /^publish +\d+\.\d ev\/s/m);
+
+    // Live mode into a pipe: complete frames only, plain text, and it stops after --iterations.
+    const live = await run(BIN, ['top', '--admin', h.admin, '--interval', '200ms', '--iterations', '2']);
+    assert.equal(live.code, 0, live.stderr);
+    assert.equal(live.stdout.split('\n').filter((l) => l.startsWith('TOPIC ')).length, 2, live.stdout);
+    assert.ok(!live.stdout.includes('\x1b'));
+
+    const usage = await run(BIN, ['top', '--once', '--interval', '5']);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /--interval takes a duration/);
+  } finally {
+    publishing = false;
+    sse.close();
+    await h.stop();
+    h.cleanup();
+  }
+});
+
+test('herald top against a closed port: --once exits 1 with the reason, live mode keeps retrying', async () => {
+  const port = await freePort();
+  const once = await run(BIN, ['top', '--once', '--admin', `127.0.0.1:${port}`, '--interval', '100ms']);
+  assert.equal(once.code, 1);
+  assert.match(once.stderr, new RegExp(`herald top: cannot connect to 127\\.0\\.0\\.1:${port}: Connection refused`));
+
+  const live = spawn(BIN, ['top', '--admin', `127.0.0.1:${port}`, '--interval', '100ms']);
+  let err = '';
+  live.stderr.on('data', (d) => { err += d; });
+  const exited = new Promise((r) => live.on('exit', (code, signal) => r({ code, signal })));
+  try {
+    await waitFor(() => (err.match(/cannot connect/g) || []).length >= 3, { what: 'three failed scrapes' });
+    assert.equal(live.exitCode, null, 'still running after failures');
+    assert.match(err, /retrying every 100ms/);
+    live.kill('SIGINT');
+    const r = await Promise.race([exited, deadline(5000)]);
+    assert.deepEqual(r, { code: 0, signal: null }, 'SIGINT ends it cleanly');
+  } finally {
+    live.kill('SIGKILL');
+  }
+});
+
+test('herald top with the admin token: 401 named without it, works with --token or HERALD_ADMIN_TOKEN', async () => {
+  const token = 'admin-token-for-the-top-test-0123456789';
+  const h = await new Herald({ config: `auth:\n  enabled: true\n  admin_token: ${token}\n` }).start();
+  try {
+    const without = await run(BIN, ['top', '--once', '--admin', h.admin, '--interval', '100ms']);
+    assert.equal(without.code, 1);
+    assert.match(without.stderr, /answered 401 Unauthorized: \/metrics needs the admin token \(--token or HERALD_ADMIN_TOKEN\)/);
+    const wrong = await run(BIN, ['top', '--once', '--admin', h.admin, '--interval', '100ms', '--token', 'not-it']);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /401 Unauthorized: it refused the admin token given/);
+    const withFlag = await run(BIN, ['top', '--once', '--admin', h.admin, '--interval', '100ms', '--token', token]);
+    assert.equal(withFlag.code, 0, withFlag.stderr);
+    assert.match(withFlag.stdout, /^connections /m);
+    const withEnv = await new Promise((resolve) => {
+      execFile(BIN, ['top', '--once', '--admin', h.admin, '--interval', '100ms'],
+        { env: { ...process.env, HERALD_ADMIN_TOKEN: token }, timeout: 30000 },
+        (e, stdout, stderr) => resolve({ code: e ? (e.code ?? 1) : 0, stdout, stderr }));
+    });
+    assert.equal(withEnv.code, 0, withEnv.stderr);
+    assert.match(withEnv.stdout, /^publish /m);
+  } finally {
+    await h.stop();
+    h.cleanup();
+  }
 });

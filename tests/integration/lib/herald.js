@@ -7,6 +7,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const http = require('node:http');
+const https = require('node:https');
 
 const BIN = process.env.HERALD_BIN || path.resolve(__dirname, '../../../build/herald');
 
@@ -56,8 +57,8 @@ class Herald {
     await waitFor(() => exitedEarly || fs.existsSync(readyFile), { timeout: 15000, what: 'herald ready file' });
     if (exitedEarly) throw new Error(`herald exited during start:\n${this.stderr}`);
     const ready = JSON.parse(fs.readFileSync(readyFile, 'utf8'));
-    this.url = `http://${ready.listen}`;
-    this.admin = `http://${ready.admin}`;
+    this.url = `${ready.scheme || 'http'}://${ready.listen}`;
+    this.admin = `${ready.admin_scheme || 'http'}://${ready.admin}`;
     const [host, port] = ready.listen.split(':');
     this.host = host;
     this.port = Number(port);
@@ -84,10 +85,11 @@ class Herald {
   }
 }
 
-// A plain HTTP request; resolves {status, headers, body, json}.
-function request(url, { method = 'GET', headers = {}, body, timeout = 10000, agent } = {}) {
+// An HTTP request (HTTPS for an https: URL, trusting `ca` when given); resolves {status, headers, body, json}.
+function request(url, { method = 'GET', headers = {}, body, timeout = 10000, agent, ca } = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers, agent }, (res) => {
+    const mod = url.startsWith('https:') ? https : http;
+    const req = mod.request(url, { method, headers, agent, ...(ca ? { ca } : {}) }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {
@@ -105,9 +107,9 @@ function request(url, { method = 'GET', headers = {}, body, timeout = 10000, age
   });
 }
 
-function publish(base, topic, data, { type = 'test.thingHappened.v1', headers = {}, agent } = {}) {
+function publish(base, topic, data, { type = 'test.thingHappened.v1', headers = {}, agent, ca } = {}) {
   return request(`${base}/v1/topics/${topic}/events?type=${encodeURIComponent(type)}`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(data), agent,
+    method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(data), agent, ca,
   });
 }
 
@@ -120,8 +122,9 @@ function publishEvent(base, topic, event, { headers = {}, agent } = {}) {
 
 // A minimal SSE reader on a raw HTTP response, for tests that need to control the socket (pause, destroy).
 // onEvent({id, event, data}) per event. Returns {req, res promise, close()}.
-function sseConnect(url, { headers = {}, onEvent, onOpen, onClose } = {}) {
-  const req = http.get(url, { headers: { Accept: 'text/event-stream', ...headers } });
+function sseConnect(url, { headers = {}, onEvent, onOpen, onClose, ca, agent } = {}) {
+  const mod = url.startsWith('https:') ? https : http;
+  const req = mod.get(url, { headers: { Accept: 'text/event-stream', ...headers }, agent, ...(ca ? { ca } : {}) });
   let buf = '';
   let cur = { data: [] };
   req.on('response', (res) => {
@@ -155,8 +158,8 @@ function sseConnect(url, { headers = {}, onEvent, onOpen, onClose } = {}) {
   return { req, close: () => req.destroy() };
 }
 
-async function metrics(admin) {
-  const r = await request(`${admin}/metrics`);
+async function metrics(admin, { headers = {}, ca } = {}) {
+  const r = await request(`${admin}/metrics`, { headers, ca });
   const out = {};
   for (const line of r.body.split('\n')) {
     if (!line || line.startsWith('#')) continue;

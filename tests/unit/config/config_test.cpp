@@ -151,5 +151,48 @@ TEST(Config, WebSocketDeflate) {
     EXPECT_NE(bad.error().message.find("true or false"), std::string::npos) << bad.error().message;
 }
 
+TEST(Config, TlsBlocks) {
+    auto none = parse_config("");
+    ASSERT_TRUE(none);
+    EXPECT_FALSE(none->tls.enabled());
+    EXPECT_FALSE(none->admin_tls.enabled());
+
+    auto c = parse_config(R"(
+tls:
+  cert_file: /etc/herald/cert.pem
+  key_file: /etc/herald/key.pem
+admin_tls: {cert_file: admin.pem, key_file: admin.key, min_version: "1.3"}
+)");
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_TRUE(c->tls.enabled());
+    EXPECT_EQ(c->tls.cert_file, "/etc/herald/cert.pem");
+    EXPECT_EQ(c->tls.key_file, "/etc/herald/key.pem");
+    EXPECT_EQ(c->tls.min_version, "1.2");  // the default
+    EXPECT_EQ(c->admin_tls.min_version, "1.3");
+    auto unquoted = parse_config("tls: {cert_file: c, key_file: k, min_version: 1.3}\n");
+    ASSERT_TRUE(unquoted) << unquoted.error().message;
+    EXPECT_EQ(unquoted->tls.min_version, "1.3");
+
+    const BadCase cases[] = {
+        {"tls:\n  key_file: k\n", "tls.cert_file", "line 2", "required"},
+        {"admin_tls:\n  cert_file: c\n", "admin_tls.key_file", "line 2", "required"},
+        {"tls:\n  cert_file: c\n  key_file: k\n  min_version: 1.1\n", "tls.min_version", "line 4",
+         "not supported"},
+        {"tls:\n  cert_file: c\n  key_file: k\n  min_version: \"1.0\"\n", "tls.min_version", "line 4",
+         "not supported"},
+        {"tls:\n  cert_file: c\n  key_file: k\n  min_version: tls13\n", "tls.min_version", "line 4",
+         "expected 1.2 or 1.3"},
+        {"tls:\n  cert_file: c\n  key_file: k\n  ciphers: ALL\n", "tls.ciphers", "line 4", "unknown key"},
+        {"tls: on\n", "tls", "line 1", "mapping"},
+    };
+    for (auto& bc : cases) {
+        auto bad = parse_config(bc.yaml);
+        ASSERT_FALSE(bad) << bc.yaml;
+        EXPECT_EQ(bad.error().attribute, bc.key) << bc.yaml;
+        EXPECT_NE(bad.error().message.find(bc.line), std::string::npos) << bad.error().message;
+        EXPECT_NE(bad.error().message.find(bc.says), std::string::npos) << bad.error().message;
+    }
+}
+
 }  // namespace
 }  // namespace herald::config
