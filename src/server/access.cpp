@@ -7,6 +7,7 @@
 
 #include "http/problem.hpp"
 #include "security/crypto.hpp"
+#include "server/observability.hpp"
 
 namespace herald::server {
 
@@ -230,8 +231,24 @@ void Access::refresh_keys() {
     authenticator_.set_api_keys(std::move(api_keys));
 }
 
-http::Response Access::refusal(const AuthError& e) {
+void Access::note_denied(const Principal& p, std::string_view action, std::string_view target,
+                         std::string_view address) {
+    ctx_.stats.authz_denied.fetch_add(1, std::memory_order_relaxed);
+    if (ctx_.events) ctx_.events->authorization_denied(principal_label(p), action, target, address);
+}
+
+void Access::note_limited(LimitKind counted_as, std::string_view limit, const Principal& p, std::string_view scope,
+                          std::string_view address) {
+    ctx_.stats.rate_limited[static_cast<std::size_t>(counted_as)].fetch_add(1, std::memory_order_relaxed);
+    if (ctx_.events) ctx_.events->rate_limited(principal_label(p), limit, scope, address);
+}
+
+http::Response Access::refusal(const AuthError& e, const http::Request& req, std::string_view credential) {
     ctx_.stats.authn_failures[static_cast<std::size_t>(e.reason) % 32].fetch_add(1, std::memory_order_relaxed);
+    // The path, not the query: a query may carry the very token that failed.
+    if (ctx_.events)
+        ctx_.events->authentication_failed(security::to_string(e.reason), static_cast<unsigned>(e.status), credential,
+                                           req.remote_address, req.path);
     const char* kind = e.status == 403 ? "forbidden" : e.status == 400 ? "invalid-credentials"
                        : e.status == 503 ? "keys-unavailable" : "unauthorized";
     const char* title = e.status == 403 ? "Forbidden" : e.status == 400 ? "Bad request"
@@ -279,7 +296,15 @@ Access::Outcome Access::authenticate(const http::Request& req, bool browser) {
         c.allow_cookie_token = browser;
     }
     auto r = authenticator_.authenticate(c);
-    if (!r) return refusal(r.error());
+    if (!r) {
+        // Which kind of credential failed (for the security log); never the credential.
+        std::string_view credential = !c.authorization.empty() ? "authorization"
+                                      : !c.api_key.empty()     ? "api_key"
+                                      : query_token            ? "query"
+                                      : !c.cookie_token.empty() ? "cookie"
+                                                                : "none";
+        return refusal(r.error(), req, credential);
+    }
     ctx_.stats.authenticated.fetch_add(1, std::memory_order_relaxed);
     return std::move(r).value();
 }
@@ -300,7 +325,7 @@ std::optional<http::Response> Access::authorize(const Principal& p, Action actio
     if (!ctx_.enabled) return std::nullopt;
     auto r = authenticator_.authorize(p, action, topic);
     if (r) return std::nullopt;
-    ctx_.stats.authz_denied.fetch_add(1, std::memory_order_relaxed);
+    note_denied(p, security::to_string(action), topic, "");
     auto e = r.error();
     auto res = http::problem_response(
         http::Problem{403, "forbidden", "Forbidden", e.detail, std::string(security::to_string(e.reason))});
@@ -315,7 +340,7 @@ std::optional<security::RateDecision> Access::refused(LimitKind kind, const Prin
     auto key = security::make_rate_limit_key(p, address, std::string(to_string(kind)) + ":" + std::string(scope));
     auto d = limiter->take(key, n);
     if (d.allowed) return std::nullopt;
-    ctx_.stats.rate_limited[static_cast<std::size_t>(kind)].fetch_add(1, std::memory_order_relaxed);
+    note_limited(kind, to_string(kind), p, scope, address);
     return d;
 }
 
@@ -351,7 +376,7 @@ std::optional<http::Response> Access::limit_with(SharedLimiter& limiter, std::st
     auto key = security::make_rate_limit_key(p, address, scope);
     auto d = limiter.take(key, n);
     if (d.allowed) return std::nullopt;
-    ctx_.stats.rate_limited[static_cast<std::size_t>(LimitKind::requests)].fetch_add(1, std::memory_order_relaxed);
+    note_limited(LimitKind::requests, what, p, scope, address);
     auto r = http::problem_response(http::Problem{
         429, "rate-limited", "Too many requests",
         "the " + std::string(what) + " rate limit is exceeded; retry after " + security::format_retry_after(d) +
@@ -381,7 +406,7 @@ std::optional<http::Response> Access::authorize_admin(const http::Request& req) 
         r.set("WWW-Authenticate", authenticator_.challenge());
         return r;
     }
-    ctx_.stats.authz_denied.fetch_add(1, std::memory_order_relaxed);
+    note_denied(p, "admin", "", req.remote_address);
     auto r = http::problem_response(
         http::Problem{403, "forbidden", "Forbidden", "the admin API needs the admin token or the `admin` scope",
                       "insufficient_scope"});
@@ -394,7 +419,7 @@ Access::StreamLease Access::open_stream(const Principal& p, const std::string& a
     std::string key = p.rate_limit_key();
     if (key.empty()) key = "address:" + address;
     if (!ctx_.try_open_stream(key)) {
-        ctx_.stats.rate_limited[static_cast<std::size_t>(LimitKind::subscribe)].fetch_add(1, std::memory_order_relaxed);
+        note_limited(LimitKind::subscribe, "streams", p, "", address);
         return {nullptr, websocket::Denial{429, "too-many-streams", "Too many streams",
                                            "this principal already has " +
                                                std::to_string(ctx_.max_streams_per_principal) +
@@ -427,7 +452,7 @@ public:
 
     Admission admit_subscription(std::string_view topic) override {
         if (!access_.allows(*principal_, Action::subscribe, topic)) {
-            access_.context().stats.authz_denied.fetch_add(1, std::memory_order_relaxed);
+            access_.note_denied(*principal_, "subscribe", topic, address_);
             return {websocket::Denial{403, "forbidden", "Forbidden",
                                       "this principal has no subscribe scope for topic '" + std::string(topic) + "'"},
                     nullptr};
@@ -438,7 +463,7 @@ public:
     }
     std::optional<websocket::Denial> may_publish(std::string_view topic, std::size_t events) override {
         if (!access_.allows(*principal_, Action::publish, topic)) {
-            access_.context().stats.authz_denied.fetch_add(1, std::memory_order_relaxed);
+            access_.note_denied(*principal_, "publish", topic, address_);
             return websocket::Denial{403, "forbidden", "Forbidden",
                                      "this principal has no publish scope for topic '" + std::string(topic) + "'"};
         }

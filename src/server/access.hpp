@@ -23,6 +23,7 @@
 #include "http/message.hpp"
 #include "security/authenticator.hpp"
 #include "security/rate_limiter.hpp"
+#include "server/security_events.hpp"
 #include "websocket/session.hpp"
 
 namespace herald::server {
@@ -48,6 +49,7 @@ struct SecurityContext {
     std::string admin_token_sha256;  // lower-case hex; empty: no admin token
     std::array<std::unique_ptr<SharedLimiter>, kLimitKinds> limits;  // null: that limit is off
     SecurityStats stats;
+    std::shared_ptr<SecurityEventLog> events;  // null: security events are counted, not logged
     std::size_t max_streams_per_principal = 0;  // 0: unlimited
 
     // Open streams per principal (or client address when anonymous), across workers.
@@ -122,13 +124,20 @@ public:
     bool enabled() const noexcept { return ctx_.enabled; }
     SecurityContext& context() noexcept { return ctx_; }
 
+    // Every refusal goes through these two: counted in the metrics and logged as a security event.
+    // `action` is a scope action ("publish", "subscribe", "admin") or "route"; `target` the topic or route.
+    void note_denied(const security::Principal& principal, std::string_view action, std::string_view target,
+                     std::string_view address);
+    void note_limited(LimitKind counted_as, std::string_view limit, const security::Principal& principal,
+                      std::string_view scope, std::string_view address);
+
 private:
     // Takes n tokens from the limiter of `kind`; the decision when refused (counted), nullopt when allowed or off.
     std::optional<security::RateDecision> refused(LimitKind kind, const security::Principal& principal,
                                                   const std::string& address, std::string_view scope,
                                                   std::uint32_t n);
     void refresh_keys();
-    http::Response refusal(const security::AuthError& e);
+    http::Response refusal(const security::AuthError& e, const http::Request& request, std::string_view credential);
 
     SecurityContext& ctx_;
     const Clock& clock_;

@@ -75,6 +75,7 @@ asio::awaitable<void> ProxyPlane::handle(http::RawExchange& x) {
             co_return;
         }
         case proxy::PolicyDecision::forbidden: {
+            access_.note_denied(*principal, "route", route.name(), req.remote_address);
             auto r = http::problem_response({403, "forbidden", "Forbidden",
                                              "the credential lacks a scope route " + route.name() + " requires", {}});
             co_await gateway::Forwarder::answer(x, std::move(r));

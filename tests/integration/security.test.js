@@ -180,6 +180,32 @@ test('401 answers carry a Bearer challenge and a problem naming the reason', asy
   assert.match(f.headers['www-authenticate'], /insufficient_scope/);
 });
 
+test('security events are logged with their reason and principal, never the credential', async () => {
+  const expired = hsToken('publish:*', { exp: now() - 5 });
+  // The log takes at most 20 lines per event kind per second: let the earlier tests' refusals age out of it.
+  await sleep(1100);
+  const before = h.stderr.length;
+  assert.equal(await doPublish('orders.eu', { Authorization: `Bearer ${expired}` }), 401);
+  assert.equal(await doPublish('orders.eu', { 'X-API-Key': 'hk_not_a_key_at_all_zzzzzzzzzzzzzzzzzzz' }), 401);
+  assert.equal(await doPublish('orders.eu', { 'X-API-Key': SUB_KEY }), 403);
+  assert.equal(await sseStatus('orders.eu', {}, `?access_token=${expired}`), 401);
+  const lines = () => h.stderr.slice(before).split('\n').filter((l) => l.includes('"module":"security"')).map((l) => JSON.parse(l));
+  await waitFor(() => lines().length >= 4, { what: 'four security lines' });
+  const got = lines();
+  const failed = got.filter((l) => l.event === 'authentication_failed');
+  assert.deepEqual(failed.map((l) => [l.reason, l.credential, l.status]),
+    [['expired', 'authorization', 401], ['invalid_api_key', 'api_key', 401], ['expired', 'query', 401]]);
+  assert.ok(failed.every((l) => l.remote === '127.0.0.1' && l.level === 'warn'));
+  assert.equal(failed[2].route, '/v1/topics/orders.eu/events', 'the path, without the query that held the token');
+  const denied = got.find((l) => l.event === 'authorization_denied');
+  assert.equal(denied.principal, 'api_key:subscriber');
+  assert.equal(denied.action, 'publish');
+  assert.equal(denied.target, 'orders.eu');
+  // No credential, nor any piece of one, in the log.
+  const text = h.stderr.slice(before);
+  for (const secret of [expired, expired.split('.')[2], 'hk_not_a_key_at_all', SUB_KEY]) assert.ok(!text.includes(secret), secret);
+});
+
 test('the catalog lists only topics the principal may subscribe to', async () => {
   const r = await request(`${h.url}/v1/topics`, { headers: { Authorization: `Bearer ${hsToken('subscribe:public.*')}` } });
   assert.equal(r.status, 200);
