@@ -10,6 +10,7 @@ packages=(
     libgtest-dev libgmock-dev libbenchmark-dev
     procps psmisc
     chromium  # headless browser tests (EventSource and WebSocket from a real page), driven by playwright-core
+    prometheus  # for /usr/bin/promtool: the observability tests check /metrics with `promtool check metrics`
 )
 # Node.js runs the client-side integration tests (eventsource, ws). The base image may already carry a
 # newer Node.js from another source; only install Debian's when there is none at all.
@@ -43,5 +44,18 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 if [ ${#missing[@]} -gt 0 ]; then
     echo "install-deps: installing ${missing[*]}"
+    # Only promtool is wanted from `prometheus`, but its maintainer scripts enable and start a Prometheus server.
+    # invoke-rc.d (no systemd: containers, CI) and deb-systemd-invoke both obey a policy-rc.d that answers 101
+    # ("not allowed"); one is put in place for the install when the machine has none, and removed afterwards.
+    policy=/usr/sbin/policy-rc.d
+    if [[ " ${missing[*]} " == *" prometheus "* ]] && [ ! -e "$policy" ]; then
+        trap '$sudo rm -f "$policy"' EXIT
+        printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+        $sudo chmod 755 "$policy"
+    fi
     $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Under systemd the unit was enabled (and perhaps started): Herald's tests need the tool, not the daemon.
+    if [[ " ${missing[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
+        $sudo systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+    fi
 fi

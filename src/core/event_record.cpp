@@ -12,7 +12,6 @@ namespace {
 
 constexpr std::uint8_t record_version = 1;
 constexpr std::size_t max_field = 0xFFFF;
-constexpr std::size_t header_size = 1 + 3 * 2;  // version + three u16 lengths, with empty fields
 
 void append_field(std::string& out, std::string_view field) {
     out.push_back(static_cast<char>(field.size() & 0xFF));
@@ -56,7 +55,7 @@ Result<std::string> encode_event_record(std::string_view id, std::string_view ty
         return make_error(Errc::invalid_argument, "the event JSON must not be empty", "json");
     }
     std::string out;
-    out.reserve(header_size + id.size() + type.size() + idempotency_key.size() + json.size());
+    out.reserve(event_record_size(id, type, idempotency_key, json));
     out.push_back(static_cast<char>(record_version));
     append_field(out, id);
     append_field(out, type);

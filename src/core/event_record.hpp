@@ -27,6 +27,11 @@ struct EventRecordView {
 
 Result<std::string> encode_event_record(std::string_view id, std::string_view type,
                                         std::string_view idempotency_key, std::string_view json);
+// The size of the record encode_event_record makes of these fields (the layout above), without making it.
+constexpr std::size_t event_record_size(std::string_view id, std::string_view type,
+                                        std::string_view idempotency_key, std::string_view json) noexcept {
+    return 1 + 2 + id.size() + 2 + type.size() + 2 + idempotency_key.size() + json.size();
+}
 // Views point into `payload`; Errc::corrupt when it is not a valid version-1 record.
 Result<EventRecordView> decode_event_record(std::string_view payload);
 

@@ -7,14 +7,6 @@ namespace herald::gateway {
 
 namespace ssl = boost::asio::ssl;
 
-void GatewayStats::observe_latency(std::int64_t ns) noexcept {
-    const double s = static_cast<double>(ns) / 1e9;
-    std::size_t i = 0;
-    while (i < latency_bounds.size() && s > latency_bounds[i]) ++i;
-    latency_buckets[i].fetch_add(1, std::memory_order_relaxed);
-    latency_sum_us.fetch_add(static_cast<std::uint64_t>(ns / 1000), std::memory_order_relaxed);
-}
-
 proxy::Upstream* Snapshot::upstream(std::string_view name) const {
     auto it = upstreams.find(name);
     return it == upstreams.end() ? nullptr : it->second.get();

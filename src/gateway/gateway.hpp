@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "base/clock.hpp"
+#include "base/histogram.hpp"
 #include "base/result.hpp"
 #include "config/proxy_settings.hpp"
 #include "proxy/errors.hpp"
@@ -42,9 +43,8 @@ struct GatewayStats {
     // Upstream latency (request sent → response head received), a fixed-bucket histogram in seconds.
     static constexpr std::array<double, 12> latency_bounds{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                            0.1,   0.25,   0.5,   1,    2.5,   10};
-    std::array<std::atomic<std::uint64_t>, latency_bounds.size() + 1> latency_buckets{};
-    std::atomic<std::uint64_t> latency_sum_us{0};
-    void observe_latency(std::int64_t ns) noexcept;
+    Histogram latency{latency_bounds};
+    void observe_latency(std::int64_t ns) noexcept { latency.observe(std::chrono::nanoseconds(ns)); }
 };
 
 struct Snapshot {

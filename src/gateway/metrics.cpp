@@ -63,17 +63,7 @@ void append_metrics(std::string& out, Gateway& gateway) {
 
     header(out, "herald_proxy_upstream_latency_seconds", "histogram",
            "Request sent to an upstream until its answer's head arrived.");
-    std::uint64_t cumulative = 0;
-    for (std::size_t i = 0; i < GatewayStats::latency_bounds.size(); ++i) {
-        cumulative += s.latency_buckets[i].load();
-        char le[32];
-        std::snprintf(le, sizeof le, "%g", GatewayStats::latency_bounds[i]);
-        sample(out, "herald_proxy_upstream_latency_seconds_bucket", label("le", le), double(cumulative));
-    }
-    cumulative += s.latency_buckets.back().load();
-    sample(out, "herald_proxy_upstream_latency_seconds_bucket", "le=\"+Inf\"", double(cumulative));
-    sample(out, "herald_proxy_upstream_latency_seconds_sum", "", double(s.latency_sum_us.load()) / 1e6);
-    sample(out, "herald_proxy_upstream_latency_seconds_count", "", double(cumulative));
+    prometheus::append_histogram(out, "herald_proxy_upstream_latency_seconds", {}, s.latency);
 
     auto snapshot = gateway.snapshot();
     header(out, "herald_proxy_upstream_targets", "gauge", "Targets of each upstream by state.");

@@ -26,19 +26,23 @@ void Feed::on_batch(const BatchPtr& batch) {
     }
     auto first = static_cast<std::size_t>(next_ - batch->base_offset);
     auto n = batch->size();
+    // Each slice carries the batch's commit time and its event count, for the delivery latency.
+    auto stamp = [&](std::size_t from, std::size_t to) {
+        return CommitStamp{batch->commit_ns, static_cast<std::uint32_t>(to - from)};
+    };
     if (options_.frame_header) {
         push_framed(batch, first, n);
     } else if (options_.types.empty()) {
-        queue_.push(batch, batch->frames(options_.format, first, n));
+        queue_.push(batch, batch->frames(options_.format, first, n), true, stamp(first, n));
     } else {
         // Consecutive wanted frames become one slice.
         std::size_t run = first;
         for (std::size_t i = first; i < n; ++i) {
             if (wants(batch->types[i])) continue;
-            if (run < i) queue_.push(batch, batch->frames(options_.format, run, i));
+            if (run < i) queue_.push(batch, batch->frames(options_.format, run, i), true, stamp(run, i));
             run = i + 1;
         }
-        if (run < n) queue_.push(batch, batch->frames(options_.format, run, n));
+        if (run < n) queue_.push(batch, batch->frames(options_.format, run, n), true, stamp(run, n));
     }
     next_ = batch->end_offset();
 }
@@ -56,7 +60,7 @@ void Feed::push_framed(const BatchPtr& batch, std::size_t first, std::size_t las
         // The header fits in the string's inline buffer: no allocation per delivery.
         queue_.push(std::string(reinterpret_cast<const char*>(header), len), false);
         queue_.push(options_.frame_prefix, prefix, false);
-        queue_.push(batch, frame);
+        queue_.push(batch, frame, true, CommitStamp{batch->commit_ns, 1});
     }
     // One shared counter update per batch, not per event: every worker's subscribers write it.
     if (compressed && options_.compressed_messages)

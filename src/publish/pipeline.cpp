@@ -4,8 +4,10 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/container/small_vector.hpp>
 
 #include "core/codec.hpp"
+#include "core/event_record.hpp"
 #include "engine/topic_name.hpp"
 #include "trace/span.hpp"
 
@@ -36,7 +38,9 @@ auto async_publish(engine::Engine& e, engine::PublishRequest req, Token&& token)
 asio::awaitable<Result<engine::PublishResult>> Pipeline::publish(std::string topic,
                                                                 std::vector<core::CloudEvent> events,
                                                                 std::string idempotency_key,
-                                                                const PublishTrace* context) {
+                                                                const PublishTrace* context,
+                                                                std::chrono::steady_clock::time_point received) {
+    if (received == std::chrono::steady_clock::time_point{}) received = std::chrono::steady_clock::now();
     stats_.requests.fetch_add(1, std::memory_order_relaxed);
     auto reject = [&](Error e) -> Result<engine::PublishResult> {
         stats_.rejected.fetch_add(1, std::memory_order_relaxed);
@@ -52,6 +56,9 @@ asio::awaitable<Result<engine::PublishResult>> Pipeline::publish(std::string top
     if (contracts_) {
         auto contract_reject = [&](Error e) -> Result<engine::PublishResult> {
             stats_.contract_rejected.fetch_add(1, std::memory_order_relaxed);
+            // Per topic only for a topic that exists: a refused publish must not create a series (or a topic).
+            if (engine_.topic(topic, /*create=*/false))
+                stats_.topics.for_topic(topic).validation_failures.fetch_add(1, std::memory_order_relaxed);
             return reject(std::move(e));
         };
         if (auto r = contracts_->check_topic(topic); !r) co_return contract_reject(std::move(r).error());
@@ -66,6 +73,7 @@ asio::awaitable<Result<engine::PublishResult>> Pipeline::publish(std::string top
         }
     }
     if (auto topic_ok = engine_.topic(topic, true); !topic_ok) co_return reject(std::move(topic_ok).error());
+    TopicCounters& per_topic = stats_.topics.for_topic(topic);
 
     // The producer span's context is what the events carry: a consumer's span then continues from the publish.
     const trace::Tracer default_tracer;  // without an exporter: ids only, never sampled
@@ -91,8 +99,11 @@ asio::awaitable<Result<engine::PublishResult>> Pipeline::publish(std::string top
     pr.topic = std::move(topic);
     pr.idempotency_key = std::move(idempotency_key);
     pr.items.reserve(events.size());
+    // Each event's record size, for the bytes appended: only the fresh ones count, known after the append.
+    boost::container::small_vector<std::uint64_t, 8> record_bytes;
     for (auto& e : events) {
         auto json = core::encode_structured(e);
+        record_bytes.push_back(core::event_record_size(e.id, e.type, pr.idempotency_key, json));
         pr.items.push_back(
             engine::PublishItem{std::move(e.id), std::move(e.source), std::move(e.type), std::move(json)});
     }
@@ -118,11 +129,23 @@ asio::awaitable<Result<engine::PublishResult>> Pipeline::publish(std::string top
     }
     if (!result) co_return reject(std::move(result).error());
     if (!result->replayed) {
-        std::uint64_t fresh = 0, dups = 0;
-        for (auto& o : result->outcomes) (o.duplicate ? dups : fresh)++;
+        std::uint64_t fresh = 0, dups = 0, bytes = 0;
+        for (std::size_t i = 0; i < result->outcomes.size(); ++i) {
+            if (result->outcomes[i].duplicate) {
+                ++dups;
+            } else {
+                ++fresh;
+                if (i < record_bytes.size()) bytes += record_bytes[i];
+            }
+        }
         stats_.events.fetch_add(fresh, std::memory_order_relaxed);
         stats_.duplicates.fetch_add(dups, std::memory_order_relaxed);
+        per_topic.events.fetch_add(fresh, std::memory_order_relaxed);
+        per_topic.duplicates.fetch_add(dups, std::memory_order_relaxed);
+        per_topic.bytes.fetch_add(bytes, std::memory_order_relaxed);
     }
+    // What the producer waited for: every acknowledged request, a replayed Idempotency-Key included.
+    per_topic.publish_duration.observe(std::chrono::steady_clock::now() - received);
     co_return result;
 }
 

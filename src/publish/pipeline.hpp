@@ -8,6 +8,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "core/cloud_event.hpp"
 #include "engine/engine.hpp"
 #include "publish/contracts.hpp"
+#include "publish/topic_metrics.hpp"
 #include "trace/tracer.hpp"
 
 namespace herald::publish {
@@ -25,6 +27,7 @@ struct Stats {
     std::atomic<std::uint64_t> duplicates{0};  // answered from the dedup window
     std::atomic<std::uint64_t> rejected{0};    // requests refused (bad input, storage)
     std::atomic<std::uint64_t> contract_rejected{0};  // requests refused by a contract (schema, naming, topic)
+    TopicMetrics topics;                              // the same figures per topic, and publish durations
 };
 
 // The trace a publish belongs to: the server span of the request that carried it, and the caller's
@@ -49,10 +52,12 @@ public:
     // every event without a `traceparent` extension gets the producer span's traceparent, and the caller's
     // tracestate with it. An event that already carries a traceparent keeps it (and its tracestate): it was
     // created in a trace of its own. `context` must outlive the call.
-    boost::asio::awaitable<Result<engine::PublishResult>> publish(std::string topic,
-                                                                  std::vector<core::CloudEvent> events,
-                                                                  std::string idempotency_key,
-                                                                  const PublishTrace* context = nullptr);
+    //
+    // `received`: when the request reached Herald (the publish-duration histogram measures from it to the
+    // answer being ready); the default is the moment publish() is called.
+    boost::asio::awaitable<Result<engine::PublishResult>> publish(
+        std::string topic, std::vector<core::CloudEvent> events, std::string idempotency_key,
+        const PublishTrace* context = nullptr, std::chrono::steady_clock::time_point received = {});
     // Counts a request refused before it reached publish() (bad input).
     void count_rejected() noexcept { stats_.rejected.fetch_add(1, std::memory_order_relaxed); }
 

@@ -4,11 +4,17 @@
 
 #include "gateway/metrics.hpp"
 
+#include <dirent.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <sstream>
-#include <unistd.h>
+
+#include "base/histogram.hpp"
 
 #include "http/problem.hpp"
 
@@ -29,6 +35,79 @@ long process_rss_bytes() {
     return rss * sysconf(_SC_PAGESIZE);
 }
 
+// Open file descriptors: the entries of /proc/self/fd, less the one this listing holds; -1 when unreadable.
+std::int64_t process_open_fds() {
+    DIR* dir = opendir("/proc/self/fd");
+    if (!dir) return -1;
+    std::int64_t n = 0;
+    while (const dirent* entry = readdir(dir))
+        if (entry->d_name[0] != '.') ++n;
+    closedir(dir);
+    return n > 0 ? n - 1 : 0;
+}
+
+// The soft limit on open descriptors (what accept() runs into); RLIM_INFINITY as the largest integer.
+std::uint64_t process_max_fds() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+    return static_cast<std::uint64_t>(limit.rlim_cur);
+}
+
+// The "Threads:" line of /proc/self/status; -1 when unreadable.
+std::int64_t process_threads() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.rfind("Threads:", 0) == 0) return std::strtoll(line.c_str() + 8, nullptr, 10);
+    return -1;
+}
+
+// User and system CPU time of every thread, in nanoseconds.
+std::uint64_t process_cpu_ns() {
+    rusage usage{};
+    if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
+    auto ns = [](const timeval& t) {
+        return static_cast<std::uint64_t>(t.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(t.tv_usec) * 1000u;
+    };
+    return ns(usage.ru_utime) + ns(usage.ru_stime);
+}
+
+std::string label(std::string_view key, std::string_view value) {
+    std::string l(key);
+    l += "=\"";
+    prometheus::append_label_value(l, value);
+    l += '"';
+    return l;
+}
+
+// Publishing per topic (publish/topic_metrics.hpp), for the topics that exist now.
+void topic_publish_metrics(std::ostringstream& o, const std::vector<engine::TopicInfo>& topics,
+                           publish::TopicMetrics& registry) {
+    std::vector<std::pair<std::string, const publish::TopicCounters*>> rows;
+    rows.reserve(topics.size());
+    for (auto& t : topics) rows.emplace_back(label("topic", t.name), &registry.for_topic(t.name));
+    std::string out;
+    auto counter = [&](const char* name, const char* help, auto field) {
+        prometheus::append_header(out, name, "counter", help);
+        for (auto& [labels, c] : rows) prometheus::append_sample(out, name, labels, (c->*field).load());
+    };
+    counter("herald_topic_events_published_total", "Events appended to the topic (dedup hits excluded).",
+            &publish::TopicCounters::events);
+    counter("herald_topic_bytes_published_total",
+            "Bytes of the event records appended to the topic (the CloudEvent JSON and its record header).",
+            &publish::TopicCounters::bytes);
+    counter("herald_topic_duplicates_total", "Published events answered from the topic's dedup window.",
+            &publish::TopicCounters::duplicates);
+    counter("herald_topic_validation_failures_total",
+            "Publish requests to the topic refused by a contract (schema, naming rule, accepted types).",
+            &publish::TopicCounters::validation_failures);
+    prometheus::append_header(out, "herald_publish_duration_seconds", "histogram",
+                              "Acknowledged publish requests: request read until the answer is ready (events durable).");
+    for (auto& [labels, c] : rows)
+        prometheus::append_histogram(out, "herald_publish_duration_seconds", labels, c->publish_duration);
+    o << out;
+}
+
 // Webhook deliveries. Per-subscription series are bounded by webhooks.max_subscriptions.
 void webhook_metrics(std::ostringstream& o, webhook::Service& svc) {
     auto& st = svc.stats();
@@ -41,16 +120,11 @@ void webhook_metrics(std::ostringstream& o, webhook::Service& svc) {
     metric(o, "herald_webhook_subscriptions_disabled_total", "counter", "Subscriptions disabled (410 Gone or failing too long).");
     o << "herald_webhook_subscriptions_disabled_total " << st.disabled_total.load() << '\n';
     metric(o, "herald_webhook_delivery_latency_seconds", "histogram", "Time from append to the receiver's 2xx.");
-    std::uint64_t cumulative = 0;
-    for (std::size_t i = 0; i < webhook::WebhookStats::kLatencyBucketsMs.size(); ++i) {
-        cumulative += st.latency[i].load();
-        o << "herald_webhook_delivery_latency_seconds_bucket{le=\""
-          << static_cast<double>(webhook::WebhookStats::kLatencyBucketsMs[i]) / 1000.0 << "\"} " << cumulative << '\n';
+    {
+        std::string h;
+        prometheus::append_histogram(h, "herald_webhook_delivery_latency_seconds", {}, st.latency);
+        o << h;
     }
-    cumulative += st.latency.back().load();
-    o << "herald_webhook_delivery_latency_seconds_bucket{le=\"+Inf\"} " << cumulative << '\n';
-    o << "herald_webhook_delivery_latency_seconds_sum " << static_cast<double>(st.latency_sum_ms.load()) / 1000.0 << '\n';
-    o << "herald_webhook_delivery_latency_seconds_count " << cumulative << '\n';
     auto gauges = svc.gauges();
     std::map<std::string, int> by_state{{"active", 0}, {"paused", 0}, {"disabled", 0}};
     for (auto& g : gauges) by_state[g.state]++;
@@ -62,6 +136,11 @@ void webhook_metrics(std::ostringstream& o, webhook::Service& svc) {
     metric(o, "herald_webhook_dead_letters_total", "counter", "Events dead-lettered, per subscription.");
     for (auto& g : gauges)
         o << "herald_webhook_dead_letters_total{subscription=\"" << g.id << "\",topic=\"" << g.topic << "\"} " << g.dead_letters << '\n';
+    metric(o, "herald_webhook_dead_letter_queue_size", "gauge",
+           "Entries in the subscription's dead-letter queue now (replay and delete remove them).");
+    for (auto& g : gauges)
+        o << "herald_webhook_dead_letter_queue_size{subscription=\"" << g.id << "\",topic=\"" << g.topic << "\"} "
+          << g.dead_letter_queue << '\n';
 }
 
 void security_metrics(std::ostringstream& o, SecurityContext& sc) {
@@ -101,6 +180,7 @@ std::string AdminPlane::metrics_text() const {
     for (auto& t : topics) o << "herald_topic_start_offset{topic=\"" << t.name << "\"} " << t.start_offset << '\n';
     metric(o, "herald_topic_log_bytes", "gauge", "Bytes of the topic's log on disk.");
     for (auto& t : topics) o << "herald_topic_log_bytes{topic=\"" << t.name << "\"} " << t.size_bytes << '\n';
+    topic_publish_metrics(o, topics, ctx_.data.publish.topics);
 
     auto& d = ctx_.data;
     metric(o, "herald_publish_requests_total", "counter", "Publish requests received.");
@@ -149,6 +229,23 @@ std::string AdminPlane::metrics_text() const {
     o << "herald_websocket_compressed_messages_received_total " << ws.compressed_messages_received.load() << '\n';
     metric(o, "herald_websocket_consumer_lag_events", "gauge", "Events published after the last acked one, summed over acking subscriptions.");
     o << "herald_websocket_consumer_lag_events " << ws.consumer_lag.load() << '\n';
+    metric(o, "herald_sse_consumer_lag_events", "gauge",
+           "Events in the topic after each SSE stream's position, summed over open streams.");
+    o << "herald_sse_consumer_lag_events " << d.sse.consumer_lag.load() << '\n';
+    {
+        std::string out;
+        prometheus::append_header(out, "herald_delivery_latency_seconds", "histogram",
+                                  "Live events: commit until the write carrying them to the subscriber completed.");
+        prometheus::append_histogram(out, "herald_delivery_latency_seconds", "transport=\"sse\"",
+                                     d.sse.delivery_latency);
+        prometheus::append_histogram(out, "herald_delivery_latency_seconds", "transport=\"websocket\"",
+                                     ws.delivery_latency);
+        prometheus::append_header(out, "herald_slow_consumer_disconnects_total", "counter",
+                                  "Connections closed because the consumer did not drain what Herald wrote to it.");
+        prometheus::append_sample(out, "herald_slow_consumer_disconnects_total", "transport=\"websocket\"",
+                                  ws.slow_consumer_disconnects.load());
+        o << out;
+    }
 
     std::uint64_t batches = 0, deliveries = 0;
     for (auto* w : ctx_.worker_hubs) {
@@ -194,9 +291,40 @@ std::string AdminPlane::metrics_text() const {
     o << "herald_http_connections_refused_per_address_total " << c.refused_per_address.load() << '\n';
     metric(o, "herald_http_requests_total", "counter", "Data-plane HTTP requests.");
     o << "herald_http_requests_total " << c.requests.load() << '\n';
+    {
+        std::string out;
+        prometheus::append_header(out, "herald_http_requests_by_route_total", "counter",
+                                  "HTTP exchanges by listener, route template and status class (streams once, at takeover).");
+        d.http_data.append_requests(out, "data");
+        d.http_admin.append_requests(out, "admin");
+        prometheus::append_header(out, "herald_http_request_duration_seconds", "histogram",
+                                  "HTTP exchanges: request head read until the response was written (streams: until takeover).");
+        d.http_data.append_durations(out, "data");
+        d.http_admin.append_durations(out, "admin");
+        o << out;
+    }
+    metric(o, "herald_http_tls_handshakes_total", "counter",
+           "Data-plane TLS handshakes, by result (failed: refused, timed out, or plain HTTP on the TLS port).");
+    o << "herald_http_tls_handshakes_total{result=\"ok\"} " << c.tls_handshakes.load() << '\n';
+    o << "herald_http_tls_handshakes_total{result=\"failed\"} " << c.tls_handshake_failures.load() << '\n';
 
     metric(o, "herald_process_resident_memory_bytes", "gauge", "Resident set size.");
     o << "herald_process_resident_memory_bytes " << process_rss_bytes() << '\n';
+    metric(o, "herald_process_open_fds", "gauge", "Open file descriptors.");
+    if (auto fds = process_open_fds(); fds >= 0) o << "herald_process_open_fds " << fds << '\n';
+    metric(o, "herald_process_max_fds", "gauge", "Limit on open file descriptors (RLIMIT_NOFILE, soft).");
+    o << "herald_process_max_fds " << process_max_fds() << '\n';
+    metric(o, "herald_process_threads", "gauge", "Threads of the process.");
+    if (auto threads = process_threads(); threads >= 0) o << "herald_process_threads " << threads << '\n';
+    {
+        std::string out;
+        prometheus::append_header(out, "herald_process_cpu_seconds_total", "counter",
+                                  "User and system CPU time spent by the process.");
+        out += "herald_process_cpu_seconds_total ";
+        prometheus::append_seconds(out, process_cpu_ns());
+        out += '\n';
+        o << out;
+    }
     metric(o, "herald_process_uptime_seconds", "gauge", "Seconds since start.");
     o << "herald_process_uptime_seconds "
       << std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - ctx_.started).count()

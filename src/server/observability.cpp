@@ -4,8 +4,9 @@
 
 namespace herald::server {
 
-RequestObserver::RequestObserver(log::Logger& logger, const trace::Tracer& tracer, std::string_view plane)
-    : logger_(logger), tracer_(tracer), plane_(plane) {}
+RequestObserver::RequestObserver(log::Logger& logger, const trace::Tracer& tracer, std::string_view plane,
+                                 RequestMetrics* metrics)
+    : logger_(logger), tracer_(tracer), plane_(plane), metrics_(metrics) {}
 
 void RequestObserver::on_request(http::Request& request) noexcept {
     request.received_unix_ns = trace::unix_nanos();
@@ -35,6 +36,7 @@ void RequestObserver::on_request(http::Request& request) noexcept {
 }
 
 void RequestObserver::on_complete(const http::Request& request, const http::Exchange& exchange) noexcept {
+    if (metrics_) metrics_->record(request.route, exchange.status, exchange.duration);
     const auto duration_us = std::chrono::duration_cast<std::chrono::microseconds>(exchange.duration).count();
     char trace_id[32], request_id[16];
     const bool traced = request.trace.valid();

@@ -11,6 +11,9 @@
 // Responses do not carry a traceparent back: W3C Trace Context defines none (traceresponse is a draft), and a
 // caller that wants to correlate sends its own traceparent — the access line's trace_id is that trace-id.
 //
+// It also counts the exchange in the listener's RequestMetrics (by route and status class, and its duration):
+// lock-free and allocation-free, see request_metrics.hpp. A stream or upgrade counts once, at takeover.
+//
 // Threading: immutable after construction; on_request/on_complete run on the connection's worker.
 
 #include <string>
@@ -19,14 +22,17 @@
 #include "http/listener.hpp"
 #include "log/logger.hpp"
 #include "security/principal.hpp"
+#include "server/request_metrics.hpp"
 #include "trace/tracer.hpp"
 
 namespace herald::server {
 
 class RequestObserver final : public http::ExchangeObserver {
 public:
-    // `plane` names the listener in access lines and span attributes ("data", "admin"); a literal.
-    RequestObserver(log::Logger& logger, const trace::Tracer& tracer, std::string_view plane);
+    // `plane` names the listener in access lines and span attributes ("data", "admin"); a literal. `metrics`:
+    // where exchanges are counted (outlives the observer); null: not counted.
+    RequestObserver(log::Logger& logger, const trace::Tracer& tracer, std::string_view plane,
+                    RequestMetrics* metrics = nullptr);
     void on_request(http::Request& request) noexcept override;
     void on_complete(const http::Request& request, const http::Exchange& exchange) noexcept override;
 
@@ -34,6 +40,7 @@ private:
     log::Logger& logger_;
     const trace::Tracer& tracer_;
     std::string_view plane_;
+    RequestMetrics* metrics_;
 };
 
 // The access log's name for a principal: "api_key:<name>", "jwt:<subject>" or "anonymous". Never a credential.

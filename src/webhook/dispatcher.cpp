@@ -67,13 +67,6 @@ std::string attribute_text(const core::AttributeValue& v) {
 
 }  // namespace
 
-void WebhookStats::observe_latency(std::int64_t ms) {
-    std::size_t i = 0;
-    while (i < kLatencyBucketsMs.size() && ms > kLatencyBucketsMs[i]) ++i;
-    latency[i].fetch_add(1, std::memory_order_relaxed);
-    latency_sum_ms.fetch_add(static_cast<std::uint64_t>(std::max<std::int64_t>(0, ms)), std::memory_order_relaxed);
-}
-
 Dispatcher::Dispatcher(Env env, Subscription subscription)
     : env_(env),
       sub_(std::move(subscription)),

@@ -24,6 +24,7 @@
 #include <set>
 #include <vector>
 
+#include "base/histogram.hpp"
 #include "engine/engine.hpp"
 #include "hub/hub.hpp"
 #include "log/logger.hpp"
@@ -50,11 +51,12 @@ struct WebhookStats {
     std::atomic<std::uint64_t> attempts_gone{0};        // 410 answers (subscription disabled)
     std::atomic<std::uint64_t> attempts_blocked{0};     // refused by the SSRF guard
     std::atomic<std::uint64_t> disabled_total{0};
-    // Publish (append) → receiver's 2xx, in milliseconds: cumulative buckets.
-    static constexpr std::array<std::int64_t, 12> kLatencyBucketsMs{1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 30000};
-    std::array<std::atomic<std::uint64_t>, 13> latency{};  // last: +Inf
-    std::atomic<std::uint64_t> latency_sum_ms{0};
-    void observe_latency(std::int64_t ms);
+    // Publish (append) → receiver's 2xx. Millisecond resolution: the append time is the event's wall-clock
+    // timestamp in the log (a delivery may come long after a restart, when no steady time survives).
+    static constexpr std::array<double, 12> kLatencyBounds{0.001, 0.002, 0.005, 0.01, 0.025, 0.05,
+                                                           0.1,   0.25,  0.5,   1,    5,     30};
+    Histogram latency{kLatencyBounds};
+    void observe_latency(std::int64_t ms) noexcept { latency.observe(std::chrono::milliseconds(ms)); }
 };
 
 class Dispatcher final : public hub::Subscriber, public std::enable_shared_from_this<Dispatcher> {

@@ -172,7 +172,7 @@ void Service::flush() {
     for (auto& [id, d] : dispatchers_) {
         auto& s = d->subscription();
         g.push_back({id, s.spec.topic, to_string(s.status.state), d->lag(),
-                     static_cast<std::int64_t>(s.status.dead_lettered)});
+                     static_cast<std::int64_t>(s.status.dead_lettered), store_->queued_dead_letters(id)});
     }
     std::lock_guard lock(gauges_mutex_);
     gauges_ = std::move(g);

@@ -47,7 +47,8 @@ struct SubscriptionGauge {
     std::string topic;
     std::string state;
     std::uint64_t lag = 0;
-    std::int64_t dead_letters = 0;
+    std::int64_t dead_letters = 0;       // dead-lettered since the subscription was created (a counter)
+    std::int64_t dead_letter_queue = 0;  // entries in its dead-letter queue now (replay and delete reduce it)
 };
 
 class Service {

@@ -170,7 +170,25 @@ Result<std::unique_ptr<Store>> Store::open(meta::Database& db, unsigned attempts
     std::unique_ptr<Store> s(new Store(db, attempts_kept));
     if (auto r = s->migrate(); !r) return std::move(r).error();
     if (auto r = s->prepare_statements(); !r) return std::move(r).error();
+    if (auto r = s->count_dead_letters(); !r) return std::move(r).error();
     return s;
+}
+
+Result<void> Store::count_dead_letters() {
+    auto st = db_.prepare("SELECT subscription_id, count(*) FROM webhook_dead_letters GROUP BY subscription_id");
+    if (!st) return std::move(st).error();
+    for (;;) {
+        auto row = st->step();
+        if (!row) return std::move(row).error();
+        if (!*row) break;
+        queued_dead_letters_[st->text(0)] = st->int64(1);
+    }
+    return ok();
+}
+
+std::int64_t Store::queued_dead_letters(const std::string& subscription_id) const {
+    auto it = queued_dead_letters_.find(subscription_id);
+    return it == queued_dead_letters_.end() ? 0 : it->second;
 }
 
 Result<void> Store::migrate() {
@@ -281,11 +299,13 @@ Result<void> Store::save_status(const Subscription& s) {
 }
 
 Result<void> Store::remove(const std::string& id) {
-    return db_.transaction([&]() -> Result<void> {
+    auto r = db_.transaction([&]() -> Result<void> {
         if (auto r = remove_dl_all_.bind(1, std::string_view(id)).run(); !r) return r;
         if (auto r = remove_at_all_.bind(1, std::string_view(id)).run(); !r) return r;
         return remove_.bind(1, std::string_view(id)).run();
     });
+    if (r) queued_dead_letters_.erase(id);
+    return r;
 }
 
 Result<std::int64_t> Store::add_dead_letter(const DeadLetter& d) {
@@ -295,6 +315,7 @@ Result<std::int64_t> Store::add_dead_letter(const DeadLetter& d) {
     q.bind(5, std::int64_t{d.attempts}).bind(6, std::int64_t{d.last_status});
     q.bind(7, std::string_view(d.last_error)).bind(8, d.created_at_ms);
     if (auto r = q.run(); !r) return std::move(r).error();
+    ++queued_dead_letters_[d.subscription_id];
     return db_.last_insert_rowid();
 }
 
@@ -331,7 +352,13 @@ Result<std::optional<DeadLetter>> Store::dead_letter(const std::string& subscrip
 }
 
 Result<void> Store::remove_dead_letter(const std::string& subscription_id, std::int64_t id) {
-    return remove_dl_.bind(1, std::string_view(subscription_id)).bind(2, id).run();
+    auto r = remove_dl_.bind(1, std::string_view(subscription_id)).bind(2, id).run();
+    // Only a row that was there counts down (a replay and a DELETE may both remove the same entry).
+    if (r && remove_dl_.changes() > 0) {
+        auto it = queued_dead_letters_.find(subscription_id);
+        if (it != queued_dead_letters_.end() && --it->second <= 0) queued_dead_letters_.erase(it);
+    }
+    return r;
 }
 
 Result<void> Store::update_dead_letter(const std::string& subscription_id, std::int64_t id, unsigned attempts,

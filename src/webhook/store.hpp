@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/result.hpp"
@@ -42,6 +43,9 @@ public:
     Result<void> update_dead_letter(const std::string& subscription_id, std::int64_t id, unsigned attempts,
                                     int last_status, const std::string& last_error);
     Result<std::int64_t> dead_letter_count(const std::string& subscription_id);
+    // Entries in a subscription's dead-letter queue now, without a query: counted once when the store opens and
+    // kept up to date by add_dead_letter, remove_dead_letter and remove (for the metrics, read every flush).
+    std::int64_t queued_dead_letters(const std::string& subscription_id) const;
 
     Result<void> add_attempt(const Attempt& a);
     // Many attempts at once, oldest first (one flush's worth). Only the newest `attempts_kept` of each
@@ -55,12 +59,14 @@ private:
     explicit Store(meta::Database& db, unsigned attempts_kept) : db_(db), attempts_kept_(attempts_kept) {}
     Result<void> migrate();
     Result<void> prepare_statements();
+    Result<void> count_dead_letters();
 
     meta::Database& db_;
     unsigned attempts_kept_;
     meta::Statement insert_, save_secrets_, save_status_, remove_, remove_dl_all_, remove_at_all_;
     meta::Statement add_dl_, list_dl_, get_dl_, remove_dl_, update_dl_, count_dl_;
     meta::Statement add_at_, list_at_, prune_at_;
+    std::unordered_map<std::string, std::int64_t> queued_dead_letters_;  // by subscription id; absent: none
 };
 
 }  // namespace herald::webhook

@@ -1,13 +1,15 @@
 'use strict';
 // Observability end to end on the real binary (docs/observability.md): W3C trace context from a publish to the
 // webhook delivery and into the stored event, spans exported as OTLP/HTTP JSON to a minimal local collector, structured
-// access and application logs without secrets, the log level changed at run time, and the health endpoints.
+// access and application logs without secrets, the log level changed at run time, the health endpoints, and /metrics
+// checked by promtool after a mixed workload.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const http = require('node:http');
 const crypto = require('node:crypto');
-const { Herald, request, publish, publishEvent, sseConnect, metrics, sleep, waitFor } = require('./lib/herald');
+const WebSocket = require('ws');
+const { Herald, request, publish, publishEvent, sseConnect, metrics, run, sleep, waitFor } = require('./lib/herald');
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-(0[01])$/;
 const hex = (bytes) => crypto.randomBytes(bytes).toString('hex');
@@ -371,4 +373,298 @@ test('/readyz turns 503 with a reason when the storage probe cannot create its f
     assert.deepEqual(data, { status: 'not-ready' }, 'no reasons on the data plane with auth on');
   } finally { fs.rmdirSync(obstacle); }
   await expectReadiness(200);
+});
+
+// ---- /metrics as Prometheus tooling reads it ------------------------------------------------------------------------
+
+// promtool comes with Debian's `prometheus` package, which scripts/install-deps.sh installs.
+function findPromtool() {
+  for (const dir of (process.env.PATH || '').split(':').concat(['/usr/bin'])) {
+    const p = `${dir}/promtool`;
+    if (dir && fs.existsSync(p)) return p;
+  }
+  return null;
+}
+
+test('/metrics after a mixed workload passes `promtool check metrics` without a lint problem', async () => {
+  const promtool = findPromtool();
+  assert.ok(promtool, 'promtool is missing: run scripts/install-deps.sh (it installs the Debian package prometheus)');
+
+  const KEY = 'hk_promtool_client_key_0123456789abcdef';
+  const ADMIN = 'admin-token-for-the-promtool-test-0123456789';
+  const rx = await new Receiver().start();
+  const upstream = http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('ok'); });
+  await new Promise((r) => upstream.listen(0, '127.0.0.1', r));
+  const h = await new Herald({
+    config: `
+auth:
+  enabled: true
+  admin_token: ${ADMIN}
+  api_keys:
+    - name: client
+      key: ${KEY}
+      scopes: ["publish:*", "subscribe:*"]
+webhooks:
+  allow_destinations: ["127.0.0.1/32"]
+  retry_schedule: [50ms]
+  retry_jitter: false
+tracing:
+  otlp_endpoint: http://127.0.0.1:${collector.port}
+  flush_interval: 100ms
+upstreams:
+  backend:
+    targets: ["127.0.0.1:${upstream.address().port}"]
+routes:
+  - name: api
+    match: {prefix: /api/}
+    upstream: backend
+`,
+  }).start();
+  const auth = { Authorization: `Bearer ${KEY}` };
+  let sse;
+  let ws;
+  try {
+    const sub = await request(`${h.url}/v1/subscriptions`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json', ...auth },
+      body: JSON.stringify({ topic: 'prom-a', url: rx.url }),
+    });
+    assert.equal(sub.status, 201, sub.body);
+    let sseEvents = 0;
+    sse = sseConnect(`${h.url}/v1/topics/prom-a/events`, { headers: auth, onEvent: () => { sseEvents++; } });
+    const wsMessages = [];
+    ws = new WebSocket(`${h.url.replace('http', 'ws')}/v1/ws`, ['herald.v1'], { headers: auth });
+    ws.on('message', (m) => wsMessages.push(JSON.parse(m.toString())));
+    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+    ws.send(JSON.stringify({ op: 'subscribe', id: 's1', topic: 'prom-b', from: 'earliest' }));
+    await waitFor(() => wsMessages.some((m) => m.op === 'subscribed'), { what: 'the WebSocket subscription' });
+    await waitFor(async () => (await metrics(h.admin, { headers: bearer(ADMIN) })).herald_sse_streams_open === 1,
+      { what: 'the SSE stream' });
+
+    for (let i = 0; i < 5; i++) {
+      assert.equal((await publish(h.url, 'prom-a', { i }, { headers: auth })).status, 201);
+      assert.equal((await publish(h.url, 'prom-b', { i }, { headers: auth })).status, 201);
+    }
+    // The same CloudEvent twice: the second is a dedup hit.
+    const twice = { specversion: '1.0', id: 'prom-dup-1', source: '/promtool-test', type: 'test.thingHappened.v1', data: {} };
+    assert.equal((await publishEvent(h.url, 'prom-a', twice, { headers: auth })).status, 201);
+    await publishEvent(h.url, 'prom-a', twice, { headers: auth });
+    assert.equal((await publish(h.url, 'prom-a', { no: 1 }, { headers: bearer('hk_wrong_key_zzzzzzzzzzzzzzzzzzzzzzzz') })).status, 401);
+    const proxied = await request(`${h.url}/api/thing`, { headers: auth });
+    assert.equal(proxied.status, 200, proxied.body);
+
+    await waitFor(() => rx.received.length >= 6, { what: 'the webhook deliveries' });
+    await waitFor(() => sseEvents >= 6, { what: 'the SSE events' });
+    await waitFor(() => wsMessages.filter((m) => m.op === 'event').length >= 5, { what: 'the WebSocket events' });
+    const last = wsMessages.filter((m) => m.op === 'event').pop();
+    ws.send(JSON.stringify({ op: 'ack', id: 's1', cursor: last.cursor }));
+
+    // Wait until the workload shows in the families that carry labels (webhook gauges are refreshed every 100 ms):
+    // a lint run over empty families would prove little.
+    const expected = ['herald_topic_end_offset{topic="prom-a"} 6', 'herald_webhook_lag_events{subscription=',
+      'herald_security_authn_failures_total{reason=', 'herald_proxy_upstream_targets{upstream="backend"',
+      'herald_websocket_acks_total 1', 'herald_publish_duplicates_total 1'];
+    let scrape;
+    await waitFor(async () => {
+      scrape = await request(`${h.admin}/metrics`, { headers: bearer(ADMIN) });
+      return scrape.status === 200 && expected.every((series) => scrape.body.includes(series));
+    }, { what: `${expected.join(', ')} in /metrics` }).catch((e) => { throw new Error(`${e.message}:\n${scrape.body}`); });
+
+    const checked = await run(promtool, ['check', 'metrics'], { input: scrape.body });
+    const said = `${checked.stdout}${checked.stderr}`.trim();
+    assert.equal(checked.code, 0, `promtool check metrics exited ${checked.code}:\n${said}\n--- the scrape:\n${scrape.body}`);
+    assert.equal(said, '', `promtool reported problems:\n${said}`);
+  } finally {
+    if (ws) ws.terminate();
+    if (sse) sse.close();
+    await h.stop();
+    h.cleanup();
+    await rx.stop();
+    upstream.closeAllConnections();
+    await new Promise((r) => upstream.close(r));
+  }
+});
+
+// ---- /metrics values after a scripted workload --------------------------------------------------------------------
+
+test('/metrics counts a scripted workload exactly: per topic, per transport, per route, and the process', async () => {
+  const N = 5;
+  const h = await new Herald().start();  // two workers
+  const series = (name, labels) => `${name}{${labels}}`;
+  let sse;
+  let ws;
+  try {
+    // A schema for the type published to metrics-a, so that one publish can break it.
+    const schema = { type: 'object', required: ['n'], properties: { n: { type: 'number' } } };
+    const put = await request(`${h.admin}/schemas/shop.orderPlaced.v1`, {
+      method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(schema),
+    });
+    assert.equal(put.status, 201, put.body);
+
+    // The subscribers first, so every event reaches them on the live path (the one delivery latency measures).
+    let sseEvents = 0;
+    sse = sseConnect(`${h.url}/v1/topics/metrics-a/events`, { onEvent: () => { sseEvents++; } });
+    const wsMessages = [];
+    ws = new WebSocket(`${h.url.replace('http', 'ws')}/v1/ws`, ['herald.v1']);
+    ws.on('message', (m) => wsMessages.push(JSON.parse(m.toString())));
+    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+    ws.send(JSON.stringify({ op: 'subscribe', id: 's1', topic: 'metrics-b' }));
+    await waitFor(() => wsMessages.some((m) => m.op === 'subscribed'), { what: 'the WebSocket subscription' });
+    await waitFor(async () => (await metrics(h.admin)).herald_sse_streams_open === 1, { what: 'the SSE stream' });
+
+    // metrics-a: N events (the last one a CloudEvent), the same CloudEvent again (a dedup hit), one schema
+    // refusal. metrics-b: N events.
+    for (let i = 0; i < N - 1; i++) {
+      assert.equal((await publish(h.url, 'metrics-a', { n: i }, { type: 'shop.orderPlaced.v1' })).status, 201);
+    }
+    const twice = { specversion: '1.0', id: 'metrics-dup-1', source: '/metrics-test', type: 'shop.orderPlaced.v1', data: { n: 99 } };
+    assert.equal((await publishEvent(h.url, 'metrics-a', twice)).status, 201);
+    assert.equal((await publishEvent(h.url, 'metrics-a', twice)).status, 200);
+    assert.equal((await publish(h.url, 'metrics-a', { n: 'not a number' }, { type: 'shop.orderPlaced.v1' })).status, 422);
+    for (let i = 0; i < N; i++) assert.equal((await publish(h.url, 'metrics-b', { i })).status, 201);
+    // A few other data-plane requests, one of them matching no route.
+    assert.equal((await request(`${h.url}/healthz`)).status, 200);
+    assert.equal((await request(`${h.url}/v1/topics`)).status, 200);
+    assert.equal((await request(`${h.url}/no-such-thing`)).status, 404);
+
+    await waitFor(() => sseEvents >= N, { what: 'the SSE events' });
+    await waitFor(() => wsMessages.filter((m) => m.op === 'event').length >= N, { what: 'the WebSocket events' });
+    const sseDelivery = (suffix) => series(`herald_delivery_latency_seconds_${suffix}`, 'transport="sse"');
+    const wsDelivery = (suffix) => series(`herald_delivery_latency_seconds_${suffix}`, 'transport="websocket"');
+    // Delivery latency is recorded when the write completes, which the client may see a moment before Herald.
+    let m;
+    await waitFor(async () => {
+      m = await metrics(h.admin);
+      return m[sseDelivery('count')] >= N && m[wsDelivery('count')] >= N;
+    }, { what: 'the delivery latencies' }).catch((e) => { throw new Error(`${e.message}: ${JSON.stringify(m)}`); });
+
+    // Per topic.
+    const a = 'topic="metrics-a"';
+    const b = 'topic="metrics-b"';
+    assert.equal(m[series('herald_topic_events_published_total', a)], N);
+    assert.equal(m[series('herald_topic_events_published_total', b)], N);
+    assert.ok(m[series('herald_topic_bytes_published_total', a)] > 0);
+    assert.ok(m[series('herald_topic_bytes_published_total', b)] > 0);
+    assert.equal(m[series('herald_topic_duplicates_total', a)], 1);
+    assert.equal(m[series('herald_topic_duplicates_total', b)], 0);
+    assert.equal(m[series('herald_topic_validation_failures_total', a)], 1);
+    assert.equal(m[series('herald_topic_validation_failures_total', b)], 0);
+    // Publish duration: one observation per acknowledged request (the dedup hit's 200 included, the 422 not).
+    assert.equal(m[series('herald_publish_duration_seconds_count', a)], N + 1);
+    assert.equal(m[series('herald_publish_duration_seconds_count', b)], N);
+    assert.ok(m[series('herald_publish_duration_seconds_sum', a)] > 0);
+    assert.equal(m[series('herald_publish_duration_seconds_bucket', `${b},le="+Inf"`)], N);
+    assert.equal(m.herald_publish_duplicates_total, 1, 'the aggregate counters are kept');
+
+    // Per transport: every event was delivered live, once per subscriber.
+    assert.equal(m[sseDelivery('count')], N);
+    assert.equal(m[wsDelivery('count')], N);
+    assert.ok(m[sseDelivery('sum')] > 0);
+    assert.ok(m[wsDelivery('sum')] > 0);
+    assert.equal(m[series('herald_delivery_latency_seconds_bucket', 'transport="sse",le="+Inf"')], N);
+    assert.equal(m[series('herald_slow_consumer_disconnects_total', 'transport="websocket"')], 0);
+    assert.equal(m[series('herald_slow_consumer_disconnects_total', 'transport="sse"')], undefined,
+      'SSE never disconnects a consumer for slowness, so it has no series');
+    assert.ok(m.herald_sse_consumer_lag_events >= 0);
+
+    // HTTP by route: the publishes (2N + 1 answered 2xx) and the SSE stream (counted at takeover), the refusal,
+    // the WebSocket upgrade, the 404.
+    const route = (plane, r, cls) => series('herald_http_requests_by_route_total', `plane="${plane}",route="${r}",status_class="${cls}"`);
+    assert.equal(m[route('data', '/v1/topics/{topic}/events', '2xx')], 2 * N + 2);
+    assert.equal(m[route('data', '/v1/topics/{topic}/events', '4xx')], 1);
+    assert.equal(m[route('data', '/v1/ws', '1xx')], 1);
+    assert.equal(m[route('data', 'unmatched', '4xx')], 1);
+    assert.equal(m[route('data', '/healthz', '2xx')], 1);
+    assert.equal(m[route('admin', '/schemas', '2xx')], 1);
+    assert.ok(m[route('admin', '/metrics', '2xx')] >= 1);
+    assert.equal(m[series('herald_http_request_duration_seconds_count', 'plane="data",route="/v1/topics/{topic}/events"')], 2 * N + 3);
+    assert.equal(m[series('herald_http_request_duration_seconds_count', 'plane="data",route="unmatched"')], 1);
+
+    // The process.
+    assert.ok(m.herald_process_open_fds > 0);
+    assert.ok(m.herald_process_max_fds >= m.herald_process_open_fds);
+    assert.ok(m.herald_process_threads >= 2, 'at least the two workers');
+    assert.ok(m.herald_process_cpu_seconds_total > 0);
+  } finally {
+    if (ws) ws.terminate();
+    if (sse) sse.close();
+    await h.stop();
+    h.cleanup();
+  }
+});
+
+test('the dead-letter queue size follows dead letters, replays and deletes', async () => {
+  let status = 400;
+  const rx = http.createServer((req, res) => { req.resume(); req.on('end', () => { res.writeHead(status); res.end(); }); });
+  await new Promise((r) => rx.listen(0, '127.0.0.1', r));
+  const h = await new Herald({ config: 'webhooks:\n  allow_destinations: ["127.0.0.1/32"]\n' }).start();
+  try {
+    const sub = await subscribe(h, 'metrics-dlq', `http://127.0.0.1:${rx.address().port}/hook`);
+    const gauge = `herald_webhook_dead_letter_queue_size{subscription="${sub.id}",topic="metrics-dlq"}`;
+    const total = `herald_webhook_dead_letters_total{subscription="${sub.id}",topic="metrics-dlq"}`;
+    for (let i = 0; i < 3; i++) assert.equal((await publish(h.url, 'metrics-dlq', { i })).status, 201);
+    await waitFor(async () => (await metrics(h.admin))[gauge] === 3, { what: '3 entries in the DLQ' });
+    const dl = await request(`${h.url}/v1/subscriptions/${sub.id}/dead-letters`);
+    const [first, second] = dl.json.entries.map((e) => e.id);
+    assert.equal((await request(`${h.url}/v1/subscriptions/${sub.id}/dead-letters/${first}`, { method: 'DELETE' })).status, 204);
+    status = 200;
+    const rp = await request(`${h.url}/v1/subscriptions/${sub.id}/dead-letters/replay`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ids: [second] }),
+    });
+    assert.equal(rp.status, 202, rp.body);
+    await waitFor(async () => (await metrics(h.admin))[gauge] === 1, { what: 'one entry left in the DLQ' });
+    assert.equal((await metrics(h.admin))[total], 3, 'the counter keeps every dead letter');
+  } finally {
+    await h.stop();
+    h.cleanup();
+    rx.closeAllConnections();
+    await new Promise((r) => rx.close(r));
+  }
+});
+
+test('a WebSocket consumer that stops reading is disconnected at the pong timeout and counted as slow', async () => {
+  // A ping after 2 s of silence, dropped 500 ms later; the hub ticks every 100 ms (a third of the heartbeat).
+  const h = await new Herald({ config: 'sse:\n  heartbeat: 300ms\nwebsocket:\n  ping_interval: 2s\n  pong_timeout: 500ms\n' }).start();
+  const slow = 'herald_slow_consumer_disconnects_total{transport="websocket"}';
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  let ws;
+  try {
+    // A client that reads but never answers pings is dropped too, and is not a slow consumer.
+    const silent = require('node:net').connect(h.port, h.host);
+    await new Promise((r) => silent.on('connect', r));
+    silent.write('GET /v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: herald.v1\r\n\r\n');
+    silent.on('data', () => {});
+    const silentClosed = new Promise((r) => silent.on('close', r));
+
+    ws = new WebSocket(`${h.url.replace('http', 'ws')}/v1/ws`, ['herald.v1']);
+    const messages = [];
+    ws.on('message', (m) => messages.push(JSON.parse(m.toString())));
+    ws.on('error', () => {});
+    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+    const wsClosed = new Promise((r) => ws.on('close', r));
+    ws.send(JSON.stringify({ op: 'subscribe', id: 's', topic: 'metrics-slow' }));
+    await waitFor(() => messages.some((m) => m.op === 'subscribed'), { what: 'the subscription' });
+    ws._socket.pause();  // stop reading: the kernel buffers fill and Herald's write stalls
+
+    // 24 MiB, more than loopback's socket buffers hold, well before the ping is due.
+    const pad = 'p'.repeat(8 * 1024);
+    for (let i = 0; i < 3000; i += 40) {
+      const batch = Array.from({ length: 40 }, (_, k) => ({ specversion: '1.0', id: `slow-${i + k}`, source: '/t', type: 'slow.thing.v1', data: { seq: i + k, pad } }));
+      const r = await request(`${h.url}/v1/topics/metrics-slow/events`, {
+        method: 'POST', headers: { 'Content-Type': 'application/cloudevents-batch+json' }, body: JSON.stringify(batch), agent,
+      });
+      assert.equal(r.status, 201);
+    }
+    await Promise.race([silentClosed, sleep(10000).then(() => { throw new Error('the silent client was not dropped'); })]);
+    await waitFor(async () => (await metrics(h.admin))[slow] === 1, { timeout: 15000, what: 'one slow-consumer disconnect' });
+    await waitFor(async () => (await metrics(h.admin)).herald_websocket_sessions_open === 0, { what: 'both sessions closed' });
+    ws._socket.resume();
+    await Promise.race([wsClosed, sleep(10000).then(() => { throw new Error('the slow client was not closed'); })]);
+    assert.equal((await metrics(h.admin))[slow], 1, 'the silent client that kept reading is not counted');
+  } finally {
+    if (ws) ws.terminate();
+    agent.destroy();
+    await h.stop();
+    h.cleanup();
+  }
 });

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <string>
 
 namespace herald::core {
@@ -24,6 +25,17 @@ TEST(EventRecord, ExactByteLayout) {
               "t"s         // type
               "\x00\x00"s  // no idempotency key
               "{}"s);
+}
+
+// The publish metrics count stored bytes without encoding a record twice.
+TEST(EventRecord, SizeIsKnownWithoutEncoding) {
+    for (auto [id, type, key, json] : {std::array<std::string, 4>{"ab", "t", "", "{}"},
+                                       std::array<std::string, 4>{"id-1", "shop.orderPlaced.v1", "k-9", "{\"a\":1}"},
+                                       std::array<std::string, 4>{std::string(300, 'i'), "x", "", "[]"}}) {
+        auto r = encode_event_record(id, type, key, json);
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->size(), event_record_size(id, type, key, json));
+    }
 }
 
 TEST(EventRecord, LengthsAreLittleEndian) {

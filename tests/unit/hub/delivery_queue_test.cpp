@@ -76,5 +76,51 @@ TEST(DeliveryQueue, GatherNeverStopsInsideAUnit) {
     EXPECT_EQ(q.gather(bufs, 64, 1 << 20), 9u * 122u);
 }
 
+// Delivery latency: a live slice is recorded once, with its event count, when a write completes its last byte;
+// owned bytes (catch-up, control frames) are not recorded; slices of one batch become one observation.
+TEST(DeliveryQueue, RecordsCommitToWriteLatencyPerCompletedSlice) {
+    auto batch = std::make_shared<EncodedBatch>();
+    batch->formats[0].bytes = "AAAABBBBCC";
+    const std::string_view bytes = batch->formats[0].bytes;
+    const std::int64_t commit = steady_now_ns() - 3'000'000;  // 3 ms ago
+    DeliveryQueue q;
+    q.push(std::string("head"));
+    q.push(batch, bytes.substr(0, 4), true, CommitStamp{commit, 2});
+    q.push(batch, bytes.substr(4, 4), true, CommitStamp{commit, 3});
+    q.push(batch, bytes.substr(8), true, CommitStamp{commit + 1, 1});
+    Histogram h;
+    LatencyRecorder latency{&h};
+
+    q.consume(6, &latency);  // "head" and half of the first slice: nothing live completed yet
+    EXPECT_EQ(h.snapshot().count, 0u);
+    EXPECT_EQ(latency.now_ns, 0) << "no clock read when nothing live was completed";
+
+    q.consume(6, &latency);  // the first two slices: one batch, 5 events, one observation
+    auto s = h.snapshot();
+    EXPECT_EQ(s.count, 5u);
+    EXPECT_GE(s.sum_ns, 5u * 3'000'000u);
+    EXPECT_GT(latency.now_ns, commit);
+
+    const auto now = latency.now_ns;
+    q.consume(2, &latency);  // the recorder's clock reading is reused for the rest of the write
+    s = h.snapshot();
+    EXPECT_EQ(s.count, 6u);
+    EXPECT_EQ(latency.now_ns, now);
+    EXPECT_TRUE(q.empty());
+}
+
+TEST(DeliveryQueue, ConsumeWithoutARecorderOrStampRecordsNothing) {
+    auto batch = std::make_shared<EncodedBatch>();
+    batch->formats[0].bytes = "AAAA";
+    DeliveryQueue q;
+    q.push(batch, batch->formats[0].bytes, true, CommitStamp{steady_now_ns(), 1});
+    q.push(batch, batch->formats[0].bytes);  // a test batch without a commit time
+    Histogram h;
+    LatencyRecorder latency{&h};
+    q.consume(4);
+    q.consume(4, &latency);
+    EXPECT_EQ(h.snapshot().count, 0u);
+}
+
 }  // namespace
 }  // namespace herald::hub

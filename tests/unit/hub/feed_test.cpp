@@ -243,5 +243,41 @@ TEST(Feed, CompressedFramesAreComputedOnceUnderConcurrentFirstUse) {
     }
 }
 
+// Live slices carry their batch's commit time, so the writer can record delivery latency per event; catch-up
+// reads do not.
+TEST(Feed, LiveSlicesAreStampedWithTheBatchCommitTime) {
+    auto topic = std::make_shared<MemoryTopic>();
+    topic->end = 2;
+    Feed f(topic, 0, {}, kEncoder);
+    EXPECT_EQ(f.refill(), Feed::Refill::queued);  // 0 and 1 from the log
+    EXPECT_EQ(f.refill(), Feed::Refill::idle);
+    auto batch = std::const_pointer_cast<EncodedBatch>(make_batch(2, 3));
+    batch->commit_ns = steady_now_ns() - 1'000'000;
+    topic->end = 5;
+    f.on_batch(batch);
+    Histogram h;
+    LatencyRecorder latency{&h};
+    f.queue().consume(f.queue().bytes(), &latency);
+    auto s = h.snapshot();
+    EXPECT_EQ(s.count, 3u) << "the three live events, not the two read from the log";
+    EXPECT_GE(s.sum_ns, 3u * 1'000'000u);
+}
+
+TEST(Feed, FilteredLiveSlicesCountOnlyTheWantedEvents) {
+    auto topic = std::make_shared<MemoryTopic>();
+    FeedOptions o;
+    o.types = {"t0"};
+    Feed f(topic, 0, o, kEncoder);
+    EXPECT_EQ(f.refill(), Feed::Refill::idle);
+    auto batch = std::const_pointer_cast<EncodedBatch>(make_batch(0, 5));  // t0 at 0, 2, 4
+    batch->commit_ns = steady_now_ns();
+    topic->end = 5;
+    f.on_batch(batch);
+    Histogram h;
+    LatencyRecorder latency{&h};
+    f.queue().consume(f.queue().bytes(), &latency);
+    EXPECT_EQ(h.snapshot().count, 3u);
+}
+
 }  // namespace
 }  // namespace herald::hub

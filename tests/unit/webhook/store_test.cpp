@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <vector>
 
 namespace herald::webhook {
 namespace {
@@ -195,6 +196,42 @@ TEST_F(StoreTest, RemoveDeletesEverythingOfTheSubscription) {
     EXPECT_EQ((*all)[0].id, "wh_b");
     EXPECT_EQ(*store_->dead_letter_count("wh_a"), 0);
     EXPECT_TRUE(store_->attempts("wh_a", 10)->empty());
+}
+
+// The dead-letter queue's size for the metrics comes from a count kept in memory: counted when the store opens,
+// then moved by every insert and removal, never below what the table holds.
+TEST_F(StoreTest, QueuedDeadLettersFollowTheTableWithoutAQuery) {
+    ASSERT_TRUE(store_->insert(sample("wh_a")));
+    ASSERT_TRUE(store_->insert(sample("wh_b")));
+    std::vector<std::int64_t> ids;
+    for (int i = 0; i < 3; ++i) {
+        DeadLetter d;
+        d.subscription_id = "wh_a";
+        d.event_json = "{}";
+        auto id = store_->add_dead_letter(d);
+        ASSERT_TRUE(id);
+        ids.push_back(*id);
+    }
+    DeadLetter b;
+    b.subscription_id = "wh_b";
+    b.event_json = "{}";
+    ASSERT_TRUE(store_->add_dead_letter(b));
+    EXPECT_EQ(store_->queued_dead_letters("wh_a"), 3);
+    EXPECT_EQ(store_->queued_dead_letters("wh_b"), 1);
+    EXPECT_EQ(store_->queued_dead_letters("wh_none"), 0);
+
+    ASSERT_TRUE(store_->remove_dead_letter("wh_a", ids[0]));
+    ASSERT_TRUE(store_->remove_dead_letter("wh_a", ids[0]));  // already gone: counts nothing
+    ASSERT_TRUE(store_->remove_dead_letter("wh_b", ids[1]));  // another subscription's entry: not removed
+    EXPECT_EQ(store_->queued_dead_letters("wh_a"), 2);
+    EXPECT_EQ(*store_->dead_letter_count("wh_a"), 2);
+
+    reopen();  // counted from the table
+    EXPECT_EQ(store_->queued_dead_letters("wh_a"), 2);
+    EXPECT_EQ(store_->queued_dead_letters("wh_b"), 1);
+    ASSERT_TRUE(store_->remove("wh_a"));
+    EXPECT_EQ(store_->queued_dead_letters("wh_a"), 0);
+    EXPECT_EQ(store_->queued_dead_letters("wh_b"), 1);
 }
 
 }  // namespace
