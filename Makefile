@@ -8,7 +8,7 @@ CMAKE_FLAGS ?=
 ARGS ?=
 
 .PHONY: all deps configure build run test unit integration bench test-asan test-tsan node-deps clean format \
-	fuzz fuzz-smoke fuzz-build
+	fuzz fuzz-smoke fuzz-build test-faults faults-build soak
 
 all: build
 
@@ -52,6 +52,29 @@ test-asan:
 
 test-tsan:
 	$(MAKE) test BUILD_DIR=build-tsan BUILD_TYPE=RelWithDebInfo CMAKE_FLAGS=-DHERALD_SANITIZE=thread
+
+# Fault injection (tests/faults, docs/reliability.md): kill -9 cycles, a full disk, misbehaving peers and
+# overload on the real binary. `make test` runs the bounded CI form through ctest (label `faults`);
+# `make test-faults` the full one, one file after the other (FAULT_CYCLES crash cycles, FAULT_REPORT collects
+# the figures). `make soak` is a steady mixed load for SOAK_SECONDS that must keep RSS, descriptors and
+# latency flat and lose nothing; it is not part of ctest.
+FAULT_CYCLES ?= 20
+FAULT_REPORT ?= $(CURDIR)/$(BUILD_DIR)/faults-report.jsonl
+SOAK_SECONDS ?= 600
+
+# Only the server is needed: build that target, not the whole tree.
+faults-build: deps $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) --target herald -j $(JOBS)
+
+test-faults: faults-build node-deps
+	@rm -f $(FAULT_REPORT)
+	@status=0; for f in tests/faults/*.test.js; do \
+		HERALD_BIN=$(CURDIR)/$(BUILD_DIR)/herald FAULT_PROFILE=full FAULT_CYCLES=$(FAULT_CYCLES) \
+		FAULT_REPORT=$(FAULT_REPORT) node --test --test-reporter=spec $$f || status=1; \
+	done; echo "figures: $(FAULT_REPORT)"; exit $$status
+
+soak: faults-build node-deps
+	HERALD_BIN=$(CURDIR)/$(BUILD_DIR)/herald SOAK_SECONDS=$(SOAK_SECONDS) node tests/faults/soak.js
 
 # Fuzzing (tests/fuzz, docs/reliability.md): every parser of untrusted bytes under libFuzzer with
 # ASan + UBSan, in a clang build directory of its own. `make fuzz` runs each target for FUZZ_SECONDS
