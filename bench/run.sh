@@ -26,6 +26,11 @@
 #            limit: publishing as in `publish` with and without the token, alternated (ABBA),
 #            3 times each; the SSE fan-out scenario with JWT-authenticated subscribers and
 #            publishers.
+#   observability  the cost of the access log and of exporting every request's span: publishing as
+#            in `publish` and the SSE fan-out scenario, each with both off ("off") and with the
+#            access log written to a file and every span exported to a minimal local OTLP/HTTP
+#            collector (node, on the generator's core; "on"), alternated (ABBA), 3 times each. Metrics
+#            are counters that are always on: both sides have them.
 #   schemas  publishing a realistic order event (bench/schemas: 16 properties, nested objects, enums,
 #            patterns, an array of line items) with its JSON Schema registered for the type, against
 #            the same events with no schema: single events (16 connections) and batches of 100,
@@ -39,13 +44,13 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OUT=$ROOT/bench/results/latest.md
-ALL_GROUPS=(publish fanout idle ws webhooks auth schemas)
+ALL_GROUPS=(publish fanout idle ws webhooks auth schemas observability)
 GROUPS_SELECTED=()
 for arg in "$@"; do
     case $arg in
         *.md) OUT=$arg ;;
         all) GROUPS_SELECTED+=("${ALL_GROUPS[@]}") ;;
-        publish | fanout | idle | ws | webhooks | auth | schemas) GROUPS_SELECTED+=("$arg") ;;
+        publish | fanout | idle | ws | webhooks | auth | schemas | observability) GROUPS_SELECTED+=("$arg") ;;
         -h | --help)
             sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d'
             exit 0
@@ -75,6 +80,7 @@ for bin in "$HERALD" "$LOADGEN"; do
 done
 TOOLS=(jq taskset timeout)
 selected auth && TOOLS+=(openssl)
+selected observability && TOOLS+=(node)
 for tool in "${TOOLS[@]}"; do
     command -v "$tool" >/dev/null || { echo "run.sh: $tool is required" >&2; exit 1; }
 done
@@ -113,9 +119,11 @@ stop_server() {
     SERVER_PID=""
 }
 
+COLLECTOR_PID=""
 cleanup() {
     local rc=$?
     stop_server
+    [[ -n $COLLECTOR_PID ]] && kill -TERM "$COLLECTOR_PID" 2>/dev/null
     rm -rf "$WORK"
     exit "$rc"
 }
@@ -349,6 +357,47 @@ if selected schemas; then
     done
 fi
 
+if selected observability; then
+    # A minimal OTLP/HTTP collector: reads each export request whole and answers 200 {}, counting spans'
+    # bytes so that a run with nothing exported would show. On the generator's core.
+    taskset -c "$GEN_CPU" node -e '
+        let requests = 0, bytes = 0;
+        const s = require("http").createServer((q, r) => {
+            q.on("data", (c) => { bytes += c.length; });
+            q.on("end", () => { requests++; r.setHeader("Content-Type", "application/json"); r.end("{}"); });
+        });
+        s.listen(0, "127.0.0.1", () => require("fs").writeFileSync(process.argv[1], String(s.address().port)));
+        process.on("SIGTERM", () => { require("fs").writeFileSync(process.argv[2], JSON.stringify({ requests, bytes })); process.exit(0); });
+    ' "$WORK/collector.port" "$WORK/collector.stats" &
+    COLLECTOR_PID=$!
+    for _ in $(seq 100); do [[ -s $WORK/collector.port ]] && break; sleep 0.05; done
+    CFG_OBS_OFF=$'log:\n  access: false\ntopics:\n  defaults:\n    fsync: interval'
+    for i in $(seq "$REPEAT"); do
+        order=(off on)
+        ((i % 2 == 0)) && order=(on off)
+        for kind in "${order[@]}"; do
+            for scenario in publish fanout; do
+                name=obs-$scenario-$kind-$i
+                cfg=$CFG_OBS_OFF
+                if [[ $kind == on ]]; then
+                    cfg=$(printf '%s\n' "log:" "  access: true" "  output: $WORK/$name.access.log" "tracing:" \
+                        "  otlp_endpoint: http://127.0.0.1:$(cat "$WORK/collector.port")" "  sample_ratio: 1.0" \
+                        "  flush_interval: 1s" "topics:" "  defaults:" "    fsync: interval")
+                fi
+                start_server "$name" "$cfg"
+                if [[ $scenario == publish ]]; then
+                    loadgen "$name" --topic bench "${PUBLISH_ARGS[@]}"
+                else
+                    loadgen "$name" "${FANOUT_ARGS[@]}"
+                fi
+                stop_server
+            done
+        done
+    done
+    kill -TERM "$COLLECTOR_PID" 2>/dev/null || true
+    wait "$COLLECTOR_PID" 2>/dev/null || true
+fi
+
 T_END=$(date +%s)
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -517,6 +566,27 @@ publish_row() {  # publish_row NAME LABEL FLOOR_EVENTS_PER_S (0 = none)
             echo "| fan-out 1,000 JWT-authenticated SSE subscribers × 200 events/s × 512 B, JWT publishers: latency p50 / p99 / p99.9 / max | $(j fanout-jwt '.latency_ms.p50') / $(j fanout-jwt '.latency_ms.p99') / $(j fanout-jwt '.latency_ms.p999') / $(j fanout-jwt '.latency_ms.max') ms (without auth in this run: $(j fanout '.latency_ms.p50') / $(j fanout '.latency_ms.p99') / $(j fanout '.latency_ms.p999') / $(j fanout '.latency_ms.max') ms); lost $(j fanout-jwt '.lost') of $(fmt_int "$(j fanout-jwt '.expected_deliveries')"), duplicated $(j fanout-jwt '.duplicated'); $(j fanout-jwt '.subscribers_ready') subscribers ready; server $(j fanout-jwt '(.server.cpu_s / (.deliveries + 0.001) * 1e6 * 100 | round / 100)') µs per delivery (without: $(j fanout '(.server.cpu_s / (.deliveries + 0.001) * 1e6 * 100 | round / 100)')) | — | — |"
         else
             echo "| fan-out with JWT-authenticated SSE subscribers | run failed | — | — |"
+        fi
+    fi
+    if selected observability; then
+        read -r pon plo phi <<<"$(median_of obs-publish-on '.publish_rate')"
+        read -r poff polo pohi <<<"$(median_of obs-publish-off '.publish_rate')"
+        if [[ $pon != n/a && $poff != n/a ]]; then
+            ratio=$(awk -v a="$pon" -v b="$poff" 'BEGIN{printf "%.3f", a / b}')
+            lines=$(cat "$WORK"/obs-publish-on-*.access.log 2>/dev/null | wc -l)
+            exported=$(jq -r '"\(.requests) export requests, \(.bytes / 1048576 * 10 | round / 10) MiB"' "$WORK/collector.stats" 2>/dev/null || echo "n/a")
+            echo "| publish 1 KiB, 16 conns, fsync interval: access log to a file + every span exported (OTLP/HTTP, sample ratio 1) vs both off (alternated, median of $REPEAT × 5 s each) | on $(fmt_int "$pon") events/s (runs $(fmt_int "$plo")–$(fmt_int "$phi")), off $(fmt_int "$poff") events/s (runs $(fmt_int "$polo")–$(fmt_int "$pohi")): **$ratio ×**; $(fmt_int "$lines") access lines written; the collector received $exported over the whole group | ≥ 0.95 × | $(verdict "$(awk -v r="$ratio" 'BEGIN{print (r >= 0.95)?1:0}')") |"
+        else
+            echo "| publish with the access log and span export vs without | run failed | ≥ 0.95 × | **missed** |"
+        fi
+        # Fan-out at a fixed rate: the cost shows as server CPU per delivery, not as throughput.
+        read -r con _ _ <<<"$(median_of obs-fanout-on '(.server.cpu_s / (.deliveries + 0.001) * 1e6)')"
+        read -r coff _ _ <<<"$(median_of obs-fanout-off '(.server.cpu_s / (.deliveries + 0.001) * 1e6)')"
+        if [[ $con != n/a && $coff != n/a ]]; then
+            ratio=$(awk -v a="$coff" -v b="$con" 'BEGIN{printf "%.3f", a / b}')
+            echo "| fan-out 1,000 SSE × 200 events/s × 512 B, 10 s: server CPU per delivery with the access log and span export vs without (alternated, median of $REPEAT) | on $(awk -v v="$con" 'BEGIN{printf "%.2f", v}') µs, off $(awk -v v="$coff" 'BEGIN{printf "%.2f", v}') µs per delivery: deliveries per CPU second **$ratio ×**; p99 latency on $(median_of obs-fanout-on '.latency_ms.p99' | cut -d' ' -f1) / off $(median_of obs-fanout-off '.latency_ms.p99' | cut -d' ' -f1) ms; lost on $(median_of obs-fanout-on '.lost' | cut -d' ' -f3) / off $(median_of obs-fanout-off '.lost' | cut -d' ' -f3) (max of runs) | ≥ 0.95 × | $(verdict "$(awk -v r="$ratio" 'BEGIN{print (r >= 0.95)?1:0}')") |"
+        else
+            echo "| fan-out with the access log and span export vs without | run failed | ≥ 0.95 × | **missed** |"
         fi
     fi
     if selected schemas; then
