@@ -19,6 +19,14 @@
 //   * the server's CPU seconds and RSS from /proc/<pid> (--server-pid), and this process's own CPU
 //     time, with a warning when the generator was the bottleneck (>= 90% of a core).
 //   --header adds request headers (a bearer token) to every publish and subscribe request.
+//   * other servers (bench/compare.sh: nginx+nchan, Pushpin): --publish-url / --subscribe-url /
+//     --ws-subscribe-url templates, a raw, CloudEvent or templated publish body, any 2xx as the
+//     acknowledgement, chunked SSE and CRLF line ends, plain WebSocket streams; the receive side
+//     finds "seq" and "t" wherever a server's envelope puts them.
+//   * a reconnect storm (--reconnect-storm N): every SSE stream drops and resumes with
+//     Last-Event-ID N events later; the time until all are live again, loss and duplicates.
+//   * polling (--poll long|interval): Herald's JSON pages, long-polled or fetched every second,
+//     with requests and bytes per delivered event, to compare with streams.
 //
 // How: one thread, one io_context, plain Asio sockets with per-connection handler memory (no heap
 // allocation per message; the report counts any); SSE frames and WebSocket frames are split in
@@ -30,11 +38,12 @@
 // request is handed to the kernel, so time a request waits for a busy publisher connection (paced
 // mode falling behind) is reported as schedule lag, not as latency;
 // subscribers are not reconnected (a dropped stream is reported, and its missing events count as
-// lost), nor is the WebSocket publisher; latency includes the generator's own time to reach a
-// socket (one thread reads them one after the other, and on loopback the client's kernel work per
-// delivery is about the server's); the 20000-fd limit caps one process at about 19000
-// connections. Every run ends by a hard deadline (connect timeout + settle + duration + drain +
-// 30 s); webhook setup and cleanup are bounded by their own timeouts (60 s and 10 s).
+// lost) except by --reconnect-storm, nor is the WebSocket publisher; latency includes the
+// generator's own time to reach a socket (one thread reads them one after the other, and on
+// loopback the client's kernel work per delivery is about the server's); the 20000-fd limit caps
+// one process at about 19000 connections. Every run ends by a hard deadline (connect timeout +
+// settle + duration + drain + 30 s); webhook setup and cleanup are bounded by their own timeouts
+// (60 s and 10 s).
 
 #include <sys/resource.h>
 #include <time.h>
@@ -49,6 +58,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/json.hpp>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -105,16 +116,22 @@ class Run;
 
 // ---------------------------------------------------------------------------------------------
 // One subscriber connection. SSE: connect, send the GET, check the 200 head, then split frames in
-// place. WebSocket (--transport ws): connect, send the upgrade to /v1/ws (herald.v1), check the 101
-// head, send one masked `subscribe`, wait for `subscribed`, then split frames in place and scan
-// each `event` message; pings are answered with pongs. What arrived is counted in the Tally.
+// place (a chunked response is decoded in place first). WebSocket (--transport ws): connect, send
+// the upgrade to /v1/ws (herald.v1), check the 101 head, send one masked `subscribe`, wait for
+// `subscribed`, then split frames in place and scan each `event` message; pings are answered with
+// pongs. Plain WebSocket (--ws-subscribe-url): the upgrade, the 101, then every text message is
+// scanned for seq and t. What arrived is counted in the Tally. With --reconnect-storm an SSE
+// subscriber remembers the id of the last event it processed, and can be dropped and reconnected
+// with it as Last-Event-ID.
 class Subscriber : public Tally {
 public:
-    enum class State { pending, connecting, head, subscribing, streaming, failed, closed };
+    enum class State { pending, connecting, head, subscribing, streaming, failed, closed, dropped };
 
     Subscriber(Run& run, std::uint64_t* bits, std::size_t buffer_bytes, std::uint64_t seed);
     void start();
     void abort(const char* why);  // close without waiting (deadline, connect timeout)
+    void drop();                  // --reconnect-storm: close the stream on purpose
+    void reconnect();             // --reconnect-storm: open it again with Last-Event-ID
 
     State state = State::pending;
     int http_status = 0;  // of the response head; for WebSocket, an `error` answer's status
@@ -123,10 +140,15 @@ public:
     std::uint64_t controls = 0;   // herald.reset / herald.shutdown; herald.v1 reset / unsubscribed
     std::uint64_t ws_errors = 0;  // herald.v1 `error` messages after subscribing
     std::uint64_t ws_pings = 0;
+    std::uint64_t bytes_in = 0;  // everything read, heads included, once the window opened
+    bool resuming = false;       // reconnected by the storm (its connect reports go to the storm)
+    bool live_again = false;     // resumed and has every event acknowledged before it reconnected
+    bool had_id = false;         // had an event id to resume from when it was dropped
 
 private:
+    void connect();
     void read();
-    void on_read(const error_code& ec, std::size_t n);
+    void on_read(const error_code& ec, std::size_t n, std::uint32_t gen);
     void on_frame(std::string_view frame, std::int64_t now);
     bool on_ws_frame(const WsFrame& f, std::int64_t now);
     void on_event(std::int64_t seq, std::int64_t t, std::int64_t now);
@@ -135,13 +157,22 @@ private:
     void fail(const char* why);
 
     Run& run_;
-    const bool ws_;
+    const bool ws_;        // herald.v1
+    const bool plain_ws_;  // --ws-subscribe-url
     tcp::socket socket_;
     HandlerSlot<> connect_slot_, read_slot_;
     HandlerSlot<384> write_slot_;  // composed async_write of the request
     std::unique_ptr<char[]> buf_;
     std::size_t cap_;
-    std::size_t fill_ = 0;
+    std::size_t fill_ = 0;  // decoded bytes at the front of buf_
+    std::size_t raw_ = 0;   // chunked responses: undecoded bytes right after them
+    bool chunked_ = false;
+    ChunkedDecoder dechunk_;
+    std::uint32_t gen_ =
+        0;  // bumped when the storm closes the socket: stale completions are ignored
+    // --reconnect-storm: the `id:` of the last event processed (Herald: its cursor).
+    std::array<char, 160> last_id_{};
+    std::size_t last_id_len_ = 0;
     // WebSocket: the upgrade request (its own key), and the frames this side sends (one
     // `subscribe`, pongs), masked, through a small fixed buffer: queued while a write is in flight.
     std::string request_;
@@ -184,6 +215,7 @@ private:
     HandlerSlot<1536> write_slot_;  // composed async_write over two buffers
     std::string head_;
     std::string body_;
+    std::string scratch_;  // --publish-template {data_json}: the data object before escaping
     std::unique_ptr<char[]> rbuf_;
     std::size_t rcap_;
     std::size_t rfill_ = 0;
@@ -256,6 +288,52 @@ private:
 };
 
 // ---------------------------------------------------------------------------------------------
+// One polling client (--poll): a keep-alive connection asking Herald for JSON pages,
+// GET /v1/topics/{topic}/events?from=<cursor>&limit=N[&wait=W]. The first request asks from=latest
+// without waiting (its answer's `next` is where the client starts, and makes it ready); then
+// `long` asks again as soon as an answer arrives, with &wait=W, and `interval` asks every
+// --poll-every seconds (client i first at (i + 0.5) / N of the period, so the clients are spread).
+// Every `"seq"` in a page is one delivery. Requests and bytes are counted once the window opened.
+class Poller : public Tally {
+public:
+    enum class State { pending, connecting, in_flight, waiting, failed };
+
+    Poller(Run& run, std::uint64_t* bits, std::size_t index, std::size_t buffer_bytes);
+    void start();
+    void abort(const char* why);
+
+    State state = State::pending;
+    int http_status = 0;
+    const char* failure = nullptr;
+    std::uint64_t requests = 0;  // sent once the window opened
+    std::uint64_t bytes_in = 0;
+    std::uint64_t bytes_out = 0;
+    std::uint64_t empty_pages = 0;
+
+private:
+    void send();
+    void read();
+    void on_read(const error_code& ec, std::size_t n);
+    void on_page(std::string_view body, std::int64_t now);
+    void fail(const char* why);
+
+    Run& run_;
+    std::size_t index_;
+    tcp::socket socket_;
+    asio::steady_timer timer_;
+    HandlerSlot<> connect_slot_, read_slot_, timer_slot_;
+    HandlerSlot<384> write_slot_;
+    std::string req_;
+    std::unique_ptr<char[]> buf_;
+    std::size_t cap_;
+    std::size_t fill_ = 0;
+    std::array<char, 160> cursor_{};
+    std::size_t cursor_len_ = 0;
+    bool first_ = true;
+    std::int64_t next_due_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
 class Run {
 public:
     explicit Run(const Options& o);
@@ -263,7 +341,20 @@ public:
 
     // For the connections.
     asio::io_context& io() { return io_; }
-    const tcp::endpoint& endpoint() const { return endpoint_; }
+    const tcp::endpoint& endpoint() const { return endpoint_; }  // --url (Herald's own API)
+    const tcp::endpoint& pub_endpoint() const { return pub_endpoint_; }
+    const tcp::endpoint& sub_endpoint() const { return sub_endpoint_; }
+    const std::string& publish_path() const { return publish_path_; }
+    const std::string& publish_host() const { return publish_host_; }
+    const std::string& publish_content_type() const { return publish_ct_; }
+    // Appends one publish body per --publish-body; `scratch` is the caller's reserved string.
+    void append_publish_body(std::string& out, std::string& scratch, std::uint64_t seq,
+                             std::int64_t now) const;
+    std::size_t publish_template_bytes() const { return publish_template_bytes_; }
+    bool counting() const { return window_open_ && !ending_; }
+    // --reconnect-storm: every event acknowledged before the reconnect started is in [0, target).
+    std::uint64_t storm_target() const { return storm_target_; }
+    void on_storm_live(std::int64_t now);
     const Options& opts() const { return o_; }
     const std::string& subscribe_request() const { return subscribe_request_; }
     // Where the 24-character Sec-WebSocket-Key goes in subscribe_request() (WebSocket only).
@@ -287,6 +378,9 @@ public:
     void on_sub_connected(Subscriber& s);
     void on_sub_failed(Subscriber& s);
     void on_sub_closed(Subscriber& s);
+    void on_poller_ready(Poller& p);
+    void on_poller_failed(Poller& p);
+    std::size_t receivers() const { return subs_.size() + pollers_.size(); }
     void on_delivery() { ++deliveries_; }
 
     void on_publisher_connected();
@@ -307,6 +401,11 @@ private:
     void sample_tick();
     void drain_tick();
     void finish(const char* why);
+    void receiver_settled(bool ok);
+    void storm_drop();
+    void storm_reconnect();
+    void storm_more();
+    ProcSample sample_server() const;
     int report();
     bool create_webhooks();
     void delete_webhooks();
@@ -315,6 +414,15 @@ private:
     Options o_;
     asio::io_context io_{1};  // one thread: Asio's scheduler takes its single-thread path
     tcp::endpoint endpoint_;
+    tcp::endpoint pub_endpoint_;
+    tcp::endpoint sub_endpoint_;
+    std::string publish_path_;  // path and query of every publish request
+    std::string publish_host_;  // its Host header
+    std::string publish_ct_;    // its Content-Type
+    // --publish-template split at its placeholders: literal text, then what follows it.
+    enum class Piece { none, data, data_json };
+    std::vector<std::pair<std::string, Piece>> publish_pieces_;
+    std::size_t publish_template_bytes_ = 0;
     std::string extra_headers_;  // "Name: value\r\n" for each --header
     std::string subscribe_request_;
     std::size_t ws_key_offset_ = 0;
@@ -327,6 +435,7 @@ private:
 
     std::vector<std::uint64_t> sub_bits_;
     std::vector<std::unique_ptr<Subscriber>> subs_;
+    std::vector<std::unique_ptr<Poller>> pollers_;
     std::vector<std::unique_ptr<Publisher>> pubs_;
     std::unique_ptr<WsPublisher> ws_pub_;
     std::vector<std::uint64_t> acked_;  // bitmap of acknowledged seqs
@@ -404,6 +513,24 @@ private:
     std::uint64_t fallbacks_t0_ = 0;
     std::uint64_t fallbacks_end_ = 0;
 
+    // --reconnect-storm.
+    enum class Storm { off, armed, down, reconnecting, done } storm_ = Storm::off;
+    asio::steady_timer storm_timer_{io_};
+    HandlerSlot<> storm_slot_;
+    std::int64_t t_storm_drop_ = 0;
+    std::int64_t t_storm_reconnect_ = 0;
+    std::int64_t t_storm_all_live_ = 0;
+    std::uint64_t storm_acked_at_drop_ = 0;
+    std::uint64_t storm_acked_at_reconnect_ = 0;
+    std::uint64_t storm_target_ = 0;
+    std::size_t storm_dropped_ = 0;
+    std::size_t storm_without_id_ = 0;
+    std::size_t storm_next_ = 0;
+    std::size_t storm_connecting_ = 0;
+    std::size_t storm_reconnected_ = 0;
+    std::size_t storm_failed_ = 0;
+    std::size_t storm_live_ = 0;
+
     bool ending_ = false;
     const char* end_reason_ = "";
     bool deadline_hit_ = false;
@@ -415,50 +542,64 @@ Subscriber::Subscriber(Run& run, std::uint64_t* bits_slice, std::size_t buffer_b
                        std::uint64_t seed)
     : run_(run),
       ws_(run.opts().transport == Options::Transport::ws),
+      plain_ws_(run.opts().ws_plain),
       socket_(run.io()),
       buf_(new char[buffer_bytes]),
       cap_(buffer_bytes),
       rng_(seed) {
     bits = bits_slice;
+    // WebSocket: each connection its own Sec-WebSocket-Key (RFC 6455 §4.1); storm: room for a
+    // Last-Event-ID header. Built before any traffic.
+    if (ws_ || plain_ws_ || run.opts().storm_behind > 0) {
+        request_.reserve(run.subscribe_request().size() + 256);
+        request_ = run.subscribe_request();
+    }
+    if (ws_ || plain_ws_) ws_random_key(rng_, request_.data() + run.ws_key_offset());
 }
 
 void Subscriber::start() {
     state = State::connecting;
-    if (ws_) {
-        // Each connection its own Sec-WebSocket-Key (RFC 6455 §4.1); built before any traffic.
-        request_ = run_.subscribe_request();
-        ws_random_key(rng_, request_.data() + run_.ws_key_offset());
-    }
-    socket_.async_connect(run_.endpoint(), in_slot(connect_slot_, [this](const error_code& ec) {
-                              if (ec) return fail("connect");
-                              error_code ignored;
-                              socket_.set_option(tcp::no_delay(true), ignored);
-                              state = State::head;
-                              const auto& req = ws_ ? request_ : run_.subscribe_request();
-                              writing_ = true;
-                              asio::async_write(
-                                  socket_, asio::buffer(req),
-                                  in_slot(write_slot_, [this](const error_code& wec, std::size_t) {
-                                      writing_ = false;
-                                      if (wec) return fail("write");
-                                      flush();
-                                  }));
-                              read();
-                          }));
+    connect();
+}
+
+void Subscriber::connect() {
+    const std::uint32_t gen = gen_;
+    socket_.async_connect(
+        run_.sub_endpoint(), in_slot(connect_slot_, [this, gen](const error_code& ec) {
+            if (gen != gen_ || state != State::connecting) return;
+            if (ec) return fail("connect");
+            error_code ignored;
+            socket_.set_option(tcp::no_delay(true), ignored);
+            state = State::head;
+            const auto& req = request_.empty() ? run_.subscribe_request() : request_;
+            writing_ = true;
+            asio::async_write(socket_, asio::buffer(req),
+                              in_slot(write_slot_, [this, gen](const error_code& wec, std::size_t) {
+                                  if (gen != gen_) return;
+                                  writing_ = false;
+                                  if (wec) return fail("write");
+                                  flush();
+                              }));
+            read();
+        }));
 }
 
 void Subscriber::read() {
-    socket_.async_read_some(
-        asio::buffer(buf_.get() + fill_, cap_ - fill_),
-        in_slot(read_slot_, [this](const error_code& ec, std::size_t n) { on_read(ec, n); }));
+    const std::uint32_t gen = gen_;
+    socket_.async_read_some(asio::buffer(buf_.get() + fill_ + raw_, cap_ - fill_ - raw_),
+                            in_slot(read_slot_, [this, gen](const error_code& ec, std::size_t n) {
+                                on_read(ec, n, gen);
+                            }));
 }
 
-void Subscriber::on_read(const error_code& ec, std::size_t n) {
-    if (state == State::failed || state == State::closed) return;
+void Subscriber::on_read(const error_code& ec, std::size_t n, std::uint32_t gen) {
+    if (gen != gen_) return;  // the storm closed that connection; a new one may be open
+    if (state == State::failed || state == State::closed || state == State::dropped) return;
     if (ec) return fail(ec == asio::error::eof ? "closed by server" : "read");
     const std::int64_t now = mono_ns();  // one clock read per wakeup, not per frame
-    fill_ += n;
+    if (run_.counting()) bytes_in += n;
     if (state == State::head) {
+        fill_ += n;
         ResponseHead h;
         switch (parse_response_head(std::string_view(buf_.get(), fill_), h)) {
             case HeadResult::incomplete:
@@ -477,14 +618,30 @@ void Subscriber::on_read(const error_code& ec, std::size_t n) {
             state = State::subscribing;
             send_ws(WsOpcode::text, run_.ws_subscribe_message());
         } else {
-            if (h.status != 200) return fail("status not 200");
+            if (h.status != (plain_ws_ ? 101 : 200))
+                return fail(plain_ws_ ? "status not 101" : "status not 200");
+            chunked_ = !plain_ws_ && h.chunked;
+            if (chunked_) {
+                raw_ = fill_;
+                fill_ = 0;
+                dechunk_ = ChunkedDecoder{};
+            }
             state = State::streaming;
             ready = true;
             run_.on_sub_connected(*this);
+            if (state != State::streaming) return;
         }
+    } else if (chunked_) {
+        raw_ += n;
+    } else {
+        fill_ += n;
+    }
+    if (chunked_) {
+        raw_ = dechunk_.decode(buf_.get(), fill_, raw_);
+        if (dechunk_.bad) return fail("bad chunked transfer coding");
     }
     std::size_t used = 0;
-    if (ws_) {
+    if (ws_ || plain_ws_) {
         const char* error = nullptr;
         used = scan_ws_frames(buf_.get(), fill_, error,
                               [this, now](const WsFrame& f) { return on_ws_frame(f, now); });
@@ -495,12 +652,13 @@ void Subscriber::on_read(const error_code& ec, std::size_t n) {
             scan_frames(buf_.get(), fill_, [this, now](std::string_view f) { on_frame(f, now); });
     }
     if (used > 0) {
-        std::memmove(buf_.get(), buf_.get() + used, fill_ - used);
+        std::memmove(buf_.get(), buf_.get() + used, fill_ - used + raw_);
         fill_ -= used;
     }
-    if (fill_ == cap_)
-        return fail(ws_ ? "WebSocket frame larger than the receive buffer"
-                        : "SSE frame larger than the receive buffer");
+    if (chunked_ && dechunk_.state == 3) return fail("closed by server (last chunk)");
+    if (fill_ + raw_ == cap_)
+        return fail(ws_ || plain_ws_ ? "WebSocket frame larger than the receive buffer"
+                                     : "SSE frame larger than the receive buffer");
     read();
 }
 
@@ -518,6 +676,10 @@ void Subscriber::on_frame(std::string_view frame, std::int64_t now) {
             return;
         case SseFrame::Kind::event:
             break;
+    }
+    if (!f.id.empty() && f.id.size() <= last_id_.size()) {
+        std::memcpy(last_id_.data(), f.id.data(), f.id.size());
+        last_id_len_ = f.id.size();
     }
     on_event(f.seq, f.t, now);
 }
@@ -541,7 +703,12 @@ bool Subscriber::on_ws_frame(const WsFrame& f, std::int64_t now) {
             return true;  // pong, binary: nothing herald.v1 defines
     }
     const std::string_view m = f.payload;
-    if (ws_op_is(m, "event")) {
+    if (plain_ws_) {
+        // The published body itself (nchan, Pushpin): one event per message.
+        std::int64_t seq, t;
+        scan_seq_t(m, seq, t);
+        on_event(seq, t, now);
+    } else if (ws_op_is(m, "event")) {
         std::int64_t seq, t;
         scan_seq_t(m, seq, t);
         on_event(seq, t, now);
@@ -573,6 +740,20 @@ void Subscriber::on_event(std::int64_t seq, std::int64_t t, std::int64_t now) {
     run_.on_delivery();
     if (t >= 0) run_.on_latency(static_cast<std::uint64_t>(seq), t, now - t);
     record(static_cast<std::uint64_t>(seq), run_.capacity(), now);
+    if (resuming && !live_again && static_cast<std::uint64_t>(seq) + 1 >= run_.storm_target()) {
+        // Live again once every event acknowledged before the reconnect is here: [0, target).
+        const std::uint64_t target = run_.storm_target();
+        bool all = true;
+        for (std::uint64_t w = 0; all && w < target / 64; ++w) all = bits[w] == ~std::uint64_t{0};
+        if (all && target % 64) {
+            const std::uint64_t mask = (std::uint64_t{1} << (target % 64)) - 1;
+            all = (bits[target / 64] & mask) == mask;
+        }
+        if (all) {
+            live_again = true;
+            run_.on_storm_live(now);
+        }
+    }
 }
 
 void Subscriber::send_ws(WsOpcode opcode, std::string_view payload) {
@@ -589,8 +770,10 @@ void Subscriber::flush() {
     const std::size_t n = out_len_;
     out_len_ = 0;
     writing_ = true;
+    const std::uint32_t gen = gen_;
     asio::async_write(socket_, asio::buffer(wbuf_.data(), n),
-                      in_slot(write_slot_, [this](const error_code& ec, std::size_t) {
+                      in_slot(write_slot_, [this, gen](const error_code& ec, std::size_t) {
+                          if (gen != gen_) return;
                           writing_ = false;
                           if (ec) return fail("write");
                           flush();
@@ -613,7 +796,7 @@ void Subscriber::fail(const char* why) {
 }
 
 void Subscriber::abort(const char* why) {
-    if (state == State::pending) {
+    if (state == State::pending || state == State::dropped) {
         state = State::failed;
         failure = why;
         return;
@@ -621,14 +804,43 @@ void Subscriber::abort(const char* why) {
     fail(why);
 }
 
+void Subscriber::drop() {
+    if (state != State::streaming) return;
+    ++gen_;  // completions of this connection's operations are ignored from now on
+    error_code ignored;
+    socket_.close(ignored);
+    state = State::dropped;
+    writing_ = false;
+    had_id = last_id_len_ > 0;
+}
+
+void Subscriber::reconnect() {
+    if (state != State::dropped) return;
+    // The same request with Last-Event-ID before the blank line (capacity reserved: no allocation).
+    request_ = run_.subscribe_request();
+    if (last_id_len_ > 0) {
+        request_.resize(request_.size() - 2);
+        request_.append("Last-Event-ID: ");
+        request_.append(last_id_.data(), last_id_len_);
+        request_.append("\r\n\r\n");
+    }
+    fill_ = raw_ = 0;
+    chunked_ = false;
+    resuming = true;
+    state = State::connecting;
+    connect();
+}
+
 // ---------------------------------------------------------------------------------------------
 Publisher::Publisher(Run& run, std::size_t index)
     : run_(run), index_(index), socket_(run.io()), timer_(run.io()) {
     const Options& o = run.opts();
     // Reserve once: requests are rebuilt in place, so the strings never reallocate afterwards.
-    head_.reserve(512 + o.topic.size() + o.type.size() + o.host_header.size() +
-                  run.extra_headers().size());
-    body_.reserve(o.batch * (o.size + 192 + o.type.size() + run.run_id().size()) + 64);
+    head_.reserve(512 + run.publish_path().size() + run.publish_host().size() +
+                  run.publish_content_type().size() + run.extra_headers().size());
+    body_.reserve(o.batch * (o.size + 192 + o.type.size() + run.run_id().size()) + 64 +
+                  run.publish_template_bytes() + 2 * o.size + 128);
+    if (o.publish_body == Options::PublishBody::templated) scratch_.reserve(o.size + 128);
     rcap_ = std::max<std::size_t>(64 * 1024, o.batch * 160 + 4096);
     rbuf_.reset(new char[rcap_]);
 }
@@ -639,7 +851,7 @@ void Publisher::connect() {
     socket_.close(ignored);
     rfill_ = 0;
     socket_.async_connect(
-        run_.endpoint(), in_slot(connect_slot_, [this](const error_code& ec) {
+        run_.pub_endpoint(), in_slot(connect_slot_, [this](const error_code& ec) {
             if (ec) {
                 // Bounded retries with a pause: a server that refuses publishers ends the run.
                 if (++connect_failures_ >= 20 || run_.ending()) {
@@ -694,7 +906,7 @@ void Publisher::send() {
 
     body_.clear();
     if (o.batch == 1) {
-        run_.append_data(body_, first, now);
+        run_.append_publish_body(body_, scratch_, first, now);
     } else {
         body_.push_back('[');
         for (std::size_t i = 0; i < o.batch; ++i) {
@@ -704,17 +916,12 @@ void Publisher::send() {
         body_.push_back(']');
     }
     head_.clear();
-    head_.append("POST /v1/topics/");
-    head_.append(o.topic);
-    head_.append("/events");
-    if (o.batch == 1) {
-        head_.append("?type=");
-        head_.append(o.type);
-    }
+    head_.append("POST ");
+    head_.append(run_.publish_path());
     head_.append(" HTTP/1.1\r\nHost: ");
-    head_.append(o.host_header);
-    head_.append(o.batch == 1 ? "\r\nContent-Type: application/json"
-                              : "\r\nContent-Type: application/cloudevents-batch+json");
+    head_.append(run_.publish_host());
+    head_.append("\r\nContent-Type: ");
+    head_.append(run_.publish_content_type());
     head_.append("\r\nContent-Length: ");
     append_uint(head_, body_.size());
     head_.append("\r\n");
@@ -1045,9 +1252,211 @@ void WsPublisher::finish() {
 }
 
 // ---------------------------------------------------------------------------------------------
+Poller::Poller(Run& run, std::uint64_t* bits_slice, std::size_t index, std::size_t buffer_bytes)
+    : run_(run),
+      index_(index),
+      socket_(run.io()),
+      timer_(run.io()),
+      buf_(new char[buffer_bytes]),
+      cap_(buffer_bytes) {
+    bits = bits_slice;
+    req_.reserve(512 + run.opts().topic.size() + run.opts().host_header.size() +
+                 3 * cursor_.size() + run.extra_headers().size());
+}
+
+void Poller::start() {
+    state = State::connecting;
+    socket_.async_connect(run_.endpoint(), in_slot(connect_slot_, [this](const error_code& ec) {
+                              if (state != State::connecting) return;
+                              if (ec) return fail("connect");
+                              error_code ignored;
+                              socket_.set_option(tcp::no_delay(true), ignored);
+                              send();
+                          }));
+}
+
+void Poller::send() {
+    const Options& o = run_.opts();
+    req_.clear();
+    req_.append("GET /v1/topics/");
+    req_.append(o.topic);
+    req_.append("/events?from=");
+    if (first_) {
+        req_.append("latest");
+    } else {
+        // Percent-encode anything outside the unreserved set (Herald's cursors need none).
+        static constexpr char hex[] = "0123456789ABCDEF";
+        for (std::size_t i = 0; i < cursor_len_; ++i) {
+            const unsigned char c = static_cast<unsigned char>(cursor_[i]);
+            if (std::isalnum(c) || c == '.' || c == '-' || c == '_' || c == '~') {
+                req_.push_back(static_cast<char>(c));
+            } else {
+                req_.push_back('%');
+                req_.push_back(hex[c >> 4]);
+                req_.push_back(hex[c & 15]);
+            }
+        }
+    }
+    req_.append("&limit=");
+    append_uint(req_, o.poll_limit);
+    if (!first_ && o.poll == Options::Poll::long_poll) {
+        req_.append("&wait=");
+        append_uint(req_, static_cast<std::uint64_t>(std::ceil(o.poll_wait)));
+    }
+    req_.append(" HTTP/1.1\r\nHost: ");
+    req_.append(o.host_header);
+    req_.append("\r\nAccept: application/json\r\n");
+    req_.append(run_.extra_headers());
+    req_.append("\r\n");
+    if (run_.counting()) {
+        ++requests;
+        bytes_out += req_.size();
+    }
+    state = State::in_flight;
+    asio::async_write(socket_, asio::buffer(req_),
+                      in_slot(write_slot_, [this](const error_code& ec, std::size_t) {
+                          if (state != State::in_flight) return;
+                          if (ec) return fail("write");
+                          read();
+                      }));
+}
+
+void Poller::read() {
+    socket_.async_read_some(
+        asio::buffer(buf_.get() + fill_, cap_ - fill_),
+        in_slot(read_slot_, [this](const error_code& ec, std::size_t n) { on_read(ec, n); }));
+}
+
+void Poller::on_read(const error_code& ec, std::size_t n) {
+    if (state != State::in_flight) return;
+    if (ec) return fail(ec == asio::error::eof ? "closed by server" : "read");
+    fill_ += n;
+    if (run_.counting()) bytes_in += n;
+    ResponseHead h;
+    switch (parse_response_head(std::string_view(buf_.get(), fill_), h)) {
+        case HeadResult::incomplete:
+            if (fill_ == cap_) return fail("response head too large");
+            return read();
+        case HeadResult::malformed:
+            return fail("malformed response head");
+        case HeadResult::ok:
+            break;
+    }
+    if (!h.content_length) return fail("page answer without Content-Length");
+    const std::size_t total = h.head_bytes + *h.content_length;
+    if (total > cap_) return fail("page larger than the receive buffer (lower --poll-limit)");
+    if (fill_ < total) return read();
+    http_status = h.status;
+    if (h.status != 200) return fail("page status not 200");
+    const std::int64_t now = mono_ns();
+    on_page(std::string_view(buf_.get() + h.head_bytes, *h.content_length), now);
+    fill_ = 0;  // one request in flight: nothing can follow the answer
+    if (state == State::failed) return;
+    if (h.close) return fail("server closed the keep-alive connection");
+    const Options& o = run_.opts();
+    const bool was_first = first_;
+    first_ = false;
+    if (was_first) {
+        ready = true;
+        run_.on_poller_ready(*this);
+        if (state == State::failed) return;
+        if (o.poll == Options::Poll::interval)
+            next_due_ = now + static_cast<std::int64_t>(o.poll_every * kNsPerSec *
+                                                        ((index_ + 0.5) / run_.opts().subscribers));
+    }
+    if (o.poll == Options::Poll::long_poll) return send();
+    if (!was_first) {
+        next_due_ += static_cast<std::int64_t>(o.poll_every * kNsPerSec);
+        if (next_due_ < now) next_due_ = now;  // behind schedule: ask at once, do not catch up
+    }
+    state = State::waiting;
+    timer_.expires_at(at_ns(next_due_));
+    timer_.async_wait(in_slot(timer_slot_, [this](const error_code& tec) {
+        if (tec || state != State::waiting || run_.ending()) return;
+        send();
+    }));
+}
+
+void Poller::on_page(std::string_view body, std::int64_t now) {
+    const std::size_t events = scan_all_seq_t(body, [&](std::int64_t seq, std::int64_t t) {
+        if (seq < 0) return;
+        run_.on_delivery();
+        if (t >= 0) run_.on_latency(static_cast<std::uint64_t>(seq), t, now - t);
+        record(static_cast<std::uint64_t>(seq), run_.capacity(), now);
+    });
+    if (events == 0 && run_.counting()) ++empty_pages;
+    const std::string_view next = find_member_string(body, "\"next\"");
+    if (next.empty() || next.size() > cursor_.size()) return fail("page without a usable next");
+    std::memcpy(cursor_.data(), next.data(), next.size());
+    cursor_len_ = next.size();
+}
+
+void Poller::fail(const char* why) {
+    if (state == State::failed) return;
+    const bool was_ready = ready;
+    state = State::failed;
+    failure = why;
+    error_code ignored;
+    timer_.cancel();
+    socket_.close(ignored);
+    (void)was_ready;
+    run_.on_poller_failed(*this);
+}
+
+void Poller::abort(const char* why) {
+    if (state == State::pending) {
+        state = State::failed;
+        failure = why;
+        return;
+    }
+    fail(why);
+}
+
+// ---------------------------------------------------------------------------------------------
 Run::Run(const Options& o) : o_(o) {
     endpoint_ = tcp::endpoint(asio::ip::make_address(o_.host), o_.port);
+    auto endpoint_of = [&](const Options::Target& t) {
+        return t.set ? tcp::endpoint(asio::ip::make_address(t.host), t.port) : endpoint_;
+    };
+    pub_endpoint_ = endpoint_of(o_.publish_target);
+    sub_endpoint_ = endpoint_of(o_.subscribe_target);
     for (const auto& h : o_.headers) extra_headers_ += h + "\r\n";
+
+    // Publishing: Herald's path under --url, or --publish-url; the body per --publish-body.
+    if (o_.publish_target.set) {
+        publish_path_ = o_.publish_target.path;
+        publish_host_ = o_.publish_target.host_header;
+    } else {
+        publish_path_ = "/v1/topics/" + o_.topic + "/events";
+        if (o_.batch == 1 && o_.publish_body == Options::PublishBody::herald)
+            publish_path_ += "?type=" + o_.type;
+        publish_host_ = o_.host_header;
+    }
+    if (!o_.publish_content_type.empty())
+        publish_ct_ = o_.publish_content_type;
+    else if (o_.publish_body == Options::PublishBody::cloudevent)
+        publish_ct_ = "application/cloudevents+json";
+    else if (o_.publish_body == Options::PublishBody::herald && o_.batch > 1)
+        publish_ct_ = "application/cloudevents-batch+json";
+    else
+        publish_ct_ = "application/json";
+    if (o_.publish_body == Options::PublishBody::templated) {
+        std::string_view t = o_.publish_template;
+        publish_template_bytes_ = t.size();
+        for (;;) {
+            const auto a = t.find("{data}");
+            const auto b = t.find("{data_json}");
+            const auto at = std::min(a, b);
+            if (at == std::string_view::npos) {
+                publish_pieces_.emplace_back(std::string(t), Piece::none);
+                break;
+            }
+            const bool json = at == b;
+            publish_pieces_.emplace_back(std::string(t.substr(0, at)),
+                                         json ? Piece::data_json : Piece::data);
+            t.remove_prefix(at + (json ? 11 : 6));
+        }
+    }
     // The WebSocket upgrade; each connection overwrites the key field with its own random key.
     const std::string upgrade = "GET /v1/ws HTTP/1.1\r\nHost: " + o_.host_header +
                                 "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -1056,15 +1465,28 @@ Run::Run(const Options& o) : o_(o) {
     ws_key_offset_ = upgrade.size();
     const std::string ws_request =
         upgrade + "KEYKEYKEYKEYKEYKEYKEYK==\r\n" + extra_headers_ + "\r\n";
+    const auto& st = o_.subscribe_target;
     if (o_.transport == Options::Transport::ws) {
         subscribe_request_ = ws_request;
         ws_subscribe_message_ = R"({"op":"subscribe","id":"b","topic":")" + o_.topic + "\"}";
+    } else if (o_.ws_plain) {
+        // A plain WebSocket stream (nchan's websocket subscriber, Pushpin's WebSocket-over-HTTP):
+        // no subprotocol, nothing sent after the upgrade.
+        const std::string plain = "GET " + st.path + " HTTP/1.1\r\nHost: " + st.host_header +
+                                  "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                  "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ";
+        ws_key_offset_ = plain.size();
+        subscribe_request_ = plain + "KEYKEYKEYKEYKEYKEYKEYK==\r\n" + extra_headers_ + "\r\n";
     } else {
-        subscribe_request_ = "GET /v1/topics/" + o_.topic +
-                             "/events HTTP/1.1\r\nHost: " + o_.host_header +
+        const std::string path = st.set ? st.path : "/v1/topics/" + o_.topic + "/events";
+        subscribe_request_ = "GET " + path +
+                             " HTTP/1.1\r\nHost: " + (st.set ? st.host_header : o_.host_header) +
                              "\r\nAccept: text/event-stream\r\n" + extra_headers_ + "\r\n";
     }
-    if (o_.ws_publish) ws_publish_request_ = ws_request;
+    if (o_.ws_publish) {
+        ws_publish_request_ = ws_request;
+        ws_key_offset_ = upgrade.size();  // subscribers and the publisher share the herald.v1 form
+    }
     pad_.assign(o_.size, 'x');
     char id[48];
     std::snprintf(id, sizeof id, "b%x%llx", static_cast<unsigned>(::getpid()),
@@ -1111,6 +1533,42 @@ void Run::append_data(std::string& out, std::uint64_t seq, std::int64_t now) con
     out.append("\"}");
 }
 
+void Run::append_publish_body(std::string& out, std::string& scratch, std::uint64_t seq,
+                              std::int64_t now) const {
+    switch (o_.publish_body) {
+        case Options::PublishBody::herald:
+        case Options::PublishBody::raw:
+            return append_data(out, seq, now);
+        case Options::PublishBody::cloudevent:
+            return append_cloudevent(out, seq, now);
+        case Options::PublishBody::templated:
+            break;
+    }
+    for (const auto& [text, piece] : publish_pieces_) {
+        out.append(text);
+        if (piece == Piece::data) {
+            append_data(out, seq, now);
+        } else if (piece == Piece::data_json) {
+            // The data object as the contents of a JSON string.
+            scratch.clear();
+            append_data(scratch, seq, now);
+            for (char c : scratch) {
+                if (c == '"' || c == '\\') {
+                    out.push_back('\\');
+                    out.push_back(c);
+                } else if (static_cast<unsigned char>(c) < 0x20) {
+                    static constexpr char hex[] = "0123456789abcdef";
+                    out.append("\\u00");
+                    out.push_back(hex[(c >> 4) & 15]);
+                    out.push_back(hex[c & 15]);
+                } else {
+                    out.push_back(c);
+                }
+            }
+        }
+    }
+}
+
 void Run::append_cloudevent(std::string& out, std::uint64_t seq, std::int64_t now) const {
     // Unique ids per run, so a rerun on the same data dir is not answered from dedup.
     out.append(R"({"specversion":"1.0","id":")");
@@ -1143,10 +1601,20 @@ int Run::execute() {
     // Everything a run will touch is allocated here, before any traffic.
     const std::size_t sub_buffer = std::max<std::size_t>(8 * 1024, 4 * o_.size + 4096);
     sub_bits_.assign(o_.subscribers * words_, 0);
-    subs_.reserve(o_.subscribers);
-    for (std::size_t i = 0; i < o_.subscribers; ++i)
-        subs_.push_back(std::make_unique<Subscriber>(*this, sub_bits_.data() + i * words_,
-                                                     sub_buffer, mono_ns() + i));
+    if (o_.poll != Options::Poll::none) {
+        // A page holds up to --poll-limit events of about --size + 400 bytes (the CloudEvent).
+        const std::size_t page =
+            std::max<std::size_t>(64 * 1024, o_.poll_limit * (o_.size + 512) + 4096);
+        pollers_.reserve(o_.subscribers);
+        for (std::size_t i = 0; i < o_.subscribers; ++i)
+            pollers_.push_back(
+                std::make_unique<Poller>(*this, sub_bits_.data() + i * words_, i, page));
+    } else {
+        subs_.reserve(o_.subscribers);
+        for (std::size_t i = 0; i < o_.subscribers; ++i)
+            subs_.push_back(std::make_unique<Subscriber>(*this, sub_bits_.data() + i * words_,
+                                                         sub_buffer, mono_ns() + i));
+    }
     if (o_.ws_publish) {
         ws_pub_ = std::make_unique<WsPublisher>(*this);
     } else {
@@ -1186,9 +1654,9 @@ int Run::execute() {
         receiver_->start(acked_.data());
     }
 
-    server_before_ = sample_process(o_.server_pid);
+    server_before_ = sample_server();
     if (o_.server_pid > 0 && !server_before_.ok) {
-        std::fprintf(stderr, "herald-loadgen: cannot read /proc/%d\n", int(o_.server_pid));
+        std::fprintf(stderr, "herald-loadgen: cannot read /proc/<pid> of every --server-pid\n");
         return 1;
     }
     server_rss_peak_ = server_before_.rss_bytes;
@@ -1224,6 +1692,8 @@ int Run::execute() {
                     s->state == Subscriber::State::head ||
                     s->state == Subscriber::State::subscribing)
                     s->abort("connect timeout");
+            for (auto& p : pollers_)
+                if (!p->ready && p->state != Poller::State::failed) p->abort("connect timeout");
             all_connected();
         }));
         connect_more();
@@ -1310,32 +1780,129 @@ void Run::delete_webhooks() {
 
 void Run::connect_more() {
     while (!ending_ && !connect_timed_out_ && connecting_ < o_.connect_concurrency &&
-           next_sub_ < subs_.size()) {
+           next_sub_ < receivers()) {
         ++connecting_;
-        subs_[next_sub_++]->start();
+        const std::size_t i = next_sub_++;
+        if (i < subs_.size())
+            subs_[i]->start();
+        else
+            pollers_[i - subs_.size()]->start();
     }
 }
 
-void Run::on_sub_connected(Subscriber&) {
-    --connecting_;
-    ++subs_ready_;
-    if (++subs_settled_ == subs_.size())
+void Run::receiver_settled(bool ok) {
+    if (connecting_ > 0) --connecting_;
+    if (ok)
+        ++subs_ready_;
+    else
+        ++subs_failed_;
+    if (++subs_settled_ == receivers())
         all_connected();
     else
         connect_more();
 }
 
-void Run::on_sub_failed(Subscriber&) {
-    if (connecting_ > 0) --connecting_;
-    ++subs_failed_;
-    if (++subs_settled_ == subs_.size())
-        all_connected();
-    else
-        connect_more();
+void Run::on_sub_connected(Subscriber& s) {
+    if (s.resuming) {  // reconnected by the storm
+        --storm_connecting_;
+        ++storm_reconnected_;
+        return storm_more();
+    }
+    receiver_settled(true);
+}
+
+void Run::on_sub_failed(Subscriber& s) {
+    if (s.resuming) {
+        if (storm_connecting_ > 0) --storm_connecting_;
+        ++storm_failed_;
+        return storm_more();
+    }
+    receiver_settled(false);
 }
 
 void Run::on_sub_closed(Subscriber&) {
     if (!ending_) ++subs_dropped_;
+}
+
+void Run::on_poller_ready(Poller&) { receiver_settled(true); }
+
+void Run::on_poller_failed(Poller& p) {
+    if (p.ready) {  // after its first answer: a dropped client
+        if (!ending_) ++subs_dropped_;
+        return;
+    }
+    receiver_settled(false);
+}
+
+// --reconnect-storm: drop every stream at --storm-at, reconnect them all once --reconnect-storm N
+// more events were acknowledged (or publishing ended), --connect-concurrency at a time.
+void Run::storm_drop() {
+    if (storm_ != Storm::armed || ending_) return;
+    storm_ = Storm::down;
+    t_storm_drop_ = mono_ns();
+    storm_acked_at_drop_ = events_ok_;
+    for (auto& s : subs_) {
+        if (s->state != Subscriber::State::streaming) continue;
+        s->drop();
+        ++storm_dropped_;
+        if (!s->had_id) ++storm_without_id_;
+    }
+    if (storm_dropped_ == 0) storm_ = Storm::done;
+}
+
+void Run::storm_reconnect() {
+    if (storm_ != Storm::down) return;
+    storm_ = Storm::reconnecting;
+    t_storm_reconnect_ = mono_ns();
+    storm_acked_at_reconnect_ = events_ok_;
+    // Every event acknowledged so far: the contiguous prefix of acked_ (one publisher connection
+    // keeps it contiguous; with several, a gap ends it early, which only lowers the bar).
+    std::uint64_t target = 0;
+    for (std::size_t w = 0; w < words_; ++w) {
+        if (acked_[w] == ~std::uint64_t{0}) {
+            target += 64;
+            continue;
+        }
+        target += std::countr_one(acked_[w]);
+        break;
+    }
+    storm_target_ = target;
+    storm_next_ = 0;
+    storm_more();
+}
+
+void Run::storm_more() {
+    while (!ending_ && storm_connecting_ < o_.connect_concurrency && storm_next_ < subs_.size()) {
+        Subscriber& s = *subs_[storm_next_++];
+        if (s.state != Subscriber::State::dropped) continue;
+        ++storm_connecting_;
+        s.reconnect();
+    }
+}
+
+void Run::on_storm_live(std::int64_t now) {
+    if (++storm_live_ == storm_dropped_) {
+        t_storm_all_live_ = now;
+        storm_ = Storm::done;
+    }
+}
+
+ProcSample Run::sample_server() const {
+    // Every process of the server (nginx: master and worker; Pushpin: its runner and services).
+    ProcSample sum;
+    if (o_.server_pids.empty()) return sum;
+    sum.ok = true;
+    for (pid_t pid : o_.server_pids) {
+        const ProcSample p = sample_process(pid);
+        if (!p.ok) {
+            sum.ok = false;
+            continue;
+        }
+        sum.cpu_seconds += p.cpu_seconds;
+        sum.rss_bytes += p.rss_bytes;
+        sum.hwm_bytes += p.hwm_bytes;
+    }
+    return sum;
 }
 
 void Run::all_connected() {
@@ -1349,7 +1916,7 @@ void Run::all_connected() {
     phase_timer_.expires_after(std::chrono::milliseconds(static_cast<long>(o_.settle * 1000)));
     phase_timer_.async_wait(in_slot(phase_slot_, [this](const error_code& ec) {
         if (ec || ending_) return;
-        server_connected_ = sample_process(o_.server_pid);
+        server_connected_ = sample_server();
         start_publishers();
     }));
 }
@@ -1374,7 +1941,7 @@ void Run::on_publisher_gave_up() {
 void Run::begin_window() {
     if (ending_) return;
     window_open_ = true;
-    server_t0_ = sample_process(o_.server_pid);
+    server_t0_ = sample_server();
     self_cpu_t0_ = self_cpu();
     server_cores_t0_ = sample_cores(server_cores_);
     own_cores_t0_ = sample_cores(own_cores_);
@@ -1386,6 +1953,13 @@ void Run::begin_window() {
     for (auto& p : pubs_)
         if (p->connected_once && p->state == Publisher::State::idle) p->go();
     if (ws_pub_) ws_pub_->go();
+    if (o_.storm_behind > 0 && subs_ready_ > 0) {
+        storm_ = Storm::armed;
+        storm_timer_.expires_at(at_ns(t0_ + static_cast<std::int64_t>(o_.storm_at * kNsPerSec)));
+        storm_timer_.async_wait(in_slot(storm_slot_, [this](const error_code& ec) {
+            if (!ec) storm_drop();
+        }));
+    }
 }
 
 std::optional<std::uint64_t> Run::claim_request(std::int64_t now) {
@@ -1414,12 +1988,15 @@ std::int64_t Run::due_ns(std::uint64_t request) const {
 
 void Run::on_answer(std::uint64_t request, int status, std::int64_t rtt_ns) {
     const std::uint64_t first = request * o_.batch;
-    if (status == 201) {
+    // Herald answers 201 (200 means a duplicate); another server's 2xx is its acknowledgement.
+    if (status == 201 || (o_.publish_target.set && status >= 200 && status < 300)) {
         ++requests_ok_;
         events_ok_ += o_.batch;
         ack_rtt_.record(rtt_ns);
         for (std::uint64_t s = first; s < first + o_.batch; ++s)
             acked_[s >> 6] |= std::uint64_t{1} << (s & 63);
+        if (storm_ == Storm::down && events_ok_ - storm_acked_at_drop_ >= o_.storm_behind)
+            storm_reconnect();
     } else {
         if (status == 200) events_dup_answer_ += o_.batch;
         last_bad_status_ = status;
@@ -1436,6 +2013,11 @@ void Run::on_publish_failed(std::uint64_t) {
 void Run::on_publisher_done() {
     if (++pubs_done_ < o_.publishers || ending_) return;
     t_pub_end_ = mono_ns();
+    if (storm_ == Storm::armed) {
+        storm_timer_.cancel();
+        storm_ = Storm::off;
+    }
+    storm_reconnect();  // still down: the rest of the schedule was shorter than N events
     if (receiver_) receiver_deliveries_at_pub_end_ = receiver_->deliveries();
     if (receiver_ && o_.webhook_backlog) {
         // Blocks this thread for the resume requests only; the receiver runs on its own.
@@ -1451,7 +2033,7 @@ void Run::sample_tick() {
     // of the process) and the publishers' request timeouts.
     const std::int64_t now = mono_ns();
     if (o_.server_pid > 0) {
-        auto s = sample_process(o_.server_pid);
+        auto s = sample_server();
         if (s.ok) server_rss_peak_ = std::max(server_rss_peak_, s.rss_bytes);
     }
     for (auto& p : pubs_) p->watchdog(now);
@@ -1474,6 +2056,14 @@ void Run::drain_tick() {
             break;
         }
     }
+    for (auto& p : pollers_) {
+        if (!all) break;
+        if (!p->ready || p->state == Poller::State::failed) continue;
+        p->finish_check(acked_.data(), words_, acked_count);
+        if (!p->complete) all = false;
+    }
+    // A storm still reconnecting keeps the drain going (dropped streams are not "streaming").
+    if (storm_ == Storm::reconnecting && storm_connecting_ > 0) all = false;
     if (receiver_) {
         // Publishing is over, so acked_ is final: the receiver's thread may read it now.
         if (!receiver_check_requested_) {
@@ -1504,7 +2094,7 @@ void Run::finish(const char* why) {
     if (receiver_) receiver_cpu_end_ = receiver_->thread_cpu_seconds();
     server_cores_end_ = sample_cores(server_cores_);
     own_cores_end_ = sample_cores(own_cores_);
-    server_end_ = sample_process(o_.server_pid);
+    server_end_ = sample_server();
     if (server_end_.ok) server_rss_peak_ = std::max(server_rss_peak_, server_end_.rss_bytes);
     if (!window_open_) {
         t0_ = t_finish_;
@@ -1562,11 +2152,14 @@ struct Json {
 double ms(std::uint64_t ns) { return static_cast<double>(ns) / 1e6; }
 
 int Run::report() {
-    const char* mode = o_.idle               ? "idle"
-                       : o_.webhook_receiver ? "webhooks"
-                       : o_.subscribers > 0  ? "fanout"
-                       : o_.ws_publish       ? "ws-publish"
-                                             : "publish";
+    const char* mode = o_.idle                               ? "idle"
+                       : o_.webhook_receiver                 ? "webhooks"
+                       : o_.poll == Options::Poll::long_poll ? "poll-long"
+                       : o_.poll == Options::Poll::interval  ? "poll-interval"
+                       : o_.storm_behind > 0                 ? "storm"
+                       : o_.subscribers > 0                  ? "fanout"
+                       : o_.ws_publish                       ? "ws-publish"
+                                                             : "publish";
     const std::size_t receivers_ready = subs_ready_ + hooks_ready_;
     const double window_s = std::max(1e-9, (t_pub_end_ - t0_) / 1e9);
     const double total_s = std::max(1e-9, (t_finish_ - t0_) / 1e9);
@@ -1599,6 +2192,9 @@ int Run::report() {
         foreign += t.foreign;
         last_recv = std::max(last_recv, t.last_recv_ns);
     };
+    // Bytes and requests on the receiving side during the window (from its opening to the end of
+    // the drain): what it costs to get the events, for comparing streams with polling.
+    std::uint64_t rx_bytes = 0, rx_requests = 0, tx_bytes = 0, empty_pages = 0;
     for (auto& s : subs_) {
         if (!s->ready) continue;
         account(*s, s->state != Subscriber::State::streaming);
@@ -1606,6 +2202,15 @@ int Run::report() {
         controls += s->controls;
         ws_errors += s->ws_errors;
         ws_pings += s->ws_pings;
+        rx_bytes += s->bytes_in;
+    }
+    for (auto& p : pollers_) {
+        if (!p->ready) continue;
+        account(*p, p->state == Poller::State::failed);
+        rx_bytes += p->bytes_in;
+        tx_bytes += p->bytes_out;
+        rx_requests += p->requests;
+        empty_pages += p->empty_pages;
     }
     std::int64_t last_hook_recv = 0;
     if (receiver_)
@@ -1692,11 +2297,42 @@ int Run::report() {
                       ")";
                 break;
             }
+        for (auto& p : pollers_)
+            if (why.empty() && !p->ready && p->failure) {
+                why = std::string(" (first: ") + p->failure +
+                      (p->http_status ? ", status " + std::to_string(p->http_status) : "") + ")";
+                break;
+            }
         warnings.push_back(std::to_string(subs_failed_) + " subscribers failed to connect" + why);
     }
-    if (subs_dropped_)
+    if (o_.storm_behind > 0) {
+        if (storm_dropped_ == 0)
+            warnings.push_back("reconnect storm: no stream was dropped (the window ended first?)");
+        if (storm_failed_)
+            warnings.push_back("reconnect storm: " + std::to_string(storm_failed_) +
+                               " streams could not reconnect");
+        if (storm_without_id_)
+            warnings.push_back("reconnect storm: " + std::to_string(storm_without_id_) +
+                               " streams had no event id to resume from");
+        if (storm_dropped_ > 0 && storm_live_ < storm_dropped_)
+            warnings.push_back("reconnect storm: only " + std::to_string(storm_live_) + " of " +
+                               std::to_string(storm_dropped_) + " streams were live again");
+    }
+    if (subs_dropped_) {
+        std::string why;
+        for (auto& sub : subs_)
+            if (sub->state == Subscriber::State::closed && sub->failure) {
+                why = std::string(" (first: ") + sub->failure + ")";
+                break;
+            }
+        for (auto& p : pollers_)
+            if (why.empty() && p->ready && p->state == Poller::State::failed && p->failure) {
+                why = std::string(" (first: ") + p->failure + ")";
+                break;
+            }
         warnings.push_back(std::to_string(subs_dropped_) +
-                           " subscriber streams ended during the run");
+                           " subscriber streams ended during the run" + why);
+    }
     if (events_failed_) {
         warnings.push_back(std::to_string(events_failed_) +
                            " events failed to publish (last status " +
@@ -1767,7 +2403,10 @@ int Run::report() {
     // Human table.
     FILE* out = o_.json ? stderr : stdout;
     std::fprintf(out, "herald-loadgen %s  (%s)  ended: %s\n", mode, o_.label.c_str(), end_reason_);
-    const char* transport = o_.transport == Options::Transport::ws ? "ws" : "sse";
+    const char* transport = o_.transport == Options::Transport::ws ? "ws"
+                            : o_.ws_plain                          ? "ws-plain"
+                            : o_.poll != Options::Poll::none       ? "poll"
+                                                                   : "sse";
     if (o_.subscribers > 0)
         std::fprintf(out, "  %-28s %zu ready / %zu failed / %zu dropped (%s, opened in %.2f s)\n",
                      "subscribers", subs_ready_, subs_failed_, subs_dropped_, transport, connect_s);
@@ -1818,6 +2457,13 @@ int Run::report() {
                      "delivery latency", ms(latency_.quantile(0.5)), ms(latency_.quantile(0.9)),
                      ms(latency_.quantile(0.99)), ms(latency_.quantile(0.999)), ms(latency_.max()));
         std::fprintf(out, "  %-28s %.1f ms after publishing ended\n", "last delivery", drain_ms);
+        std::fprintf(out, "  %-28s mean %.3f ms; %.0f B received per delivery%s\n",
+                     "receiving side", latency_.mean() / 1e6,
+                     deliveries_ ? double(rx_bytes) / deliveries_ : 0.0,
+                     pollers_.empty() ? ""
+                                      : (", " + std::to_string(rx_requests) + " requests (" +
+                                         std::to_string(empty_pages) + " empty pages)")
+                                            .c_str());
         if (!worst.empty()) {
             std::fprintf(out, "  %-28s", "slowest events (sent at)");
             for (auto& [ns, q] : worst)
@@ -1826,6 +2472,17 @@ int Run::report() {
             std::fprintf(out, "\n");
         }
     }
+    if (o_.storm_behind > 0)
+        std::fprintf(
+            out,
+            "  %-28s %zu dropped at t+%.2f s, down %.3f s (%llu events behind), %zu "
+            "reconnected / %zu failed, %zu live again; all live %.3f s after the "
+            "reconnect began\n",
+            "reconnect storm", storm_dropped_, t_storm_drop_ ? (t_storm_drop_ - t0_) / 1e9 : 0.0,
+            t_storm_reconnect_ > t_storm_drop_ ? (t_storm_reconnect_ - t_storm_drop_) / 1e9 : 0.0,
+            (unsigned long long)(storm_acked_at_reconnect_ - storm_acked_at_drop_),
+            storm_reconnected_, storm_failed_, storm_live_,
+            t_storm_all_live_ ? (t_storm_all_live_ - t_storm_reconnect_) / 1e9 : -1.0);
     if (o_.idle) {
         std::fprintf(out, "  %-28s %.3f ms\n", "one event to all", ms(latency_.max()));
         std::fprintf(out, "  %-28s %.1f MiB -> %.1f MiB: %.0f B per connection\n", "server RSS",
@@ -1904,7 +2561,32 @@ int Run::report() {
         j.num("heartbeats", heartbeats);
         j.num("control_events", controls);
         j.num("drain_ms", drain_ms);
+        j.open("transfer");
+        j.num("requests", rx_requests);
+        j.num("bytes_in", rx_bytes);
+        j.num("bytes_out", tx_bytes);
+        j.num("empty_pages", empty_pages);
+        j.close();
+        if (o_.storm_behind > 0) {
+            j.open("storm");
+            j.num("behind_target", o_.storm_behind);
+            j.num("behind", storm_acked_at_reconnect_ - storm_acked_at_drop_);
+            j.num("dropped", std::uint64_t{storm_dropped_});
+            j.num("without_id", std::uint64_t{storm_without_id_});
+            j.num("reconnected", std::uint64_t{storm_reconnected_});
+            j.num("failed", std::uint64_t{storm_failed_});
+            j.num("live_again", std::uint64_t{storm_live_});
+            j.num("target_events", storm_target_);
+            j.num("drop_s", t_storm_drop_ ? (t_storm_drop_ - t0_) / 1e9 : 0.0);
+            j.num("down_s", t_storm_reconnect_ > t_storm_drop_
+                                ? (t_storm_reconnect_ - t_storm_drop_) / 1e9
+                                : 0.0);
+            j.num("all_live_s",
+                  t_storm_all_live_ ? (t_storm_all_live_ - t_storm_reconnect_) / 1e9 : -1.0);
+            j.close();
+        }
         j.open("latency_ms");
+        j.num("mean", latency_.mean() / 1e6);
         j.num("p50", ms(latency_.quantile(0.5)));
         j.num("p90", ms(latency_.quantile(0.9)));
         j.num("p99", ms(latency_.quantile(0.99)));
@@ -1965,6 +2647,7 @@ int Run::report() {
         }
         j.open("server");
         j.num("pid", static_cast<std::uint64_t>(o_.server_pid));
+        j.num("processes", std::uint64_t{o_.server_pids.size()});
         j.num("cpu_s", server_cpu);
         j.num("rss_before_bytes", server_before_.rss_bytes);
         j.num("rss_connected_bytes", server_connected_.rss_bytes);
@@ -2054,6 +2737,154 @@ int self_test() {
             check(false, "SSE frames split at a byte boundary");
             break;
         }
+    }
+
+    // Any server: seq and t wherever they are, with whitespace, in either order, and a value "t"
+    // (Herald's herald.v1 topic) not taken for the member.
+    {
+        auto st = [](std::string_view m, std::int64_t want_seq, std::int64_t want_t) {
+            std::int64_t q, t;
+            scan_seq_t(m, q, t);
+            return q == want_seq && t == want_t;
+        };
+        check(st(R"({"seq":5,"t":9,"pad":"x"})", 5, 9), "seq/t: the generator's own layout");
+        check(st(R"({"t" : 7, "seq" :	42})", 42, 7), "seq/t: t first, whitespace");
+        check(
+            st(R"({"op":"event","topic":"t","event":{"data":{"seq":3,"pad":"t","t":11}}})", 3, 11),
+            "seq/t: nested, a value \"t\" skipped");
+        check(st(R"({"seqx":1,"t":2})", -1, -1), "seq/t: no seq member");
+        check(st(R"({"seq":"4","seq":6})", 6, -1), "seq/t: a string seq is skipped, no t");
+        check(st(R"({"seq":8,"t":"x","u":{"t":12}})", 8, 12), "seq/t: a string t is skipped");
+        // A JSON page of events (--poll) and its next cursor.
+        const std::string page =
+            R"({"events":[{"specversion":"1.0","id":"a","data":{"seq":1,"t":10,"pad":"x"}},)"
+            R"({"id":"b","data":{"seq":2,"pad":"y"}},{"id":"c","data":{"t":30,"seq":3}}],)"
+            R"("next": "1.ab.3"})";
+        std::vector<std::pair<std::int64_t, std::int64_t>> got;
+        scan_all_seq_t(page, [&](std::int64_t q, std::int64_t t) { got.emplace_back(q, t); });
+        check(got.size() == 3 && got[0] == std::make_pair<std::int64_t, std::int64_t>(1, 10) &&
+                  got[1] == std::make_pair<std::int64_t, std::int64_t>(2, -1) &&
+                  got[2] == std::make_pair<std::int64_t, std::int64_t>(3, -1),
+              "page: every seq with the t of its own object");
+        got.clear();
+        scan_all_seq_t(R"([{"seq":4,"pad":""t":9","x":{"t":8},"t":5}])",
+                       [&](std::int64_t q, std::int64_t t) { got.emplace_back(q, t); });
+        check(got.size() == 1 && got[0].second == 5,
+              "page: t in strings and nested objects skipped");
+        check(find_member_string(page, "\"next\"") == "1.ab.3", "page: next cursor");
+        check(find_member_string(R"({"events":[],"next":3})", "\"next\"").empty(),
+              "page: a non-string next is refused");
+    }
+
+    // nchan's stream (CRLF-free, ": hi" first, id lines) and a CRLF stream, split at every byte;
+    // the ids are kept for Last-Event-ID.
+    for (const std::string& stream :
+         {std::string(": hi\n\nid: 1795772109:0\ndata: {\"seq\":1,\"t\":5,\"pad\":\"xx\"}\n\n"
+                      "id: 1795772109:1\ndata: {\"seq\":2,\"t\":6}\n\n"),
+          std::string(
+              ": hi\r\n\r\nid: 1795772109:0\r\ndata: {\"seq\":1,\"t\":5,\"pad\":\"xx\"}\r\n\r\n"
+              "id: 1795772109:1\r\ndata: {\"seq\":2,\"t\":6}\r\n\r\n")}) {
+        for (std::size_t split = 0; split <= stream.size(); ++split) {
+            std::string buf;
+            std::vector<SseFrame> frames;
+            std::vector<std::string> ids;
+            auto feed = [&](std::string_view part) {
+                buf.append(part);
+                auto used = scan_frames(buf.data(), buf.size(), [&](std::string_view f) {
+                    frames.push_back(classify_frame(f));
+                    ids.emplace_back(frames.back().id);
+                });
+                buf.erase(0, used);
+            };
+            feed(std::string_view(stream).substr(0, split));
+            feed(std::string_view(stream).substr(split));
+            const bool ok = frames.size() == 3 && buf.empty() &&
+                            frames[0].kind == SseFrame::Kind::heartbeat && frames[1].seq == 1 &&
+                            frames[1].t == 5 && ids[1] == "1795772109:0" && frames[2].seq == 2 &&
+                            frames[2].t == 6 && ids[2] == "1795772109:1";
+            if (!ok) {
+                check(false, "nchan / CRLF SSE frames split at a byte boundary");
+                break;
+            }
+        }
+    }
+
+    // Pushpin's chunked SSE, decoded in place and split at every byte boundary (an event split
+    // across two chunks, a chunk extension, the last chunk).
+    {
+        const std::string body =
+            "5\r\n:ok\n\n\r\n17;x=y\r\ndata: {\"seq\":1,\"t\":5}\n\n\r\n"
+            "8\r\ndata: {\"\r\nF\r\nseq\":2,\"t\":6}\n\n\r\n0\r\n\r\n";
+        for (std::size_t split = 0; split <= body.size(); ++split) {
+            std::vector<char> buf(256);
+            std::size_t decoded = 0, raw = 0;
+            ChunkedDecoder dec;
+            std::vector<SseFrame> frames;
+            auto feed = [&](std::string_view part) {
+                std::memcpy(buf.data() + decoded + raw, part.data(), part.size());
+                raw += part.size();
+                raw = dec.decode(buf.data(), decoded, raw);
+                auto used = scan_frames(buf.data(), decoded, [&](std::string_view f) {
+                    frames.push_back(classify_frame(f));
+                });
+                std::memmove(buf.data(), buf.data() + used, decoded - used + raw);
+                decoded -= used;
+            };
+            feed(std::string_view(body).substr(0, split));
+            feed(std::string_view(body).substr(split));
+            const bool ok = !dec.bad && dec.state == 3 && decoded == 0 && raw == 0 &&
+                            frames.size() == 3 && frames[0].kind == SseFrame::Kind::heartbeat &&
+                            frames[1].seq == 1 && frames[1].t == 5 && frames[2].seq == 2 &&
+                            frames[2].t == 6 && frames[2].id.empty();
+            if (!ok) {
+                check(false, "chunked SSE split at a byte boundary");
+                break;
+            }
+        }
+        ChunkedDecoder bad;
+        std::string junk = "zz\r\nabc";
+        std::size_t d = 0;
+        bad.decode(junk.data(), d, junk.size());
+        check(bad.bad, "a bad chunk size is refused");
+        ResponseHead ch;
+        check(parse_response_head("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", ch) ==
+                      HeadResult::ok &&
+                  ch.chunked && !ch.content_length,
+              "chunked response head");
+    }
+
+    // --publish-template: Pushpin's publish command, the data as the contents of a JSON string;
+    // Boost.JSON must read the content back as the SSE frame around the data object.
+    {
+        Options o;
+        o.host = "127.0.0.1";
+        o.port = 9;
+        o.host_header = "127.0.0.1:9";
+        o.rate = 1;
+        o.duration = 1;
+        o.size = 64;
+        o.publish_body = Options::PublishBody::templated;
+        o.publish_template =
+            R"({"items":[{"channel":"c","formats":)"
+            R"({"http-stream":{"content":"data: {data_json}\n\n"},)"
+            R"("ws-message":{"content":"{data_json}"}}}],"raw":{data}})";
+        auto run = std::make_unique<Run>(o);
+        std::string out, scratch, data;
+        run->append_publish_body(out, scratch, 7, 123456);
+        run->append_data(data, 7, 123456);
+        boost::system::error_code ec;
+        auto v = boost::json::parse(out, ec);
+        bool ok = !ec && v.is_object();
+        if (ok) {
+            const auto& item = v.at("items").at(0).at("formats");
+            ok = item.at("http-stream").at("content").as_string() == "data: " + data + "\n\n" &&
+                 item.at("ws-message").at("content").as_string() == data &&
+                 boost::json::serialize(v.at("raw")) == data;
+        }
+        check(ok, "publish template with {data_json} and {data}");
+        std::int64_t q, t;
+        scan_seq_t(data, q, t);
+        check(q == 7 && t == 123456 && data.size() == 64, "data object: seq, t, padded size");
     }
 
     ResponseHead h;

@@ -17,6 +17,8 @@ namespace {
 constexpr const char* kUsage =
     R"(usage: herald-loadgen --url http://127.0.0.1:PORT [mode] [options]
 
+Herald by default (--url); any server with --publish-url and --subscribe-url / --ws-subscribe-url.
+
 modes (one of):
   --rate R             publish R events/s, paced (default 1 publisher connection)
   --max                publish as fast as the server answers (needs --publishers C)
@@ -27,6 +29,37 @@ modes (one of):
   --webhook-receiver   run an HTTP receiver on 127.0.0.1 (answers 204 to every POST) and create
                        --webhooks K subscriptions to it (POST /v1/subscriptions); needs the
                        server's webhooks.allow_destinations to include 127.0.0.1/32
+
+other servers (bench/compare.sh):
+  --publish-url URL    POST each event to this URL (http://127.0.0.1:PORT/path, {topic} is
+                       replaced); any 2xx answer counts as acknowledged
+  --publish-body B     herald (default: the data object as application/json with ?type=, or a
+                       CloudEvents batch with --batch), raw (the data object
+                       {"seq":N,"t":T,"pad":"…"} itself), cloudevent (a structured CloudEvent),
+                       template (see --publish-template)
+  --publish-template T the request body, with {data} replaced by the data object, {data_json} by
+                       the data object escaped as the contents of a JSON string and {topic} by the
+                       topic; @FILE reads it from FILE. Implies --publish-body template
+  --publish-content-type CT  the publish Content-Type (default by body: application/json, or
+                       application/cloudevents+json for cloudevent)
+  --subscribe-url URL  subscribers are SSE streams from GET URL ({topic} is replaced); chunked
+                       responses and CRLF line ends are accepted
+  --ws-subscribe-url URL  subscribers are plain WebSocket streams (ws://127.0.0.1:PORT/path, no
+                       subprotocol, nothing sent after the upgrade); each text message carries one
+                       event
+  the receive side finds the members "seq" and "t" wherever they are in a message
+
+reconnect storm and polling:
+  --reconnect-storm N  (SSE, --rate) at --storm-at S every subscriber closes its stream; once N
+                       more events were acknowledged all reconnect with Last-Event-ID = the id of
+                       the last event each processed; reports the time until all are live again
+                       (have every event acknowledged before they reconnected)
+  --storm-at S         seconds into the window (default a third of --duration)
+  --poll long|interval Herald's JSON pages instead of streams: --subscribers N clients each loop
+                       GET /v1/topics/{topic}/events?from=<next>, with &wait=--poll-wait S (long,
+                       default 30) or every --poll-every S (interval, default 1; clients spread
+                       over the period); the first request of each is from=latest
+  --poll-limit N       events per page asked for (default 1000)
 
 options:
   --topic NAME         topic (default bench)
@@ -61,7 +94,8 @@ options:
   --connect-concurrency N  subscribers being opened at once (default 200)
   --max-connections N  refuse to open more connections than this (default 19000)
   --max-events N       stop publishing after N events
-  --server-pid PID     sample the server's CPU time and RSS from /proc/PID
+  --server-pid PID[,PID…]  sample the server's CPU time and RSS from /proc/PID (several: summed;
+                       the first one's CPU affinity names the server's cores)
   --label TEXT         copied into the JSON report
   --json               print one JSON line on stdout (the table goes to stderr)
   --self-test          check the parsers and the histogram, then exit
@@ -95,29 +129,44 @@ bool valid_topic(std::string_view t) {
 
 // Only loopback targets are allowed (the platform rule): the host must be a literal loopback
 // address or "localhost"; names are never resolved, so nothing can redirect the traffic.
-bool parse_url(std::string_view url, Options& o, std::string& why) {
-    constexpr std::string_view scheme = "http://";
+// `scheme` is "http://" or "ws://"; with `allow_path`, a path (and query) may follow the port.
+bool parse_target(std::string_view url, std::string_view scheme, bool allow_path,
+                  Options::Target& t, std::string& why) {
     if (!url.starts_with(scheme)) {
-        why = "only http:// URLs are supported";
+        why = "only " + std::string(scheme) + " URLs are supported";
         return false;
     }
     url.remove_prefix(scheme.size());
-    while (!url.empty() && url.back() == '/') url.remove_suffix(1);
-    if (url.find('/') != std::string_view::npos) {
-        why = "the URL must have no path (http://HOST:PORT)";
-        return false;
+    std::string_view path;
+    if (auto slash = url.find('/'); slash != std::string_view::npos) {
+        path = url.substr(slash);
+        url = url.substr(0, slash);
     }
+    if (!allow_path) {
+        while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+        if (!path.empty()) {
+            why = "the URL must have no path (http://HOST:PORT)";
+            return false;
+        }
+    } else if (path.empty()) {
+        path = "/";
+    }
+    for (char c : path)
+        if (c <= ' ' || c > '~') {
+            why = "the path must be printable ASCII without spaces";
+            return false;
+        }
     auto colon = url.rfind(':');
     if (colon == std::string_view::npos) {
         why = "the URL needs an explicit port";
         return false;
     }
     std::string_view host = url.substr(0, colon);
-    if (!parse_integer(url.substr(colon + 1), o.port) || o.port == 0) {
+    if (!parse_integer(url.substr(colon + 1), t.port) || t.port == 0) {
         why = "bad port";
         return false;
     }
-    o.host_header = std::string(url);
+    t.host_header = std::string(url);
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
         host = host.substr(1, host.size() - 2);
     if (host == "localhost") host = "127.0.0.1";
@@ -132,8 +181,24 @@ bool parse_url(std::string_view url, Options& o, std::string& why) {
             "refusing a non-loopback target (" + std::string(host) + "): only 127.0.0.0/8 and ::1";
         return false;
     }
-    o.host = addr.to_string();
+    t.host = addr.to_string();
+    t.path = std::string(path);
+    t.set = true;
     return true;
+}
+
+bool parse_url(std::string_view url, Options& o, std::string& why) {
+    Options::Target t;
+    if (!parse_target(url, "http://", false, t, why)) return false;
+    o.host = t.host;
+    o.port = t.port;
+    o.host_header = t.host_header;
+    return true;
+}
+
+void replace_all(std::string& s, std::string_view from, std::string_view to) {
+    for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+        s.replace(at, from.size(), to);
 }
 
 // The members of the one JSON object in `path`, as text without the outer braces. Checked with
@@ -238,7 +303,67 @@ bool parse_options(int argc, char** argv, Options& o, bool& exit_ok) {
         } else if (a == "--max-events") {
             if (!need(o.max_events, as_u64)) return false;
         } else if (a == "--server-pid") {
-            if (!need(o.server_pid, as_pid)) return false;
+            if (!value(v)) return fail("--server-pid needs a value");
+            while (!v.empty()) {
+                auto comma = v.find(',');
+                pid_t pid = 0;
+                if (!as_pid(v.substr(0, comma), pid)) return fail("bad --server-pid");
+                o.server_pids.push_back(pid);
+                v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+            }
+            if (o.server_pids.empty()) return fail("bad --server-pid");
+            o.server_pid = o.server_pids.front();
+        } else if (a == "--publish-url" || a == "--subscribe-url" || a == "--ws-subscribe-url") {
+            if (!value(v)) return fail(std::string(a) + " needs a value");
+            std::string why;
+            auto& target = a == "--publish-url" ? o.publish_target : o.subscribe_target;
+            if (!parse_target(v, a == "--ws-subscribe-url" ? "ws://" : "http://", true, target,
+                              why))
+                return fail(std::string(a) + ": " + why);
+            if (a != "--publish-url") o.ws_plain = a == "--ws-subscribe-url";
+        } else if (a == "--publish-body") {
+            if (!value(v)) return fail("--publish-body needs a value");
+            if (v == "herald")
+                o.publish_body = Options::PublishBody::herald;
+            else if (v == "raw")
+                o.publish_body = Options::PublishBody::raw;
+            else if (v == "cloudevent")
+                o.publish_body = Options::PublishBody::cloudevent;
+            else if (v == "template")
+                o.publish_body = Options::PublishBody::templated;
+            else
+                return fail("--publish-body must be herald, raw, cloudevent or template");
+        } else if (a == "--publish-template") {
+            if (!value(v)) return fail("--publish-template needs a value");
+            if (v.starts_with("@")) {
+                std::ifstream in(std::string(v.substr(1)), std::ios::binary);
+                if (!in) return fail("cannot read " + std::string(v.substr(1)));
+                o.publish_template.assign(std::istreambuf_iterator<char>(in),
+                                          std::istreambuf_iterator<char>());
+            } else {
+                o.publish_template = std::string(v);
+            }
+            o.publish_body = Options::PublishBody::templated;
+        } else if (a == "--publish-content-type") {
+            if (!need(o.publish_content_type, as_text)) return false;
+        } else if (a == "--reconnect-storm") {
+            if (!need(o.storm_behind, as_u64)) return false;
+        } else if (a == "--storm-at") {
+            if (!need(o.storm_at, as_double)) return false;
+        } else if (a == "--poll") {
+            if (!value(v)) return fail("--poll needs long or interval");
+            if (v == "long")
+                o.poll = Options::Poll::long_poll;
+            else if (v == "interval")
+                o.poll = Options::Poll::interval;
+            else
+                return fail("--poll must be long or interval");
+        } else if (a == "--poll-wait") {
+            if (!need(o.poll_wait, as_double)) return false;
+        } else if (a == "--poll-every") {
+            if (!need(o.poll_every, as_double)) return false;
+        } else if (a == "--poll-limit") {
+            if (!need(o.poll_limit, as_size)) return false;
         } else if (a == "--transport") {
             if (!value(v)) return fail("--transport needs sse or ws");
             if (v == "sse")
@@ -299,8 +424,59 @@ bool parse_options(int argc, char** argv, Options& o, bool& exit_ok) {
         return true;
     }
     if (o.duration == 0) o.duration = 5;
-    if (!have_url) return fail("--url is required");
     if (!valid_topic(o.topic)) return fail("--topic must match [a-z0-9][a-z0-9._-]{0,199}");
+    // Templates: {topic} is fixed for the run. Without a template, Herald's paths under --url.
+    for (auto* t : {&o.publish_target, &o.subscribe_target})
+        replace_all(t->path, "{topic}", o.topic);
+    replace_all(o.publish_template, "{topic}", o.topic);
+    if (o.publish_target.set && !have_url && o.publish_body == Options::PublishBody::herald)
+        o.publish_body = Options::PublishBody::raw;
+    const bool need_url = !o.publish_target.set || (o.subscribers > 0 && !o.subscribe_target.set) ||
+                          o.ws_publish || o.webhook_receiver || o.poll != Options::Poll::none ||
+                          o.transport == Options::Transport::ws;
+    if (need_url && !have_url)
+        return fail(o.publish_target.set ? "this mode needs --url (Herald's own API)"
+                                         : "--url (or --publish-url) is required");
+    if (!have_url) {  // the base the report and the fd checks use: the publish target's
+        o.host = o.publish_target.host;
+        o.port = o.publish_target.port;
+        o.host_header = o.publish_target.host_header;
+    }
+    if (o.publish_body == Options::PublishBody::templated) {
+        if (o.publish_template.find("{data") == std::string::npos)
+            return fail("--publish-template needs {data} or {data_json}");
+    } else if (!o.publish_template.empty()) {
+        return fail("--publish-template needs --publish-body template");
+    }
+    if (o.publish_body != Options::PublishBody::herald && o.batch != 1)
+        return fail("--batch needs --publish-body herald (CloudEvents batches)");
+    if (o.publish_body != Options::PublishBody::herald && o.ws_publish)
+        return fail("--ws-publish sends herald.v1 publish ops; drop --publish-body");
+    if (o.ws_publish && o.subscribe_target.set)
+        return fail("--ws-publish goes with Herald's own subscribers; drop --subscribe-url");
+    if (o.ws_plain && o.transport == Options::Transport::ws)
+        return fail("--ws-subscribe-url replaces --transport ws (herald.v1)");
+    if (o.subscribe_target.set && o.subscribers == 0)
+        return fail("--subscribe-url / --ws-subscribe-url need --subscribers N");
+    if (o.storm_behind > 0) {
+        if (o.rate <= 0) return fail("--reconnect-storm needs --rate (a paced schedule)");
+        if (o.subscribers == 0 || o.transport != Options::Transport::sse || o.ws_plain ||
+            o.poll != Options::Poll::none)
+            return fail("--reconnect-storm needs SSE --subscribers");
+        if (o.storm_at == 0) o.storm_at = o.duration / 3;
+        if (o.storm_at >= o.duration) return fail("--storm-at must be inside --duration");
+    }
+    if (o.poll != Options::Poll::none) {
+        if (o.subscribers == 0) return fail("--poll needs --subscribers N (the polling clients)");
+        if (o.idle || o.transport != Options::Transport::sse || o.subscribe_target.set)
+            return fail(
+                "--poll replaces the SSE subscribers; drop --idle/--transport/--subscribe-url");
+        if (o.poll_wait <= 0 || o.poll_wait > 300) return fail("--poll-wait must be in (0, 300]");
+        if (o.poll_every < 0.01 || o.poll_every > 60)
+            return fail("--poll-every must be in [0.01, 60]");
+        if (o.poll_limit == 0 || o.poll_limit > 100'000)
+            return fail("--poll-limit must be 1..100000");
+    }
     for (char c : o.type)
         if (c <= ' ' || c == '"' || c == '\\' || c == '&' || c == '#' || c == '%' || c > '~')
             return fail("--type has a character the generator does not escape");
@@ -321,7 +497,8 @@ bool parse_options(int argc, char** argv, Options& o, bool& exit_ok) {
     }
     if (o.idle) {
         if (o.subscribers == 0) return fail("--idle needs --subscribers N");
-        if (o.transport != Options::Transport::sse) return fail("--idle measures SSE streams");
+        if (o.transport != Options::Transport::sse || o.ws_plain)
+            return fail("--idle measures SSE streams");
         if (o.publishers > 1) return fail("--idle publishes one event from one connection");
         o.publishers = 1;
         o.batch = 1;

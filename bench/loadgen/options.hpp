@@ -57,7 +57,51 @@ struct Options {
     std::size_t max_connections = 19'000;  // below the 20000-fd hard limit, with room to spare
     std::uint64_t max_events = 0;          // cap on published events; 0 = derived from the mode
 
-    pid_t server_pid = 0;
+    // Any server (bench/compare.sh drives nginx+nchan and Pushpin with the same generator): where
+    // to publish and where to subscribe, given as URLs with {topic}; without them, Herald's paths
+    // under
+    // --url. Publishing to a URL counts any 2xx answer as acknowledged (Herald: 201; nchan: 201 or
+    // 202; Pushpin's control API: 200).
+    struct Target {
+        bool set = false;
+        std::string host;  // a loopback IP literal
+        std::uint16_t port = 0;
+        std::string host_header;  // HOST:PORT as given
+        std::string path;         // path and query, {topic} already substituted
+    };
+    Target publish_target;    // --publish-url
+    Target subscribe_target;  // --subscribe-url (SSE) or --ws-subscribe-url (plain WebSocket)
+    bool ws_plain = false;    // --ws-subscribe-url: each message is the published body, no protocol
+    // What a publish request carries: `herald` (the default) is the data object as application/json
+    // with ?type= (Herald wraps it), or a CloudEvents batch with --batch; `raw` the data object
+    // itself; `cloudevent` a structured CloudEvent; `template` the --publish-template text with
+    // {data} replaced by the data object and {data_json} by the data object as the contents of a
+    // JSON string (quotes escaped), e.g. Pushpin's publish command.
+    enum class PublishBody {
+        herald,
+        raw,
+        cloudevent,
+        templated
+    } publish_body = PublishBody::herald;
+    std::string publish_template;
+    std::string publish_content_type;  // default: by publish_body
+
+    // Reconnect storm (--reconnect-storm N): at --storm-at S into the window every SSE subscriber
+    // closes its connection; once N more events were acknowledged they all reconnect (connect
+    // concurrency as at the start) with Last-Event-ID = the id of the last event each processed.
+    std::uint64_t storm_behind = 0;
+    double storm_at = 0;  // 0: a third of --duration
+
+    // Polling instead of streaming (Herald's JSON pages, GET /v1/topics/{t}/events?from=<cursor>):
+    // --poll long (each client asks again at once, with &wait=--poll-wait) or --poll interval
+    // (each client asks every --poll-every seconds, without wait). --subscribers N clients.
+    enum class Poll { none, long_poll, interval } poll = Poll::none;
+    double poll_wait = 30;
+    double poll_every = 1;
+    std::size_t poll_limit = 1000;
+
+    pid_t server_pid = 0;  // the first of --server-pid: its affinity names the server's cores
+    std::vector<pid_t> server_pids;  // every process of the server (CPU and RSS are summed)
     bool json = false;
     bool self_test = false;
     bool baseline = false;  // measure the machine instead of Herald (see baseline.hpp)
