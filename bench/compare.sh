@@ -257,7 +257,7 @@ stop_server() {
 server_label() { case $1 in herald) echo Herald ;; nchan) echo "nginx+nchan" ;; pushpin) echo Pushpin ;; esac; }
 server_version() {
     case $1 in
-        herald) echo "Herald $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?') ($(basename "$(dirname "$HERALD")")/herald)" ;;
+        herald) echo "Herald: \`$(basename "$(dirname "$HERALD")")/herald\` built $(date -u -r "$HERALD" +%Y-%m-%dT%H:%MZ) (the tree is now at $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo '?'))" ;;
         nchan) echo "$(nginx -v 2>&1 | sed 's/.*: //'), nchan $(dpkg-query -W -f='${Version}' libnginx-mod-nchan 2>/dev/null || echo '?')" ;;
         pushpin) echo "pushpin $(dpkg-query -W -f='${Version}' pushpin 2>/dev/null || echo '?') (condure $(dpkg-query -W -f='${Version}' condure 2>/dev/null || echo '?'), zurl $(dpkg-query -W -f='${Version}' zurl 2>/dev/null || echo '?'))" ;;
     esac
@@ -456,7 +456,8 @@ SVG_BASE=${OUT%.md}
     if selected A; then
         echo "| **A** $A_SUBS SSE subscribers × $A_RATE events/s × ${SIZE} B, ${A_DUR} s: deliveries (received of expected) | $(med A herald .received_deliveries) of $(med A herald .expected_deliveries) | $(med A nchan .received_deliveries) of $(med A nchan .expected_deliveries) | $(med A pushpin .received_deliveries) of $(med A pushpin .expected_deliveries) | | |"
         subs_row A
-        row "A: lost" A .lost 0 noratio
+        row "A: events published/s (offered $A_RATE)" A .publish_rate 1
+        row "A: lost (acknowledged, not received by the end of the ${DRAIN} s drain)" A .lost 0 noratio
         row "A: duplicated" A .duplicated 0 noratio
         row "A: latency p50 ms" A .latency_ms.p50 2
         row "A: latency p99 ms" A .latency_ms.p99 2
@@ -471,7 +472,7 @@ SVG_BASE=${OUT%.md}
         row "**B** $B_SUBS idle SSE connections: server RSS per connection, B (lower is better)" B .server.rss_per_connection_bytes 0
         subs_row B
         row "B: one event to all, ms" B .latency_ms.max 1
-        row "B: lost" B .lost 0 noratio
+        row "B: lost (not received by the end of the 10 s drain)" B .lost 0 noratio
     fi
     if selected C; then
         row "**C** $C_SUBS SSE subscribers, 16 conns publishing at most, ${C_DUR} s: server CPU µs per delivery (lower is better)" C "$CPU_US" 2
@@ -487,7 +488,8 @@ SVG_BASE=${OUT%.md}
         row "D: latency p50 ms" D .latency_ms.p50 2
         row "D: latency p99.9 / max ms" D .latency_ms.p999 2
         subs_row D
-        row "D: lost" D .lost 0 noratio
+        row "D: events published/s (offered $A_RATE)" D .publish_rate 1
+        row "D: lost (acknowledged, not received by the end of the ${DRAIN} s drain)" D .lost 0 noratio
         row "D: duplicated" D .duplicated 0 noratio
         row "D: server CPU µs per delivery" D "$CPU_US" 2
         row "D: server RSS peak MiB" D '(.server.rss_peak_bytes / 1048576)' 1
@@ -592,7 +594,9 @@ SVG_BASE=${OUT%.md}
         [[ -s $f ]] || continue
         jq -r --arg n "$(basename "$f" .json)" '"| \($n) | wrk | \(.rps) requests/s, \(.requests) requests, p99 \(.p99_ms) ms, non-2xx \(.non2xx), server \(.cpu_s) s CPU | \(.socket_errors) |"' "$f"
     done
-    missing_runs=$(for s in "${SELECTED[@]}"; do compgen -G "$WORK/$s*" >/dev/null || echo "$s"; done | paste -sd' ' -)
+    missing_runs=$(for s in "${SELECTED[@]}"; do
+        if [[ $s == E ]]; then [[ -s $WORK/proxy.md ]] || echo E; else compgen -G "$WORK/$s*" >/dev/null || echo "$s"; fi
+    done | paste -sd' ' -)
     [[ -n $missing_runs ]] && echo && echo "Scenarios without any run: $missing_runs"
 } >"$REPORT"
 
