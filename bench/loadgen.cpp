@@ -419,7 +419,7 @@ private:
     std::string publish_path_;  // path and query of every publish request
     std::string publish_host_;  // its Host header
     std::string publish_ct_;    // its Content-Type
-    // --publish-template split at its placeholders: literal text, then what follows it.
+    // --publish-template split at its {data} and {data_json} fields: literal text, then the field that follows it.
     enum class Piece { none, data, data_json };
     std::vector<std::pair<std::string, Piece>> publish_pieces_;
     std::size_t publish_template_bytes_ = 0;

@@ -95,10 +95,12 @@ Result<std::shared_ptr<TlsTrust::Context>> tls_context_for(const Url& url, const
 
 ClientStream::ClientStream(asio::io_context& io, const Url& url,
                            std::shared_ptr<TlsTrust::Context> context)
-    : io_(io),
-      authority_(url.authority()),
-      context_(std::move(context)),
-      stream_(make_stream(io, context_.get())) {
+    // The base keeps the trust's context alive (an aliasing pointer to its ssl::context) for as long as the SSL
+    // object made from it.
+    : EitherStream(make_stream(io, context.get()),
+                   context ? std::shared_ptr<asio::ssl::context>(context, &context->ssl) : nullptr),
+      io_(io),
+      authority_(url.authority()) {
     auto* t = tls();
     if (!t) return;
     SSL* handle = t->native_handle();

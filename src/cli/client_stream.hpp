@@ -34,6 +34,7 @@
 #include <variant>
 
 #include "cli/http_client.hpp"
+#include "http/byte_stream.hpp"
 
 namespace herald::cli {
 
@@ -52,22 +53,20 @@ inline constexpr std::chrono::seconds kTlsCloseLimit{1};
 // one with the system trust store only when the trust was never loaded.
 Result<std::shared_ptr<TlsTrust::Context>> tls_context_for(const Url& url, const TlsTrust& trust);
 
-class ClientStream {
+// The server's plain-or-TLS stream (http/byte_stream.hpp) with what a client adds: connecting to a URL with its
+// name checked, the handshake and the shutdown as a client, blocking forms of both.
+class ClientStream : public http::detail::EitherStream<boost::beast::tcp_stream> {
 public:
-    using executor_type = boost::asio::any_io_executor;
-    using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+    using TlsStream = http::TlsStream;
 
     // Plain TCP when `context` is null; TLS otherwise, verifying the certificate for `url.host`.
     ClientStream(boost::asio::io_context& io, const Url& url,
                  std::shared_ptr<TlsTrust::Context> context);
 
-    executor_type get_executor() noexcept { return tcp().get_executor(); }
     boost::beast::tcp_stream& tcp() noexcept {
         if (auto* p = std::get_if<0>(&stream_)) return *p;
         return std::get<1>(stream_).next_layer();
     }
-    TlsStream* tls() noexcept { return std::get_if<1>(&stream_); }
-
     // The TLS handshake after the TCP connect; a plain stream completes at once. The handler gets
     // the error of the handshake (described by handshake_failure()).
     template <class Handler>
@@ -110,56 +109,9 @@ public:
     // else is Errc::unavailable.
     Error handshake_failure(const boost::system::error_code& ec);
 
-    template <class MutableBufferSequence>
-    std::size_t read_some(const MutableBufferSequence& buffers, boost::system::error_code& ec) {
-        return std::visit([&](auto& s) { return s.read_some(buffers, ec); }, stream_);
-    }
-    template <class MutableBufferSequence>
-    std::size_t read_some(const MutableBufferSequence& buffers) {
-        return std::visit([&](auto& s) { return s.read_some(buffers); }, stream_);
-    }
-    template <class ConstBufferSequence>
-    std::size_t write_some(const ConstBufferSequence& buffers, boost::system::error_code& ec) {
-        return std::visit([&](auto& s) { return s.write_some(buffers, ec); }, stream_);
-    }
-    template <class ConstBufferSequence>
-    std::size_t write_some(const ConstBufferSequence& buffers) {
-        return std::visit([&](auto& s) { return s.write_some(buffers); }, stream_);
-    }
-
-    // The handler goes to the active stream untouched, so its executor and cancellation slot apply
-    // as if the caller had called that stream directly.
-    template <class MutableBufferSequence, class ReadToken>
-    auto async_read_some(const MutableBufferSequence& buffers, ReadToken&& token) {
-        return boost::asio::async_initiate<ReadToken, void(boost::system::error_code, std::size_t)>(
-            [this](auto handler, const MutableBufferSequence& b) {
-                if (auto* p = std::get_if<0>(&stream_))
-                    p->async_read_some(b, std::move(handler));
-                else
-                    std::get<1>(stream_).async_read_some(b, std::move(handler));
-            },
-            token, buffers);
-    }
-    template <class ConstBufferSequence, class WriteToken>
-    auto async_write_some(const ConstBufferSequence& buffers, WriteToken&& token) {
-        return boost::asio::async_initiate<WriteToken,
-                                           void(boost::system::error_code, std::size_t)>(
-            [this](auto handler, const ConstBufferSequence& b) {
-                if (auto* p = std::get_if<0>(&stream_))
-                    p->async_write_some(b, std::move(handler));
-                else
-                    std::get<1>(stream_).async_write_some(b, std::move(handler));
-            },
-            token, buffers);
-    }
-
 private:
     boost::asio::io_context& io_;
     std::string authority_;  // HOST:PORT, for messages
-    // Declared before the stream, so destroyed after it: the SSL object goes before the context it
-    // was made from.
-    std::shared_ptr<TlsTrust::Context> context_;
-    std::variant<boost::beast::tcp_stream, TlsStream> stream_;
     // Set when the verification parameters could not be set: the handshake fails with it rather
     // than connect without checking the name.
     boost::system::error_code setup_error_;

@@ -58,6 +58,9 @@ public:
     explicit EitherStream(Plain plain) : stream_(std::in_place_index<0>, std::move(plain)) {}
     EitherStream(TlsStream tls, std::shared_ptr<boost::asio::ssl::context> context)
         : tls_context_(std::move(context)), stream_(std::in_place_index<1>, std::move(tls)) {}
+    // Either form, made by the caller (a client builds it in place); `context` is null for plain TCP.
+    EitherStream(std::variant<Plain, TlsStream> stream, std::shared_ptr<boost::asio::ssl::context> context)
+        : tls_context_(std::move(context)), stream_(std::move(stream)) {}
 
     executor_type get_executor() noexcept {
         if (auto* p = std::get_if<0>(&stream_)) return p->get_executor();
@@ -78,6 +81,24 @@ public:
         auto& s = socket();
         s.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
         s.close(ignored);
+    }
+
+    // The blocking forms (SyncReadStream, SyncWriteStream), for the command-line clients.
+    template <class MutableBufferSequence>
+    std::size_t read_some(const MutableBufferSequence& buffers, boost::system::error_code& ec) {
+        return std::visit([&](auto& s) { return s.read_some(buffers, ec); }, stream_);
+    }
+    template <class MutableBufferSequence>
+    std::size_t read_some(const MutableBufferSequence& buffers) {
+        return std::visit([&](auto& s) { return s.read_some(buffers); }, stream_);
+    }
+    template <class ConstBufferSequence>
+    std::size_t write_some(const ConstBufferSequence& buffers, boost::system::error_code& ec) {
+        return std::visit([&](auto& s) { return s.write_some(buffers, ec); }, stream_);
+    }
+    template <class ConstBufferSequence>
+    std::size_t write_some(const ConstBufferSequence& buffers) {
+        return std::visit([&](auto& s) { return s.write_some(buffers); }, stream_);
     }
 
     template <class MutableBufferSequence, class ReadToken>

@@ -257,17 +257,24 @@ asio::awaitable<Ending> serve_http(ConnectionStream& stream, beast::flat_buffer&
     co_return close_notify ? Ending::graceful : Ending::abrupt;
 }
 
+// A whole answer for places that write straight to a socket, where no HTTP session exists to write one (a refusal
+// at accept, plain HTTP on a TLS port): problem+json, then the connection ends.
+std::string canned_problem(unsigned status, std::string_view reason, std::string_view kind, std::string_view title,
+                           std::string_view detail, bool retry_after) {
+    const std::string body = "{\"type\":\"urn:herald:problem:" + std::string(kind) + "\",\"title\":\"" +
+                             std::string(title) + "\",\"status\":" + std::to_string(status) + ",\"detail\":\"" +
+                             std::string(detail) + "\"}";
+    return "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
+           "\r\nContent-Type: application/problem+json\r\n" + (retry_after ? "Retry-After: 1\r\n" : "") +
+           "Connection: close\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
 // A client speaking plain HTTP to the TLS port: an answer it can read, in plain text, then the connection ends.
 asio::awaitable<void> refuse_plain_http(beast::tcp_stream& tcp, const std::string& remote,
                                         const ListenerOptions& options) {
-    static const std::string kAnswer = [] {
-        std::string body =
-            "{\"type\":\"urn:herald:problem:tls-required\",\"title\":\"TLS required\",\"status\":400,"
-            "\"detail\":\"this port serves HTTPS: use an https:// or wss:// URL\"}";
-        return "HTTP/1.1 400 Bad Request\r\nContent-Type: application/problem+json\r\nConnection: close\r\n"
-               "Content-Length: " +
-               std::to_string(body.size()) + "\r\n\r\n" + body;
-    }();
+    static const std::string kAnswer =
+        canned_problem(400, "Bad Request", "tls-required", "TLS required",
+                       "this port serves HTTPS: use an https:// or wss:// URL", false);
     const auto started = std::chrono::steady_clock::now();
     const auto answer = asio::buffer(kAnswer);
     tcp.expires_after(std::chrono::seconds(5));
@@ -330,7 +337,8 @@ asio::awaitable<void> run_session(tcp::socket socket, std::shared_ptr<asio::ssl:
     const Ending end = co_await serve_http(stream, buffer, remote, slot, options, handler, stats, true);
     if (end != Ending::graceful || !stream.socket().is_open()) co_return;
     stream.expires_after(kTlsCloseLimit);
-    auto [sec] = co_await stream.tls()->async_shutdown(use_tuple);
+    // The outcome does not matter: the connection ends either way (a peer that never answers is cut by the deadline).
+    (void)co_await stream.tls()->async_shutdown(use_tuple);
 }
 
 }  // namespace
@@ -388,14 +396,9 @@ asio::awaitable<void> Listener::accept_loop() {
         if (stats_->open.load(std::memory_order_relaxed) >= static_cast<std::int64_t>(options_.max_connections)) {
             // Full: refuse the newcomer cleanly; established connections are untouched.
             stats_->refused.fetch_add(1, std::memory_order_relaxed);
-            static const std::string kFull = [] {
-                std::string body =
-                    "{\"type\":\"urn:herald:problem:too-many-connections\",\"title\":\"Too many "
-                    "connections\",\"status\":503,\"detail\":\"connection limit reached\"}";
-                return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n"
-                       "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
-                       std::to_string(body.size()) + "\r\n\r\n" + body;
-            }();
+            static const std::string kFull =
+                canned_problem(503, "Service Unavailable", "too-many-connections", "Too many connections",
+                               "connection limit reached", true);
             // On a TLS listener the newcomer is only closed: plain text would be garbage to a TLS client, and
             // a handshake is the expensive work the limit is there to avoid.
             beast::error_code wec;
@@ -412,15 +415,9 @@ asio::awaitable<void> Listener::accept_loop() {
             if (aec || !stats_->try_acquire_address(ep.address().to_string(), options_.max_connections_per_address)) {
                 // One client holding too many connections: refuse it, not everyone else.
                 stats_->refused_per_address.fetch_add(1, std::memory_order_relaxed);
-                static const std::string kBusy = [] {
-                    std::string body =
-                        "{\"type\":\"urn:herald:problem:too-many-connections\",\"title\":\"Too many "
-                        "connections\",\"status\":429,\"detail\":\"this client address has too many open "
-                        "connections\"}";
-                    return "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/problem+json\r\n"
-                           "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
-                           std::to_string(body.size()) + "\r\n\r\n" + body;
-                }();
+                static const std::string kBusy =
+                    canned_problem(429, "Too Many Requests", "too-many-connections", "Too many connections",
+                                   "this client address has too many open connections", true);
                 beast::error_code wec;
                 if (!options_.tls) {  // as above: a TLS client could not read a plain-text answer
                     socket.non_blocking(true, wec);

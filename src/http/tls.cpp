@@ -11,33 +11,13 @@
 #include <cstring>
 #include <fstream>
 
+#include "base/ossl.hpp"
+
 namespace herald::http {
 
 namespace ssl = boost::asio::ssl;
 
 namespace {
-
-template <auto Free>
-struct Deleter {
-    template <class T>
-    void operator()(T* p) const noexcept {
-        Free(p);
-    }
-};
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free>>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
-using BnPtr = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
-
-// The oldest error on this thread's OpenSSL queue, and the queue cleared: a failure left there would be
-// misreported by the next, unrelated OpenSSL call on the same thread.
-std::string openssl_error() {
-    unsigned long code = ERR_get_error();
-    ERR_clear_error();
-    if (code == 0) return "unknown OpenSSL error";
-    char text[256];
-    ERR_error_string_n(code, text, sizeof text);
-    return text;
-}
 
 Error file_error(std::string_view what, std::string_view key, std::string message) {
     std::string path = std::string(what) + "." + std::string(key);
@@ -80,17 +60,17 @@ std::string bio_text(BIO* bio) {
 TlsCertificateInfo describe(X509* cert) {
     TlsCertificateInfo info;
     if (!cert) return info;
-    if (BioPtr bio{BIO_new(BIO_s_mem())}) {
+    if (ossl::BioPtr bio{BIO_new(BIO_s_mem())}) {
         X509_NAME_print_ex(bio.get(), X509_get_subject_name(cert), 0, XN_FLAG_RFC2253);
         info.subject = bio_text(bio.get());
     }
-    if (BnPtr bn{ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr)}) {
+    if (ossl::BnPtr bn{ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr)}) {
         if (char* hex = BN_bn2hex(bn.get())) {
             info.serial = hex;
             OPENSSL_free(hex);
         }
     }
-    if (BioPtr bio{BIO_new(BIO_s_mem())}) {
+    if (ossl::BioPtr bio{BIO_new(BIO_s_mem())}) {
         ASN1_TIME_print(bio.get(), X509_get0_notAfter(cert));
         info.not_after = bio_text(bio.get());
     }
@@ -123,7 +103,7 @@ Result<ServerTlsContext> make_server_tls_context(const TlsFiles& files, std::str
     SSL_CTX* ctx = context->native_handle();
     const int floor = files.min_version == TlsVersion::tls1_3 ? TLS1_3_VERSION : TLS1_2_VERSION;
     if (SSL_CTX_set_min_proto_version(ctx, floor) != 1)
-        return make_error(Errc::invalid_argument, std::string(what) + ".min_version: " + openssl_error(),
+        return make_error(Errc::invalid_argument, std::string(what) + ".min_version: " + ossl::last_error(),
                           std::string(what) + ".min_version");
     // The client's EOF without close_notify reads as a plain end of stream: HTTP/1.1 delimits every request
     // itself, so a truncated connection cannot pass for a complete message, and clients that skip close_notify
@@ -135,14 +115,14 @@ Result<ServerTlsContext> make_server_tls_context(const TlsFiles& files, std::str
     SSL_CTX_set_alpn_select_cb(ctx, &select_alpn, nullptr);
 
     if (SSL_CTX_use_certificate_chain_file(ctx, files.cert_file.c_str()) != 1)
-        return file_error(what, "cert_file", files.cert_file + " is not a PEM certificate: " + openssl_error());
+        return file_error(what, "cert_file", files.cert_file + " is not a PEM certificate: " + ossl::last_error());
 
-    BioPtr key_bio{BIO_new_file(files.key_file.c_str(), "r")};
-    if (!key_bio) return file_error(what, "key_file", "cannot read " + files.key_file + ": " + openssl_error());
-    PkeyPtr key{PEM_read_bio_PrivateKey(key_bio.get(), nullptr, &no_passphrase, nullptr)};
+    ossl::BioPtr key_bio{BIO_new_file(files.key_file.c_str(), "r")};
+    if (!key_bio) return file_error(what, "key_file", "cannot read " + files.key_file + ": " + ossl::last_error());
+    ossl::PkeyPtr key{PEM_read_bio_PrivateKey(key_bio.get(), nullptr, &no_passphrase, nullptr)};
     if (!key)
         return file_error(what, "key_file",
-                          files.key_file + " is not an unencrypted PEM private key: " + openssl_error());
+                          files.key_file + " is not an unencrypted PEM private key: " + ossl::last_error());
     if (SSL_CTX_use_PrivateKey(ctx, key.get()) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
         ERR_clear_error();
         return file_error(what, "key_file",

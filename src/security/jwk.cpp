@@ -7,7 +7,7 @@
 #include <boost/json.hpp>
 
 #include "security/base64url.hpp"
-#include "security/ossl.hpp"
+#include "base/ossl.hpp"
 
 namespace herald::security {
 namespace {

@@ -10,7 +10,7 @@
 
 #include "security/base64url.hpp"
 #include "security/crypto.hpp"
-#include "security/ossl.hpp"
+#include "base/ossl.hpp"
 
 namespace herald::security {
 namespace {

@@ -10,7 +10,7 @@
 
 #include "security/alg.hpp"
 #include "security/jwk.hpp"
-#include "security/ossl.hpp"
+#include "base/ossl.hpp"
 
 namespace herald::security::testing {
 

@@ -1,12 +1,12 @@
 #pragma once
-// RAII owners for the OpenSSL 3 objects this module touches, so that no early return leaks one.
-// Each is a std::unique_ptr with a deleter calling the matching *_free. Shared ownership of a key
-// (many Key copies, many threads verifying with it) goes through SharedPkey; OpenSSL 3 allows one
-// EVP_PKEY to be used concurrently by several threads for verification as long as nobody modifies
-// it, and nothing in Herald modifies a loaded key.
+// RAII owners for OpenSSL 3 objects, so that no early return leaks one, and the error-queue reader; shared by
+// the JWT/JWK code (src/security) and the listeners' TLS contexts (src/http). Each owner is a std::unique_ptr with
+// a deleter calling the matching *_free. Shared ownership of a key (many Key copies, many threads verifying with
+// it) goes through SharedPkey; OpenSSL 3 allows one EVP_PKEY to be used concurrently by several threads for
+// verification as long as nobody modifies it, and nothing in Herald modifies a loaded key.
 //
-// Only OpenSSL 3 APIs are used throughout the module; the module is compiled with
-// OPENSSL_NO_DEPRECATED so a deprecated call is a build error.
+// Only OpenSSL 3 APIs are used; src/security is compiled with OPENSSL_NO_DEPRECATED so a deprecated call there
+// is a build error.
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -19,7 +19,7 @@
 #include <memory>
 #include <string>
 
-namespace herald::security::ossl {
+namespace herald::ossl {
 
 template <auto Free>
 struct Deleter {
@@ -50,4 +50,4 @@ inline SharedPkey share(PkeyPtr key) { return SharedPkey(key.release(), Deleter<
 // thread).
 std::string last_error();
 
-}  // namespace herald::security::ossl
+}  // namespace herald::ossl

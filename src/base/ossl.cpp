@@ -1,8 +1,8 @@
-#include "security/ossl.hpp"
+#include "base/ossl.hpp"
 
 #include <openssl/err.h>
 
-namespace herald::security::ossl {
+namespace herald::ossl {
 
 std::string last_error() {
     const unsigned long code = ERR_get_error();
@@ -13,4 +13,4 @@ std::string last_error() {
     return buf;
 }
 
-}  // namespace herald::security::ossl
+}  // namespace herald::ossl
