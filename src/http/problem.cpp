@@ -1,26 +1,47 @@
 #include "http/problem.hpp"
 
-#include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <string>
+
+#include "base/json_text.hpp"
+
 namespace herald::http {
 
+// Written by hand rather than through boost::json::serialize, which copies a string's bytes as they are: a detail
+// often quotes what the client sent (a path, a header, a parameter), and bytes that are not UTF-8 there would make
+// the body invalid JSON. append_json_string turns them into U+FFFD.
 Response problem_response(const Problem& p) {
-    boost::json::object o;
-    o["type"] = "urn:herald:problem:" + p.kind;
-    o["title"] = p.title;
-    o["status"] = p.status;
-    if (!p.detail.empty()) o["detail"] = p.detail;
-    if (!p.attribute.empty()) o["attribute"] = p.attribute;
+    std::string body;
+    body.reserve(96 + p.kind.size() + p.title.size() + p.detail.size() + p.attribute.size() + p.violations.size());
+    body += "{\"type\":";
+    append_json_string(body, "urn:herald:problem:" + p.kind);
+    body += ",\"title\":";
+    append_json_string(body, p.title);
+    body += ",\"status\":";
+    body += std::to_string(p.status);
+    if (!p.detail.empty()) {
+        body += ",\"detail\":";
+        append_json_string(body, p.detail);
+    }
+    if (!p.attribute.empty()) {
+        body += ",\"attribute\":";
+        append_json_string(body, p.attribute);
+    }
     if (!p.violations.empty()) {
+        // Re-serialised from its parse, so that only a well-formed array is ever embedded.
         boost::system::error_code ec;
         auto v = boost::json::parse(p.violations, ec);
-        if (!ec) o["violations"] = std::move(v);
+        if (!ec) {
+            body += ",\"violations\":";
+            body += boost::json::serialize(v);
+        }
     }
+    body += '}';
     Response r;
     r.status = p.status;
-    r.body = boost::json::serialize(o);
+    r.body = std::move(body);
     r.set("Content-Type", "application/problem+json");
     return r;
 }

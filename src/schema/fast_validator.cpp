@@ -18,6 +18,41 @@ namespace herald::schema::detail {
 
 namespace json = boost::json;
 
+std::optional<std::uint64_t> code_points(std::string_view s) noexcept {
+    std::uint64_t count = 0;
+    std::size_t i = 0;
+    const std::size_t n = s.size();
+    while (i < n) {
+        const auto b0 = static_cast<unsigned char>(s[i]);
+        ++count;
+        if (b0 < 0x80) {
+            ++i;
+            continue;
+        }
+        std::size_t len = 0;
+        char32_t cp = 0;
+        char32_t min = 0;
+        if (b0 >= 0xC2 && b0 <= 0xDF) {
+            len = 2, cp = b0 & 0x1F, min = 0x80;
+        } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+            len = 3, cp = b0 & 0x0F, min = 0x800;
+        } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+            len = 4, cp = b0 & 0x07, min = 0x10000;
+        } else {
+            return std::nullopt;
+        }
+        if (n - i < len) return std::nullopt;
+        for (std::size_t k = 1; k < len; ++k) {
+            const auto b = static_cast<unsigned char>(s[i + k]);
+            if ((b & 0xC0) != 0x80) return std::nullopt;
+            cp = (cp << 6) | (b & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return std::nullopt;
+        i += len;
+    }
+    return count;
+}
+
 namespace {
 
 // What the type keyword sees in a value, one bit per type name. valijson's "integer" is
@@ -82,42 +117,6 @@ std::string_view c_view(std::string_view s) noexcept {
 
 std::string_view c_view(const json::string& s) noexcept { return c_view(std::string_view(s)); }
 
-// Code points in valid UTF-8 (what valijson's u8_strlen counts for it); nullopt for invalid UTF-8,
-// whose count valijson derives in its own way.
-std::optional<std::uint64_t> code_points(std::string_view s) noexcept {
-    std::uint64_t count = 0;
-    std::size_t i = 0;
-    const std::size_t n = s.size();
-    while (i < n) {
-        const auto b0 = static_cast<unsigned char>(s[i]);
-        ++count;
-        if (b0 < 0x80) {
-            ++i;
-            continue;
-        }
-        std::size_t len = 0;
-        char32_t cp = 0;
-        char32_t min = 0;
-        if (b0 >= 0xC2 && b0 <= 0xDF) {
-            len = 2, cp = b0 & 0x1F, min = 0x80;
-        } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-            len = 3, cp = b0 & 0x0F, min = 0x800;
-        } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-            len = 4, cp = b0 & 0x07, min = 0x10000;
-        } else {
-            return std::nullopt;
-        }
-        if (n - i < len) return std::nullopt;
-        for (std::size_t k = 1; k < len; ++k) {
-            const auto b = static_cast<unsigned char>(s[i + k]);
-            if ((b & 0xC0) != 0x80) return std::nullopt;
-            cp = (cp << 6) | (b & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return std::nullopt;
-        i += len;
-    }
-    return count;
-}
 
 // valijson's equality for enum and const (BasicAdapter::equalTo, strict types), with the schema's
 // value on the left: numbers compare as doubles, a schema number beyond int64 (which valijson's
@@ -1138,7 +1137,8 @@ public:
     static constexpr std::size_t max_key_size = json::string::max_size();
     static constexpr std::size_t max_string_size = json::string::max_size();
 
-    Stream(const FastValidator& v, std::size_t max_name) : v_(v), max_name_(max_name) {}
+    Stream(const FastValidator& v, std::size_t max_name, bool refuse_beyond_int64)
+        : v_(v), max_name_(max_name), refuse_beyond_int64_(refuse_beyond_int64) {}
 
     bool given_up() const noexcept { return given_up_; }
 
@@ -1194,12 +1194,16 @@ public:
         return scalar(x, ec);
     }
     bool on_uint64(std::uint64_t u, json::string_view, error_code& ec) {
+        // The guard refuses it (an integer multipleOf in the schema): not proved.
+        if (refuse_beyond_int64_ && u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+            return false;
         Scalar x;
         x.kind = json::kind::uint64;
         x.number = static_cast<double>(u);
         return scalar(x, ec);
     }
     bool on_double(double d, json::string_view, error_code& ec) {
+        if (refuse_beyond_int64_ && !(d >= -0x1p63 && d < 0x1p63)) return false;  // as on_uint64
         Scalar x;
         x.kind = json::kind::double_;
         x.number = d;
@@ -1302,6 +1306,7 @@ private:
 
     const FastValidator& v_;
     std::size_t max_name_;
+    bool refuse_beyond_int64_;
     std::array<Frame, max_frames> frames_;
     std::size_t depth_ = 0;
     bool given_up_ = false;
@@ -1311,10 +1316,10 @@ private:
     bool string_parts_ = false;
 };
 
-bool FastValidator::proves_valid_text(std::string_view text, std::size_t max_name) const {
+bool FastValidator::proves_valid_text(std::string_view text, std::size_t max_name, bool refuse_beyond_int64) const {
     // json::parse() with default options is this parser with Boost.JSON's own handler and the same
     // options: the same texts parse, to the same values.
-    json::basic_parser<Stream> parser(json::parse_options{}, *this, max_name);
+    json::basic_parser<Stream> parser(json::parse_options{}, *this, max_name, refuse_beyond_int64);
     boost::system::error_code ec;
     const std::size_t used = parser.write_some(false, text.data(), text.size(), ec);
     return !ec && used == text.size() && !parser.handler().given_up();

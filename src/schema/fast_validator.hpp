@@ -58,6 +58,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -65,6 +66,10 @@
 #include "schema/pattern.hpp"
 
 namespace herald::schema::detail {
+
+// Code points in valid UTF-8 (what valijson's u8_strlen counts for it); nullopt for invalid UTF-8, whose count
+// valijson derives in its own way (reading past a table on long runs of continuation bytes).
+std::optional<std::uint64_t> code_points(std::string_view s) noexcept;
 
 class FastValidator {
 public:
@@ -94,10 +99,11 @@ public:
 
     // True only when `text` parses as boost::json::parse() with default options would parse it
     // and check() would find the result valid, no member name being longer than `max_name` (the
-    // guard's patternProperties rule): proved on the parser's events, without building the value.
+    // guard's patternProperties rule) and, with `refuse_beyond_int64`, no number outside the signed 64-bit
+    // range (the guard's integer multipleOf rule): proved on the parser's events, without building the value.
     // False means "not proved" (invalid, not JSON, or beyond what events can judge: combinators,
     // enum/const/uniqueItems/min/maxProperties on a container); parse and call check() then.
-    bool proves_valid_text(std::string_view text, std::size_t max_name) const;
+    bool proves_valid_text(std::string_view text, std::size_t max_name, bool refuse_beyond_int64 = false) const;
 
     struct Node;  // defined in fast_validator.cpp
 

@@ -273,6 +273,8 @@ struct Prepared {
     json::value document;
     bool pattern_properties = false;
     bool property_names = false;
+    bool integer_multiple_of = false;  // some subschema has an integer multipleOf
+    bool string_lengths = false;       // some subschema has minLength or maxLength
 };
 
 void rename(json::object& obj, std::string_view from, std::string_view to) {
@@ -417,6 +419,9 @@ Result<Prepared> prepare(const json::value& bundled, Draft draft) {
             }
         }
         if (obj.contains("propertyNames")) out.property_names = true;
+        if (const json::value* m = obj.if_contains("multipleOf"); m && (m->is_int64() || m->is_uint64()))
+            out.integer_multiple_of = true;
+        if (obj.contains("minLength") || obj.contains("maxLength")) out.string_lengths = true;
         return true;
     };
     int unused = 0;
@@ -719,6 +724,8 @@ struct Scan {
     std::optional<std::string> too_deep;   // pointer of the first value past max_depth
     std::optional<std::string> long_name;  // the object holding an over-long property name
     std::string long_name_value;
+    std::optional<std::string> beyond_int64;  // a number valijson cannot check against an integer multipleOf
+    std::optional<std::string> invalid_utf8;  // a string valijson cannot count for minLength/maxLength
     bool has_uint64 = false;
     std::size_t values = 0;
 };
@@ -739,32 +746,59 @@ std::string pointer_of(const std::vector<Step>& path) {
     return p;
 }
 
+// A number outside the signed 64-bit range: valijson's integer multipleOf converts it to int64, which is
+// undefined behaviour in C++ (found by the ASan + UBSan suite), so the guards refuse it where the schema has one.
+bool beyond_int64(const json::value& v) {
+    if (v.is_uint64()) return v.get_uint64() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+    if (v.is_double()) return !(v.get_double() >= -0x1p63 && v.get_double() < 0x1p63);
+    return false;
+}
+
+// A string valijson cannot measure: its u8_strlen reads past a table on a run of continuation bytes (found by
+// the ASan + UBSan suite). Like valijson, only the part before the first NUL counts. Data parsed from JSON text
+// is always valid UTF-8; values built in code need not be.
+bool invalid_utf8(const json::value& v) {
+    if (!v.is_string()) return false;
+    std::string_view s = v.get_string();
+    if (const auto nul = s.find('\0'); nul != std::string_view::npos) s = s.substr(0, nul);
+    return !detail::code_points(s);
+}
+
+// Which guards a schema needs, beyond the depth limit that every schema has.
+struct GuardRules {
+    bool names = false;    // patternProperties: over-long property names
+    bool numbers = false;  // an integer multipleOf: numbers beyond int64
+    bool strings = false;  // minLength/maxLength: strings that are not UTF-8
+};
+
 // Recursion stops at max_depth, so this walk is itself bounded.
-void scan(const json::value& v, std::vector<Step>& path, bool check_names, Scan& out) {
+void scan(const json::value& v, std::vector<Step>& path, const GuardRules& rules, Scan& out) {
     ++out.values;
     if (out.too_deep) return;
     if (path.size() > CompiledSchema::max_depth) {
         out.too_deep = pointer_of(path);
         return;
     }
+    if (rules.numbers && !out.beyond_int64 && beyond_int64(v)) out.beyond_int64 = pointer_of(path);
+    if (rules.strings && !out.invalid_utf8 && invalid_utf8(v)) out.invalid_utf8 = pointer_of(path);
     if (v.is_uint64()) {
         out.has_uint64 = true;
     } else if (v.is_array()) {
         const json::array& a = v.get_array();
         for (std::size_t i = 0; i < a.size(); ++i) {
             path.push_back({{}, i, true});
-            scan(a[i], path, check_names, out);
+            scan(a[i], path, rules, out);
             path.pop_back();
         }
     } else if (v.is_object()) {
         for (const auto& [name, child] : v.get_object()) {
-            if (check_names && !out.long_name &&
+            if (rules.names && !out.long_name &&
                 name.size() > CompiledSchema::max_pattern_property_name) {
                 out.long_name = pointer_of(path);
                 out.long_name_value = std::string(name.substr(0, 40)) + "...";
             }
             path.push_back({name, 0, false});
-            scan(child, path, check_names, out);
+            scan(child, path, rules, out);
             path.pop_back();
         }
     }
@@ -789,19 +823,21 @@ json::value without_uint64(const json::value& v) {
 }
 
 // The guard's verdict alone, for the fast path: false exactly when scan() would report a finding
-// (a value deeper than max_depth; with `check_names`, an over-long property name). Builds no
-// pointer and allocates nothing; recursion stops at max_depth.
-bool guard_passes(const json::value& v, std::size_t depth, bool check_names) {
+// (a value deeper than max_depth, or what `rules` refuse). Builds no pointer and allocates nothing; recursion
+// stops at max_depth.
+bool guard_passes(const json::value& v, std::size_t depth, const GuardRules& rules) {
     if (depth > CompiledSchema::max_depth) return false;
+    if (rules.numbers && beyond_int64(v)) return false;
+    if (rules.strings && invalid_utf8(v)) return false;
     if (v.is_array()) {
         for (const json::value& x : v.get_array()) {
-            if (!guard_passes(x, depth + 1, check_names)) return false;
+            if (!guard_passes(x, depth + 1, rules)) return false;
         }
     } else if (v.is_object()) {
         for (const json::key_value_pair& m : v.get_object()) {
-            if (check_names && m.key().size() > CompiledSchema::max_pattern_property_name)
+            if (rules.names && m.key().size() > CompiledSchema::max_pattern_property_name)
                 return false;
-            if (!guard_passes(m.value(), depth + 1, check_names)) return false;
+            if (!guard_passes(m.value(), depth + 1, rules)) return false;
         }
     }
     return true;
@@ -813,6 +849,7 @@ struct CompiledSchema::Impl {
     valijson::Schema schema;
     bool pattern_properties = false;
     bool property_names = false;
+    GuardRules rules;
     // Null when the schema uses something the fast validator leaves to valijson (fast_refusal
     // says what).
     std::unique_ptr<const detail::FastValidator> fast;
@@ -820,7 +857,7 @@ struct CompiledSchema::Impl {
 
     // The fast validator's verdict after the guard; nullopt when it has none for this data.
     std::optional<bool> fast_verdict(const json::value& data) const {
-        if (!guard_passes(data, 0, pattern_properties)) return false;
+        if (!guard_passes(data, 0, rules)) return false;
         switch (fast->check(data)) {
             case detail::FastValidator::Verdict::valid:
                 return true;
@@ -849,7 +886,7 @@ struct CompiledSchema::Impl {
         Scan s;
         std::vector<Step> path;
         path.reserve(32);
-        scan(data, path, pattern_properties, s);
+        scan(data, path, rules, s);
         convert = s.has_uint64;
         values = s.values;
         if (s.too_deep) {
@@ -863,6 +900,15 @@ struct CompiledSchema::Impl {
                          std::to_string(CompiledSchema::max_pattern_property_name) + " bytes ('" +
                          s.long_name_value +
                          "'), which cannot be checked against patternProperties"}};
+        }
+        if (s.beyond_int64) {
+            return {{*s.beyond_int64, "multipleOf",
+                     "is a number beyond the signed 64-bit integer range, which cannot be checked against an "
+                     "integer multipleOf"}};
+        }
+        if (s.invalid_utf8) {
+            return {{*s.invalid_utf8, "utf-8",
+                     "is a string that is not valid UTF-8, whose length (minLength, maxLength) is undefined"}};
         }
         return {};
     }
@@ -889,6 +935,9 @@ Result<std::shared_ptr<const CompiledSchema>> CompiledSchema::compile(const json
     auto impl = std::make_unique<Impl>();
     impl->pattern_properties = prepared->pattern_properties;
     impl->property_names = prepared->property_names;
+    impl->rules.names = prepared->pattern_properties;
+    impl->rules.numbers = prepared->integer_multiple_of;
+    impl->rules.strings = prepared->string_lengths;
     PatternCache patterns;
     try {
         valijson::SchemaParser parser(draft == Draft::draft4 ? valijson::SchemaParser::kDraft4
@@ -924,9 +973,10 @@ bool CompiledSchema::proves_valid_text(std::string_view json_text) const {
     if (!impl_->fast) return false;
     // The guard's depth rule needs no check here: the parser's own limit (32) is lower.
     static_assert(CompiledSchema::max_depth >= 32);
-    return impl_->fast->proves_valid_text(json_text, impl_->pattern_properties
-                                                         ? max_pattern_property_name
-                                                         : std::numeric_limits<std::size_t>::max());
+    return impl_->fast->proves_valid_text(json_text,
+                                          impl_->pattern_properties ? max_pattern_property_name
+                                                                    : std::numeric_limits<std::size_t>::max(),
+                                          impl_->rules.numbers);
 }
 
 std::optional<bool> CompiledSchema::verdict(Engine engine, const json::value& data) const {

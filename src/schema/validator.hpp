@@ -16,7 +16,9 @@
 // level); with patternProperties in the schema, property names longer than
 // max_pattern_property_name bytes are refused (valijson matches those with std::regex); integers
 // beyond the signed 64-bit range are validated as non-integer numbers (valijson's Boost.JSON
-// adapter has no unsigned integers). Schemas whose "$ref" chains loop, which would make valijson
+// adapter has no unsigned integers); and where the schema has an integer multipleOf anywhere, a number
+// beyond that range is refused with keyword "multipleOf" (valijson converts it to int64 there, which is
+// undefined behaviour). Schemas whose "$ref" chains loop, which would make valijson
 // recurse without end, are refused at compile time.
 //
 // Two engines, one verdict: compile() also builds a fast validator (fast_validator.hpp) for the

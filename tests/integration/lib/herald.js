@@ -29,6 +29,10 @@ async function waitFor(pred, { timeout = 10000, interval = 20, what = 'condition
   }
 }
 
+// What AddressSanitizer, LeakSanitizer, UndefinedBehaviorSanitizer and ThreadSanitizer print when they find
+// something.
+const SANITIZER_REPORT = /ERROR: (AddressSanitizer|LeakSanitizer)|WARNING: ThreadSanitizer|: runtime error: /;
+
 class Herald {
   constructor({ dataDir, config, args = [], env = {} } = {}) {
     this.dir = tmpDir();
@@ -67,20 +71,37 @@ class Herald {
 
   // SIGTERM and wait; returns the exit status.
   async stop() {
-    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode) return this.exited;
+    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode) {
+      this.checkSanitizers();
+      return this.exited;
+    }
     this.proc.kill('SIGTERM');
     const t = setTimeout(() => this.proc.kill('SIGKILL'), 10000);
     const r = await this.exited;
     clearTimeout(t);
+    this.checkSanitizers();
     return r;
   }
 
   async kill9() {
     this.proc.kill('SIGKILL');
-    return this.exited;
+    const r = await this.exited;
+    this.checkSanitizers();
+    return r;
+  }
+
+  // In the sanitizer builds (make test-asan, make test-tsan) a report in the server's output fails the test that
+  // ran it, whatever the test itself checks: a leak found at exit only changes the exit status, which few tests
+  // look at, and ThreadSanitizer reports a race and carries on.
+  checkSanitizers() {
+    const at = this.stderr.search(SANITIZER_REPORT);
+    if (at < 0 || this.sanitizerReported) return;
+    this.sanitizerReported = true;
+    throw new Error(`sanitizer report from herald:\n${this.stderr.slice(Math.max(0, at - 200), at + 6000)}`);
   }
 
   cleanup() {
+    if (this.proc && (this.proc.exitCode !== null || this.proc.signalCode)) this.checkSanitizers();
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }

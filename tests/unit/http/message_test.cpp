@@ -51,6 +51,22 @@ TEST(Problem, BodyFollowsRfc9457) {
     EXPECT_TRUE(has_ct);
 }
 
+// A detail quoting what the client sent must not break the body: found by the http_server fuzz target (a 404
+// naming a path with bytes that are not UTF-8 was invalid JSON).
+TEST(Problem, BodyIsValidJsonWhateverTheDetailHolds) {
+    const std::string path = "no route for GET /v1/topics/a\x8c\xc0\x99" "b\"\n\x01";
+    auto r = problem_response({404, "not-found", "Not found", path, std::string("p\xff")});
+    boost::system::error_code ec;
+    auto v = boost::json::parse(r.body, ec);
+    ASSERT_FALSE(ec) << r.body;
+    EXPECT_EQ(v.at("detail").as_string(), "no route for GET /v1/topics/a\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" "b\"\n\x01");
+    EXPECT_EQ(v.at("attribute").as_string(), "p\xEF\xBF\xBD");
+    EXPECT_EQ(v.at("status").as_int64(), 404);
+    auto with_violations = problem_response({422, "contract-violation", "Event breaks its contract", "d", "",
+                                             R"([{"pointer":"/a","keyword":"type","message":"m"}])"});
+    EXPECT_EQ(boost::json::parse(with_violations.body).at("violations").as_array().size(), 1u);
+}
+
 TEST(Problem, ErrorKindsMapToStatuses) {
     EXPECT_EQ(problem_from_error(make_error(Errc::no_space, "full")).status, 507u);
     EXPECT_EQ(problem_from_error(make_error(Errc::not_found, "x")).status, 404u);

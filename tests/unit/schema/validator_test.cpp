@@ -359,6 +359,42 @@ TEST(Validator, GuardsKeepHostileDataAwayFromValijson) {
     expect_valid(*big, "18446744073709551615");
     auto integer = compile(R"({"type":"integer"})");
     expect_violations(*integer, "18446744073709551615", {{"", "type"}});
+
+    // valijson's integer multipleOf converts the value to int64: beyond that range the guard refuses it (found
+    // by the UBSan suite: the conversion is undefined behaviour). Both engines, and the text path, agree.
+    auto multiple = compile(R"({"properties":{"n":{"multipleOf":3},"other":{"type":"number"}}})");
+    for (const char* text : {R"({"n":1e300})", R"({"n":18446744073709551615})", R"({"n":-1e19})",
+                             R"({"other":1e20,"n":3})"}) {
+        const auto v = multiple->validate(J(text));
+        ASSERT_EQ(v.size(), 1u) << text;
+        EXPECT_EQ(v[0].keyword, "multipleOf") << text;
+        EXPECT_FALSE(multiple->is_valid(J(text))) << text;
+        EXPECT_FALSE(multiple->proves_valid_text(text)) << text;
+        EXPECT_EQ(multiple->verdict(CompiledSchema::Engine::valijson, J(text)), false) << text;
+    }
+    expect_valid(*multiple, R"({"n":9223372036854775806,"other":9e18})");
+    expect_valid(*multiple, R"({"n":-3,"other":-9.2e18})");
+    expect_violations(*multiple, R"({"n":4})", {{"/n", "multipleOf"}});
+    // A fractional divisor has no such conversion: big numbers are checked as they are.
+    auto fractional = compile(R"({"multipleOf":0.5})");
+    expect_valid(*fractional, "1e300");
+
+    // valijson counts code points with a table it reads past on a run of continuation bytes (found by the ASan
+    // suite). JSON text is always UTF-8; a value built in code may not be: refused where lengths are checked.
+    auto lengths = compile(R"({"properties":{"name":{"maxLength":3}}})");
+    json::object bad;
+    bad["other"] = std::string("\x80\x80\x80\x80\x80\x80\x80\x80", 8);
+    const auto u = lengths->validate(bad);
+    ASSERT_EQ(u.size(), 1u);
+    EXPECT_EQ(u[0].pointer, "/other");
+    EXPECT_EQ(u[0].keyword, "utf-8");
+    EXPECT_FALSE(lengths->is_valid(bad));
+    EXPECT_EQ(lengths->verdict(CompiledSchema::Engine::fast, bad), false);
+    EXPECT_EQ(lengths->verdict(CompiledSchema::Engine::valijson, bad), false);
+    json::object after_nul;  // valijson reads up to the first NUL, and so does the guard
+    after_nul["name"] = std::string("ab\0\x80", 4);
+    EXPECT_TRUE(lengths->is_valid(after_nul));
+    expect_valid(*lengths, R"({"name":"äöü","other":"\u00ff"})");
 }
 
 TEST(Validator, InvalidSchemasAreRefusedWithTheirLocation) {
