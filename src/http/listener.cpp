@@ -367,6 +367,24 @@ Result<std::shared_ptr<Listener>> Listener::create(asio::io_context& io, const t
     return l;
 }
 
+Result<void> check_address_free(const tcp::endpoint& endpoint, std::string_view what) {
+    if (endpoint.port() == 0) return {};
+    asio::io_context io;
+    tcp::acceptor probe(io);
+    beast::error_code ec;
+    probe.open(endpoint.protocol(), ec);
+    // SO_REUSEADDR: connections of an earlier run still in TIME_WAIT do not count as taken.
+    if (!ec) probe.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) probe.bind(endpoint, ec);
+    if (ec == asio::error::address_in_use)
+        return make_error(Errc::unavailable, std::string(what) + ": " + endpoint.address().to_string() + ":" +
+                                                 std::to_string(endpoint.port()) +
+                                                 " is already in use (another Herald, or another server, listens there)",
+                          std::string(what));
+    // Any other failure (a missing address, a privileged port) is reported by the listener's own bind.
+    return {};
+}
+
 void Listener::start() {
     asio::co_spawn(io_, [self = shared_from_this()] { return self->accept_loop(); }, asio::detached);
 }

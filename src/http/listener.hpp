@@ -125,6 +125,12 @@ private:
     std::shared_ptr<ConnectionStats> stats_;
 };
 
+// Whether another process already listens on `endpoint` (port 0: always free). The workers' listeners set
+// SO_REUSEPORT so that each gets its own accept queue, and the kernel lets any process of the same user join such
+// a group: a second Herald started by mistake on the same address would silently take a share of the
+// connections. A bind without SO_REUSEPORT cannot join it, so it tells. Errc::unavailable naming `what` when taken.
+Result<void> check_address_free(const boost::asio::ip::tcp::endpoint& endpoint, std::string_view what);
+
 // Parses "host:port" (IPv4, [IPv6] or "localhost"). Errc::invalid_argument naming `what`.
 Result<boost::asio::ip::tcp::endpoint> parse_endpoint(std::string_view text, std::string_view what);
 

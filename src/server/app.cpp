@@ -230,6 +230,12 @@ int serve(ServeOptions options) {
         logger.error("server", admin_ep.error().message);
         return 2;
     }
+    for (auto [ep, what] : {std::pair{&*data_ep, "listen"}, std::pair{&*admin_ep, "admin_listen"}}) {
+        if (auto free = http::check_address_free(*ep, what); !free) {
+            logger.error("server", free.error().message);
+            return 1;
+        }
+    }
     // TLS files are checked before anything starts: an unreadable file or a key of another certificate is a
     // configuration error.
     auto data_tls = make_tls(cfg.tls, "tls");

@@ -261,6 +261,34 @@ void start_server() {
     harness->admin_port = port_of(std::string(ready.at("admin").as_string()));
 }
 
+// libFuzzer's timers (SIGALRM for -timeout, and its RSS thread's) interrupt blocking calls: retry those.
+int poll_one(pollfd& p, int timeout_ms) {
+    int r;
+    do r = poll(&p, 1, timeout_ms);
+    while (r < 0 && errno == EINTR);
+    return r;
+}
+
+ssize_t read_some(int s, char* buf, std::size_t n) {
+    ssize_t r;
+    do r = read(s, buf, n);
+    while (r < 0 && errno == EINTR);
+    return r;
+}
+
+// A blocking connect that a signal interrupts goes on in the background: wait for it, then ask how it ended.
+bool connect_loopback(int s, const sockaddr_in& a) {
+    if (connect(s, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0) return true;
+    if (errno != EINTR) return false;
+    pollfd p{s, POLLOUT, 0};
+    if (poll_one(p, 10'000) <= 0) return false;
+    int error = 0;
+    socklen_t len = sizeof error;
+    if (getsockopt(s, SOL_SOCKET, SO_ERROR, &error, &len) != 0) return false;
+    errno = error;
+    return error == 0;
+}
+
 // Sends `request` on a new connection to `port`, half-closes, and returns everything the server sent until it
 // closed or fell quiet.
 std::string exchange(std::uint16_t port, std::string_view request) {
@@ -271,7 +299,7 @@ std::string exchange(std::uint16_t port, std::string_view request) {
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     a.sin_port = htons(port);
     // The server must keep accepting: a refused connect means it stopped listening.
-    if (connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    if (!connect_loopback(s, a)) {
         std::fprintf(stderr, "http_server_fuzz: connect to port %u: %s\n", port, std::strerror(errno));
         HERALD_FUZZ_CHECK(false);
     }
@@ -285,14 +313,15 @@ std::string exchange(std::uint16_t port, std::string_view request) {
     // Write and read together: a server that answers early (413, 431) and stops reading must not block us.
     while (sent < request.size()) {
         p.events = POLLIN | POLLOUT;
-        if (poll(&p, 1, 1000) <= 0) break;
+        if (poll_one(p, 1000) <= 0) break;
         if (p.revents & POLLIN) {
-            const ssize_t n = read(s, buf, sizeof buf);
+            const ssize_t n = read_some(s, buf, sizeof buf);
             if (n <= 0) break;
             out.append(buf, static_cast<std::size_t>(n));
         }
         if (p.revents & POLLOUT) {
             const ssize_t n = send(s, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+            if (n < 0 && errno == EINTR) continue;
             if (n <= 0) break;
             sent += static_cast<std::size_t>(n);
         }
@@ -302,8 +331,8 @@ std::string exchange(std::uint16_t port, std::string_view request) {
     const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(3);
     p.events = POLLIN;
     while (std::chrono::steady_clock::now() < limit && out.size() < (1u << 20)) {
-        if (poll(&p, 1, 100) <= 0) break;  // quiet for 100 ms: a stream that stays open
-        const ssize_t n = read(s, buf, sizeof buf);
+        if (poll_one(p, 100) <= 0) break;  // quiet for 100 ms: a stream that stays open
+        const ssize_t n = read_some(s, buf, sizeof buf);
         if (n <= 0) break;
         out.append(buf, static_cast<std::size_t>(n));
     }

@@ -99,6 +99,29 @@ test('herald log verify on a healthy data directory; serve rejects bad flags and
   h.cleanup();
 });
 
+test('a second server on an address another one listens on refuses to start instead of sharing it', async () => {
+  // The workers bind with SO_REUSEPORT, which on its own would let a second process join the first one's
+  // address and silently take a share of its connections.
+  const first = await new Herald().start();
+  const second = new Herald();
+  try {
+    for (const [flag, taken] of [['--listen', `127.0.0.1:${first.port}`], ['--admin-listen', new URL(first.admin).host]]) {
+      const args = ['serve', '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--data-dir', second.dataDir, flag, taken];
+      const r = await run(BIN, args, { timeout: 20000 });
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`${taken.replace(/[.]/g, '\\.')} is already in use`));
+    }
+    // The first server still has every connection.
+    for (let i = 0; i < 20; i++) assert.equal((await publish(first.url, 'still-mine', { i })).status, 201);
+    const page = await request(`${first.url}/v1/topics/still-mine/events?from=earliest&limit=100`, { headers: { Accept: 'application/json' } });
+    assert.equal(page.json.events.length, 20);
+  } finally {
+    await first.stop();
+    first.cleanup();
+    second.cleanup();
+  }
+});
+
 test('herald publish --ws and herald tail --ws speak herald.v1 and resume across a restart', async () => {
   const port = await freePort();
   const dataDir = path.join(tmpDir(), 'data');
