@@ -373,7 +373,9 @@ Result<Config> parse_root(const Walker& w, const YAML::Node& root) {
     }
     if (auto s = root["log"]) {
         auto& lg = c.log;
-        if (auto k = w.keys(s, "log", {"level", "format", "output", "access"}); !k) return std::move(k).error();
+        if (auto k = w.keys(s, "log", {"level", "format", "output", "access", "access_buffer", "access_flush_interval"});
+            !k)
+            return std::move(k).error();
         if (auto n = s["level"]) {
             HERALD_TRY(v, w.str(n, "log.level"));
             if (v != "debug" && v != "info" && v != "warn" && v != "error")
@@ -391,6 +393,16 @@ Result<Config> parse_root(const Walker& w, const YAML::Node& root) {
             lg.output = v;
         }
         if (auto n = s["access"]) { HERALD_TRY(v, w.boolean(n, "log.access")); lg.access = v; }
+        if (auto n = s["access_buffer"]) {
+            HERALD_TRY(v, w.bytes(n, "log.access_buffer", 0));
+            if (v > 16 * 1024 * 1024) return w.error(n, "log.access_buffer", "expected at most 16MiB (0: unbuffered)");
+            lg.access_buffer = v;
+        }
+        if (auto n = s["access_flush_interval"]) {
+            HERALD_TRY(v, w.duration(n, "log.access_flush_interval", 1));
+            if (v > 60'000) return w.error(n, "log.access_flush_interval", "expected at most 60s");
+            lg.access_flush_interval_ms = v;
+        }
     }
     if (auto s = root["tracing"]) {
         auto& tr = c.tracing;

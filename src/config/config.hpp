@@ -167,6 +167,9 @@ struct LogSettings {
     std::string format = "json";    // json | text
     std::string output = "stderr";  // stderr or a file path (appended to; POST /admin/log/reopen after rotation)
     bool access = true;             // one access line per HTTP exchange
+    // Access lines are gathered and written together (log/sink.hpp BufferedSink); 0: each written at once.
+    std::size_t access_buffer = 64 * 1024;
+    std::int64_t access_flush_interval_ms = 1'000;  // the longest an access line waits
 };
 
 // tracing: W3C trace context is always accepted and propagated; spans are exported only with an endpoint.

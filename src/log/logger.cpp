@@ -302,7 +302,7 @@ void Logger::access(const AccessRecord& record) noexcept {
     if (!access_enabled()) return;
     try {
         auto line = render_access(format_, record);
-        sink_->write(line);
+        sink_->write_deferred(line);
         stats_.access_lines.fetch_add(1, std::memory_order_relaxed);
     } catch (...) {
     }

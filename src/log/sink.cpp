@@ -90,4 +90,76 @@ void MemorySink::clear() {
     lines_.clear();
 }
 
+BufferedSink::BufferedSink(std::unique_ptr<Sink> inner, std::size_t limit, std::chrono::milliseconds interval)
+    : inner_(std::move(inner)), limit_(limit), interval_(interval) {
+    buffer_.reserve(limit_ + 4096);
+    flusher_ = std::thread([this] { run_flusher(); });
+}
+
+BufferedSink::~BufferedSink() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_one();
+    flusher_.join();
+    std::lock_guard lock(mutex_);
+    flush_locked();
+}
+
+void BufferedSink::write(std::string_view line) noexcept {
+    std::lock_guard lock(mutex_);
+    flush_locked();
+    inner_->write(line);
+}
+
+void BufferedSink::write_deferred(std::string_view line) noexcept {
+    std::unique_lock lock(mutex_);
+    const bool was_empty = buffer_.empty();
+    try {
+        buffer_.append(line);
+    } catch (...) {
+        // No memory for the buffer: write the line on its own rather than lose it.
+        flush_locked();
+        inner_->write(line);
+        return;
+    }
+    if (buffer_.size() >= limit_) {
+        flush_locked();
+    } else if (was_empty) {
+        lock.unlock();
+        wake_.notify_one();  // the flusher starts timing this batch
+    }
+}
+
+void BufferedSink::flush() noexcept {
+    std::lock_guard lock(mutex_);
+    flush_locked();
+}
+
+Result<void> BufferedSink::reopen() {
+    std::lock_guard lock(mutex_);
+    flush_locked();  // what was logged before the rotation goes to the old file
+    return inner_->reopen();
+}
+
+void BufferedSink::flush_locked() noexcept {
+    if (buffer_.empty()) return;
+    inner_->write(buffer_);
+    buffer_.clear();
+}
+
+void BufferedSink::run_flusher() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+        if (buffer_.empty()) {
+            wake_.wait(lock, [this] { return stopping_ || !buffer_.empty(); });
+            continue;
+        }
+        // Something is held: write it `interval` after it started to wait (or earlier, when full or stopping).
+        wake_.wait_for(lock, interval_, [this] { return stopping_; });
+        flush_locked();
+    }
+}
+
 }  // namespace herald::log

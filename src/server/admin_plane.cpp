@@ -490,6 +490,8 @@ boost::asio::awaitable<http::Response> AdminPlane::handle(http::Request& req) {
         lg["format"] = c.log.format;
         lg["output"] = c.log.output;
         lg["access"] = ctx_.logger ? ctx_.logger->access_enabled() : c.log.access;
+        lg["access_buffer"] = c.log.access_buffer;
+        lg["access_flush_interval_ms"] = c.log.access_flush_interval_ms;
         o["log"] = std::move(lg);
         json::object tr;
         tr["otlp_endpoint"] = c.tracing.otlp_endpoint;

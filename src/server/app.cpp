@@ -122,6 +122,9 @@ Result<std::unique_ptr<log::Logger>> make_logger(const config::LogSettings& s) {
         if (!file) return std::move(file).error();
         sink = std::move(*file);
     }
+    if (s.access_buffer > 0)
+        sink = std::make_unique<log::BufferedSink>(std::move(sink), s.access_buffer,
+                                                   std::chrono::milliseconds(s.access_flush_interval_ms));
     return std::make_unique<log::Logger>(std::move(sink), o);
 }
 

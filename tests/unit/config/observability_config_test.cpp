@@ -13,6 +13,8 @@ TEST(ObservabilityConfig, Defaults) {
     EXPECT_EQ(c->log.format, "json");
     EXPECT_EQ(c->log.output, "stderr");
     EXPECT_TRUE(c->log.access);
+    EXPECT_EQ(c->log.access_buffer, 64u * 1024);
+    EXPECT_EQ(c->log.access_flush_interval_ms, 1000);
     EXPECT_TRUE(c->tracing.otlp_endpoint.empty());  // no export unless asked for
     EXPECT_EQ(c->tracing.service_name, "herald");
     EXPECT_DOUBLE_EQ(c->tracing.sample_ratio, 1.0);
@@ -28,6 +30,8 @@ log:
   format: text
   output: /var/log/herald.log
   access: false
+  access_buffer: 0
+  access_flush_interval: 250ms
 tracing:
   otlp_endpoint: http://127.0.0.1:4318
   service_name: gateway-eu
@@ -41,6 +45,8 @@ tracing:
     EXPECT_EQ(c->log.format, "text");
     EXPECT_EQ(c->log.output, "/var/log/herald.log");
     EXPECT_FALSE(c->log.access);
+    EXPECT_EQ(c->log.access_buffer, 0u);
+    EXPECT_EQ(c->log.access_flush_interval_ms, 250);
     EXPECT_EQ(c->tracing.otlp_endpoint, "http://127.0.0.1:4318");
     EXPECT_EQ(c->tracing.service_name, "gateway-eu");
     EXPECT_DOUBLE_EQ(c->tracing.sample_ratio, 0.25);
@@ -59,6 +65,9 @@ TEST(ObservabilityConfig, ErrorsNameTheKeyAndLine) {
         {"log:\n  format: xml\n", "log.format"},
         {"log:\n  access: maybe\n", "log.access"},
         {"log:\n  colour: true\n", "log.colour"},
+        {"log:\n  access_buffer: 32MiB\n", "log.access_buffer"},
+        {"log:\n  access_flush_interval: 0s\n", "log.access_flush_interval"},
+        {"log:\n  access_flush_interval: 2m\n", "log.access_flush_interval"},
         {"tracing:\n  otlp_endpoint: grpc://collector:4317\n", "tracing.otlp_endpoint"},
         {"tracing:\n  sample_ratio: 1.5\n", "tracing.sample_ratio"},
         {"tracing:\n  batch_size: 0\n", "tracing.batch_size"},
