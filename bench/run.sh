@@ -26,12 +26,12 @@
 #            limit: publishing as in `publish` with and without the token, alternated (ABBA),
 #            3 times each; the SSE fan-out scenario with JWT-authenticated subscribers and
 #            publishers.
-#   observability  the cost of the access log and of span export: publishing as in `publish` and the
-#            SSE fan-out scenario, each with both off ("off"), with the access log written to a file
-#            and every span exported to a minimal local OTLP/HTTP collector (node, on the generator's
-#            core; "on"), and the same at sample ratio 0.1 ("sampled"), in rotated order, 3 times
-#            each. Reported as server CPU per publish and per delivery (and publish throughput).
-#            Metrics are counters that are always on: every variant has them.
+#   observability  the cost of the access log and of span export: publishing as in `publish` with
+#            neither ("off"), the access log to a file ("access"), every span exported to a minimal
+#            local OTLP/HTTP collector (node, on the generator's core; "trace"), spans sampled at 0.1
+#            ("sampled") and both ("full"), in rotated order; the SSE fan-out scenario off and full.
+#            Reported as server CPU per publish and per delivery (and publish throughput). Metrics
+#            are counters that are always on: every variant has them.
 #   schemas  publishing a realistic order event (bench/schemas: 16 properties, nested objects, enums,
 #            patterns, an array of line items) with its JSON Schema registered for the type, against
 #            the same events with no schema: single events (16 connections) and batches of 100,
@@ -372,35 +372,45 @@ if selected observability; then
     ' "$WORK/collector.port" "$WORK/collector.stats" &
     COLLECTOR_PID=$!
     for _ in $(seq 100); do [[ -s $WORK/collector.port ]] && break; sleep 0.05; done
-    CFG_OBS_OFF=$'log:\n  access: false\ntopics:\n  defaults:\n    fsync: interval'
-    # Three variants: off; "on" (every span exported, sample ratio 1); "sampled" (sample ratio 0.1, the
-    # setting for a busy production gateway). The access log is on in both of the latter. Rotated per round so
-    # that each variant runs first, second and third equally often.
-    for i in $(seq "$REPEAT"); do
-        case $((i % 3)) in
-            1) order=(off on sampled) ;;
-            2) order=(on sampled off) ;;
-            0) order=(sampled off on) ;;
+    # obs_config KIND NAME: the server configuration of a variant.
+    #   off      no access log, no span export (metrics, always on, are in every variant)
+    #   access   the access log to a file (buffered, the default)
+    #   trace    every request's spans exported (sample ratio 1)
+    #   sampled  spans of 10% of new traces exported (sample ratio 0.1)
+    #   full     the access log and every span
+    obs_config() {
+        local kind=$1 name=$2 access=false ratio=""
+        case $kind in
+            access) access=true ;;
+            trace) ratio=1.0 ;;
+            sampled) ratio=0.1 ;;
+            full) access=true ratio=1.0 ;;
         esac
+        printf '%s\n' "log:" "  access: $access" "  output: $WORK/$name.access.log"
+        if [[ -n $ratio ]]; then
+            printf '%s\n' "tracing:" "  otlp_endpoint: http://127.0.0.1:$(cat "$WORK/collector.port")" \
+                "  sample_ratio: $ratio" "  flush_interval: 1s"
+        fi
+        printf '%s\n' "topics:" "  defaults:" "    fsync: interval"
+    }
+    # Publishing in all five variants, fan-out off and full; the order rotates every round so that no variant
+    # always runs first or last.
+    PUB_KINDS=(off access trace sampled full)
+    for i in $(seq "$REPEAT"); do
+        order=("${PUB_KINDS[@]:$(((i - 1) % 5))}" "${PUB_KINDS[@]:0:$(((i - 1) % 5))}")
         for kind in "${order[@]}"; do
-            for scenario in publish fanout; do
-                name=obs-$scenario-$kind-$i
-                cfg=$CFG_OBS_OFF
-                if [[ $kind != off ]]; then
-                    ratio=1.0
-                    [[ $kind == sampled ]] && ratio=0.1
-                    cfg=$(printf '%s\n' "log:" "  access: true" "  output: $WORK/$name.access.log" "tracing:" \
-                        "  otlp_endpoint: http://127.0.0.1:$(cat "$WORK/collector.port")" "  sample_ratio: $ratio" \
-                        "  flush_interval: 1s" "topics:" "  defaults:" "    fsync: interval")
-                fi
-                start_server "$name" "$cfg"
-                if [[ $scenario == publish ]]; then
-                    loadgen "$name" --topic bench "${PUBLISH_ARGS[@]}"
-                else
-                    loadgen "$name" "${FANOUT_ARGS[@]}"
-                fi
-                stop_server
-            done
+            name=obs-publish-$kind-$i
+            start_server "$name" "$(obs_config "$kind" "$name")"
+            loadgen "$name" --topic bench "${PUBLISH_ARGS[@]}"
+            stop_server
+        done
+        fan=(off full)
+        ((i % 2 == 0)) && fan=(full off)
+        for kind in "${fan[@]}"; do
+            name=obs-fanout-$kind-$i
+            start_server "$name" "$(obs_config "$kind" "$name")"
+            loadgen "$name" "${FANOUT_ARGS[@]}"
+            stop_server
         done
     done
     kill -TERM "$COLLECTOR_PID" 2>/dev/null || true
@@ -578,39 +588,38 @@ publish_row() {  # publish_row NAME LABEL FLOOR_EVENTS_PER_S (0 = none)
         fi
     fi
     if selected observability; then
-        # Publishing: throughput (what the generator got) and, steadier on a shared machine, the server's CPU per
-        # acknowledged publish (its capacity: a core saturates at 1 / that).
+        # Publishing: the server's CPU per acknowledged publish (its capacity: a core saturates at 1 / that),
+        # steadier on a shared machine than throughput, which is shown too.
         read -r poff polo pohi <<<"$(median_of obs-publish-off '.publish_rate')"
         read -r uoff _ _ <<<"$(median_of obs-publish-off '(.server.cpu_s / (.published_ok + 0.001) * 1e6)')"
-        for kind in on sampled; do
+        for kind in access trace sampled full; do
             read -r pon plo phi <<<"$(median_of obs-publish-$kind '.publish_rate')"
             read -r uon _ _ <<<"$(median_of obs-publish-$kind '(.server.cpu_s / (.published_ok + 0.001) * 1e6)')"
-            what="every span exported (sample ratio 1)"
-            [[ $kind == sampled ]] && what="spans sampled at 0.1"
+            case $kind in
+                access) what="the access log to a file (buffered)" ;;
+                trace) what="every request's spans exported over OTLP/HTTP (sample ratio 1)" ;;
+                sampled) what="spans of 10% of traces exported (sample ratio 0.1)" ;;
+                full) what="the access log and every span exported" ;;
+            esac
             if [[ $pon != n/a && $poff != n/a && $uon != n/a && $uoff != n/a ]]; then
                 ratio=$(awk -v a="$pon" -v b="$poff" 'BEGIN{printf "%.3f", a / b}')
                 cratio=$(awk -v a="$uoff" -v b="$uon" 'BEGIN{printf "%.3f", a / b}')
-                lines=$(cat "$WORK"/obs-publish-$kind-*.access.log 2>/dev/null | wc -l)
-                echo "| publish 1 KiB, 16 conns, fsync interval: access log to a file + $what vs both off (rotated order, median of $REPEAT × 5 s each) | server CPU per publish on $(awk -v v="$uon" 'BEGIN{printf "%.1f", v}') µs, off $(awk -v v="$uoff" 'BEGIN{printf "%.1f", v}') µs: publishes per CPU second **$cratio ×**; throughput on $(fmt_int "$pon") events/s (runs $(fmt_int "$plo")–$(fmt_int "$phi")), off $(fmt_int "$poff") (runs $(fmt_int "$polo")–$(fmt_int "$pohi")): $ratio ×; $(fmt_int "$lines") access lines written | ≥ 0.95 × | $(verdict "$(awk -v r="$cratio" 'BEGIN{print (r >= 0.95)?1:0}')") |"
+                echo "| publish 1 KiB, 16 conns, fsync interval: $what vs neither (rotated order, median of $REPEAT × 5 s each) | server CPU per publish $(awk -v v="$uon" 'BEGIN{printf "%.1f", v}') µs vs $(awk -v v="$uoff" 'BEGIN{printf "%.1f", v}') µs: publishes per CPU second **$cratio ×**; throughput $(fmt_int "$pon") events/s (runs $(fmt_int "$plo")–$(fmt_int "$phi")) vs $(fmt_int "$poff") (runs $(fmt_int "$polo")–$(fmt_int "$pohi")): $ratio × | ≥ 0.95 × | $(verdict "$(awk -v r="$cratio" 'BEGIN{print (r >= 0.95)?1:0}')") |"
             else
-                echo "| publish with the access log and $what vs without | run failed | ≥ 0.95 × | **missed** |"
+                echo "| publish with $what vs without | run failed | ≥ 0.95 × | **missed** |"
             fi
         done
         exported=$(jq -r '"\(.requests) export requests, \(.bytes / 1048576 * 10 | round / 10) MiB"' "$WORK/collector.stats" 2>/dev/null || echo "n/a")
         echo "| (the collector received $exported over the whole group) | | | |"
         # Fan-out at a fixed rate: the cost shows as server CPU per delivery, not as throughput.
         read -r coff _ _ <<<"$(median_of obs-fanout-off '(.server.cpu_s / (.deliveries + 0.001) * 1e6)')"
-        for kind in on sampled; do
-            read -r con _ _ <<<"$(median_of obs-fanout-$kind '(.server.cpu_s / (.deliveries + 0.001) * 1e6)')"
-            what="every span exported"
-            [[ $kind == sampled ]] && what="spans sampled at 0.1"
-            if [[ $con != n/a && $coff != n/a ]]; then
-                ratio=$(awk -v a="$coff" -v b="$con" 'BEGIN{printf "%.3f", a / b}')
-                echo "| fan-out 1,000 SSE × 200 events/s × 512 B, 10 s: server CPU per delivery with the access log and $what vs without (rotated order, median of $REPEAT) | on $(awk -v v="$con" 'BEGIN{printf "%.2f", v}') µs, off $(awk -v v="$coff" 'BEGIN{printf "%.2f", v}') µs per delivery: deliveries per CPU second **$ratio ×**; p99 latency on $(median_of obs-fanout-$kind '.latency_ms.p99' | cut -d' ' -f1) / off $(median_of obs-fanout-off '.latency_ms.p99' | cut -d' ' -f1) ms; lost on $(median_of obs-fanout-$kind '.lost' | cut -d' ' -f3) / off $(median_of obs-fanout-off '.lost' | cut -d' ' -f3) (max of runs) | ≥ 0.95 × | $(verdict "$(awk -v r="$ratio" 'BEGIN{print (r >= 0.95)?1:0}')") |"
-            else
-                echo "| fan-out with the access log and $what vs without | run failed | ≥ 0.95 × | **missed** |"
-            fi
-        done
+        read -r con _ _ <<<"$(median_of obs-fanout-full '(.server.cpu_s / (.deliveries + 0.001) * 1e6)')"
+        if [[ $con != n/a && $coff != n/a ]]; then
+            ratio=$(awk -v a="$coff" -v b="$con" 'BEGIN{printf "%.3f", a / b}')
+            echo "| fan-out 1,000 SSE × 200 events/s × 512 B, 10 s: server CPU per delivery with the access log and every span exported vs neither (alternated, median of $REPEAT) | $(awk -v v="$con" 'BEGIN{printf "%.2f", v}') µs vs $(awk -v v="$coff" 'BEGIN{printf "%.2f", v}') µs per delivery: deliveries per CPU second **$ratio ×**; p99 latency $(median_of obs-fanout-full '.latency_ms.p99' | cut -d' ' -f1) vs $(median_of obs-fanout-off '.latency_ms.p99' | cut -d' ' -f1) ms; lost $(median_of obs-fanout-full '.lost' | cut -d' ' -f3) / $(median_of obs-fanout-off '.lost' | cut -d' ' -f3) (max of runs) | ≥ 0.95 × | $(verdict "$(awk -v r="$ratio" 'BEGIN{print (r >= 0.95)?1:0}')") |"
+        else
+            echo "| fan-out with the access log and span export vs without | run failed | ≥ 0.95 × | **missed** |"
+        fi
     fi
     if selected schemas; then
         for mode in publish batch; do
