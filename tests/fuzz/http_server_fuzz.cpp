@@ -21,11 +21,13 @@
 //
 // Confinement: the admin API can point upstreams at any address, and webhook subscriptions make Herald connect
 // to receivers. Before starting the server the harness moves the process into a network namespace of its own
-// whose only interface is loopback (unshare(CLONE_NEWNET), possible as root or with user namespaces), so no
-// input can make it reach beyond 127.0.0.1. Where namespaces are not permitted, it says so and fuzzes the data
-// plane only, with webhook subscriptions refused (a limit of zero), which leaves no path to another address.
+// whose only interface is loopback (unshare(CLONE_NEWNET), as root), so no input can make it reach beyond
+// 127.0.0.1. Where that is not permitted (not root, or a container without CAP_SYS_ADMIN), it says so and fuzzes
+// the data plane only, with webhook subscriptions refused (a limit of zero), which leaves no path to another
+// address.
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -74,32 +76,34 @@ struct Harness {
 Harness* harness = nullptr;  // set once by LLVMFuzzerInitialize, read-only afterwards
 
 // A network namespace with only the loopback interface, brought up. The calling thread is the only one at this
-// point, and every thread started later (the server's) inherits it.
+// point, and every thread started later (the server's) inherits it. Only as root (CAP_SYS_ADMIN): a user namespace
+// would work without it, but a failure halfway through would leave the process unable to write its own corpus.
+// Any failure after the unshare returns the process to its original namespace, so the fallback still has a
+// loopback interface to listen on.
 bool confine_to_loopback() {
+    if (geteuid() != 0) return false;
+    const int original = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (original < 0) return false;
     if (unshare(CLONE_NEWNET) != 0) {
-        const uid_t uid = geteuid();
-        const gid_t gid = getegid();
-        if (unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0) return false;
-        // Map ourselves to root inside the user namespace so that we may configure its network.
-        auto write_file = [](const char* path, const std::string& text) {
-            std::ofstream f(path);
-            f << text;
-            return static_cast<bool>(f.flush());
-        };
-        write_file("/proc/self/setgroups", "deny");
-        if (!write_file("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1\n") ||
-            !write_file("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1\n"))
-            return false;
+        close(original);
+        return false;
     }
-    const int s = socket(AF_INET, SOCK_DGRAM, 0);
-    if (s < 0) return false;
-    ifreq ifr{};
-    std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-    bool ok = ioctl(s, SIOCGIFFLAGS, &ifr) == 0;
-    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-    ok = ok && ioctl(s, SIOCSIFFLAGS, &ifr) == 0;
-    close(s);
-    return ok;
+    bool up = false;
+    if (const int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0); s >= 0) {
+        ifreq ifr{};
+        std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+        if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+            ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+            up = ioctl(s, SIOCSIFFLAGS, &ifr) == 0;
+        }
+        close(s);
+    }
+    if (!up && setns(original, CLONE_NEWNET) != 0) {
+        std::perror("http_server_fuzz: cannot return to the original network namespace");
+        std::abort();
+    }
+    close(original);
+    return up;
 }
 
 std::uint16_t port_of(const std::string& endpoint) {
