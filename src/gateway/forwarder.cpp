@@ -487,7 +487,8 @@ asio::awaitable<void> Forwarder::forward(http::RawExchange& x, const proxy::Rout
         co_await answer(x, std::move(r));
         co_return;
     }
-    Exchange e{x, route, *upstream, snapshot->tls_context(route.upstream()), std::move(*prepared), {}, {}};
+    Exchange e{x, route, *upstream, snapshot->tls_context(route.upstream()), std::move(*prepared), {}, {},
+               false, false, true, {}, {}};
     e.call = proxy::call_settings(upstream->spec(), route.spec());
     e.deadline = e.call.total_timeout_ms > 0 ? Clock_::now() + std::chrono::milliseconds(e.call.total_timeout_ms)
                                              : Clock_::time_point::max();

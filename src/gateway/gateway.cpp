@@ -89,7 +89,7 @@ Result<void> Gateway::apply(std::vector<config::RouteSettings> routes,
                             std::map<std::string, config::UpstreamSettings> upstreams) {
     auto s = build(std::move(routes), std::move(upstreams));
     if (!s) return std::move(s).error();
-    state_.store(std::move(*s), std::memory_order_release);
+    state_.store(std::move(*s));
     return ok();
 }
 

@@ -22,6 +22,7 @@
 #include "base/clock.hpp"
 #include "base/histogram.hpp"
 #include "base/result.hpp"
+#include "base/snapshot_cell.hpp"
 #include "config/proxy_settings.hpp"
 #include "proxy/errors.hpp"
 #include "proxy/route.hpp"
@@ -71,12 +72,12 @@ public:
     Result<std::shared_ptr<const Snapshot>> build(std::vector<config::RouteSettings> routes,
                                                   std::map<std::string, config::UpstreamSettings> upstreams) const;
     // Installs a snapshot made by build().
-    void install(std::shared_ptr<const Snapshot> snapshot) { state_.store(std::move(snapshot), std::memory_order_release); }
+    void install(std::shared_ptr<const Snapshot> snapshot) { state_.store(std::move(snapshot)); }
     // Builds and installs; on error nothing changes.
     Result<void> apply(std::vector<config::RouteSettings> routes,
                        std::map<std::string, config::UpstreamSettings> upstreams);
 
-    std::shared_ptr<const Snapshot> snapshot() const { return state_.load(std::memory_order_acquire); }
+    std::shared_ptr<const Snapshot> snapshot() const { return state_.load(); }
     GatewayStats& stats() noexcept { return stats_; }
 
     // Whether a request-target belongs to Herald's own API (never proxied, whatever the routes say).
@@ -84,7 +85,7 @@ public:
 
 private:
     const Clock& clock_;
-    std::atomic<std::shared_ptr<const Snapshot>> state_;
+    SnapshotCell<Snapshot> state_;
     mutable std::atomic<std::uint64_t> generation_{0};
     GatewayStats stats_;
 };

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "base/result.hpp"
+#include "base/snapshot_cell.hpp"
 #include "core/cloud_event.hpp"
 #include "schema/registry.hpp"
 #include "schema/taxonomy.hpp"
@@ -69,7 +70,7 @@ private:
 
     ContractOptions options_;
     std::shared_ptr<schema::Registry> registry_;
-    std::atomic<std::shared_ptr<const TopicMap>> topics_;
+    SnapshotCell<TopicMap> topics_;
     std::mutex write_mutex_;  // set_topic / remove_topic: copy, change, publish
     mutable std::atomic<std::uint64_t> failures_{0};
 };

@@ -92,9 +92,13 @@ protected:
         fs::remove_all(dir_);
     }
 
-    // Publishes on an io_context of its own and waits; true when the pipeline accepted it.
+    // Publishes on the fixture's io_context and waits; true when the pipeline accepted it. The io_context
+    // outlives the engine (TearDown stops it first): the engine's thread posts each completion to it and may
+    // still be inside that post (signalling the scheduler) when run() has already returned (ThreadSanitizer
+    // saw a local io_context destroyed under it).
     bool publish(std::string topic, std::vector<core::CloudEvent> events, std::string key = {}) {
-        asio::io_context io;
+        asio::io_context& io = io_;
+        io.restart();
         bool ok = false;
         asio::co_spawn(
             io,
@@ -121,6 +125,7 @@ protected:
         return found;
     }
 
+    asio::io_context io_;  // first member: destroyed last
     fs::path dir_;
     NoListener listener_;
     std::unique_ptr<engine::EmbeddedEngine> engine_;
