@@ -221,8 +221,9 @@ void start_server() {
         std::fprintf(stderr, "http_server_fuzz: network namespaces are not permitted here: fuzzing the data plane "
                              "only, with webhook subscriptions refused\n");
 
-    char pattern[] = "/tmp/herald-http-fuzz-XXXXXX";
-    const char* made = mkdtemp(pattern);
+    // mkdtemp replaces the trailing six characters with a unique suffix.
+    std::string pattern = "/tmp/herald-http-fuzz-" + std::string(6, 'X');
+    const char* made = mkdtemp(pattern.data());
     if (!made) {
         std::perror("http_server_fuzz: mkdtemp");
         std::abort();
