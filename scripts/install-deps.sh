@@ -8,6 +8,8 @@ packages=(
     libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
     libssl-dev libyaml-cpp-dev libsqlite3-dev zlib1g-dev
     libgtest-dev libgmock-dev libbenchmark-dev
+    libnats-dev  # the NATS JetStream engine (docs/engines.md)
+    nats-server  # its integration tests run a 3-node JetStream cluster on loopback
     procps psmisc
     chromium  # headless browser tests (EventSource and WebSocket from a real page), driven by playwright-core
     prometheus  # for /usr/bin/promtool: the observability tests check /metrics with `promtool check metrics`

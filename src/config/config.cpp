@@ -209,14 +209,83 @@ Result<void> parse_topic(const Walker& w, const YAML::Node& n, const std::string
     return ok();
 }
 
+// A name JetStream accepts for a stream: no whitespace, '.', '*', '>', path separators or control characters.
+bool valid_stream_prefix(std::string_view p) {
+    if (p.empty() || p.size() > 32) return false;
+    for (char c : p)
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+            return false;
+    return true;
+}
+
+// Subject tokens separated by '.', ending with '.': the topic name is appended as the last token(s).
+bool valid_subject_prefix(std::string_view p) {
+    if (p.size() < 2 || p.back() != '.' || p.front() == '.') return false;
+    char prev = 0;
+    for (char c : p) {
+        if (c <= ' ' || c == '*' || c == '>' || c == 0x7f || (c == '.' && prev == '.')) return false;
+        prev = c;
+    }
+    return true;
+}
+
+Result<EngineSettings> parse_engine(const Walker& w, const YAML::Node& n) {
+    EngineSettings e;
+    if (auto k = w.keys(n, "engine", {"kind", "jetstream"}); !k) return std::move(k).error();
+    if (auto k = n["kind"]) {
+        HERALD_TRY(v, w.str(k, "engine.kind"));
+        if (v != "embedded" && v != "jetstream")
+            return w.error(k, "engine.kind", "expected embedded or jetstream");
+        e.kind = v;
+    }
+    auto j = n["jetstream"];
+    if (j) {
+        auto& js = e.jetstream;
+        if (auto k = w.keys(j, "engine.jetstream", {"servers", "stream_prefix", "subject_prefix", "replicas",
+                                                    "ack_timeout", "publish_timeout", "request_timeout"});
+            !k)
+            return std::move(k).error();
+        if (auto s = j["servers"]) {
+            HERALD_TRY(v, string_list(w, s, "engine.jetstream.servers"));
+            for (auto& url : v)
+                if (!url.starts_with("nats://") && !url.starts_with("tls://"))
+                    return w.error(s, "engine.jetstream.servers", "expected nats://host:port or tls://host:port URLs, got \"" + url + "\"");
+            js.servers = v;
+        }
+        if (auto s = j["stream_prefix"]) {
+            HERALD_TRY(v, w.str(s, "engine.jetstream.stream_prefix"));
+            if (!valid_stream_prefix(v))
+                return w.error(s, "engine.jetstream.stream_prefix", "1 to 32 of A-Z a-z 0-9 _ -");
+            js.stream_prefix = v;
+        }
+        if (auto s = j["subject_prefix"]) {
+            HERALD_TRY(v, w.str(s, "engine.jetstream.subject_prefix"));
+            if (!valid_subject_prefix(v))
+                return w.error(s, "engine.jetstream.subject_prefix",
+                               "subject tokens ending with '.', without spaces, '*' or '>' (e.g. herald.)");
+            js.subject_prefix = v;
+        }
+        if (auto s = j["replicas"]) { HERALD_TRY(v, w.count(s, "engine.jetstream.replicas", 1, 5)); js.replicas = int(v); }
+        if (auto s = j["ack_timeout"]) { HERALD_TRY(v, w.duration(s, "engine.jetstream.ack_timeout", 10)); js.ack_timeout_ms = v; }
+        if (auto s = j["publish_timeout"]) { HERALD_TRY(v, w.duration(s, "engine.jetstream.publish_timeout", 100)); js.publish_timeout_ms = v; }
+        if (auto s = j["request_timeout"]) { HERALD_TRY(v, w.duration(s, "engine.jetstream.request_timeout", 10)); js.request_timeout_ms = v; }
+        if (e.jetstream.publish_timeout_ms < e.jetstream.ack_timeout_ms)
+            return w.error(j, "engine.jetstream.publish_timeout", "must be at least engine.jetstream.ack_timeout");
+    }
+    if (e.kind == "jetstream" && e.jetstream.servers.empty())
+        return w.error(j ? j : n, "engine.jetstream.servers", "engine kind jetstream needs at least one server");
+    return e;
+}
+
 Result<Config> parse_root(const Walker& w, const YAML::Node& root) {
     Config c;
     if (!root || root.IsNull()) return c;
     if (auto k = w.keys(root, "", {"listen", "admin_listen", "data_dir", "threads", "event_source", "http", "sse",
                                    "topics", "dedup", "long_poll_max_wait", "page_max_events", "websocket", "cors", "webhooks", "auth", "rate_limits", "schemas",
-                                   "upstreams", "routes", "log", "tracing", "portal", "tls", "admin_tls"});
+                                   "upstreams", "routes", "log", "tracing", "portal", "tls", "admin_tls", "engine"});
         !k)
         return std::move(k).error();
+    if (auto n = root["engine"]) { HERALD_TRY(v, parse_engine(w, n)); c.engine = v; }
     if (auto n = root["listen"]) { HERALD_TRY(v, w.str(n, "listen")); c.listen = v; }
     if (auto n = root["admin_listen"]) { HERALD_TRY(v, w.str(n, "admin_listen")); c.admin_listen = v; }
     if (auto n = root["tls"]) { HERALD_TRY(v, parse_tls(w, n, "tls")); c.tls = v; }

@@ -188,12 +188,29 @@ struct PortalSettings {
     bool enabled = true;
 };
 
+// engine: where events are stored (docs/engines.md). The embedded log is the default; JetStream lets several
+// Herald nodes share topics.
+struct JetStreamSettings {
+    std::vector<std::string> servers;  // nats:// or tls:// URLs
+    std::string stream_prefix = "HERALD_";
+    std::string subject_prefix = "herald.";
+    int replicas = 1;
+    std::int64_t ack_timeout_ms = 2'000;
+    std::int64_t publish_timeout_ms = 15'000;
+    std::int64_t request_timeout_ms = 5'000;
+};
+struct EngineSettings {
+    std::string kind = "embedded";  // embedded | jetstream
+    JetStreamSettings jetstream;
+};
+
 struct Config {
     std::string listen = "127.0.0.1:8080";
     std::string admin_listen = "127.0.0.1:9180";
     TlsSettings tls;        // the data-plane listener
     TlsSettings admin_tls;  // the admin listener
     std::filesystem::path data_dir = "herald-data";
+    EngineSettings engine;
     unsigned threads = 0;  // 0: one per core
     std::string event_source = "/herald";  // `source` of events Herald wraps from plain JSON
     HttpLimits http;

@@ -493,6 +493,28 @@ boost::asio::awaitable<http::Response> AdminPlane::handle(http::Request& req) {
         lg["access_buffer"] = c.log.access_buffer;
         lg["access_flush_interval_ms"] = c.log.access_flush_interval_ms;
         o["log"] = std::move(lg);
+        json::object en;
+        en["kind"] = c.engine.kind;
+        if (c.engine.kind == "jetstream") {
+            json::array servers;
+            for (auto& url : c.engine.jetstream.servers) {
+                // nats://user:password@host: the credentials stay out of the dump.
+                auto at = url.find('@');
+                auto scheme = url.find("://");
+                servers.emplace_back(at == std::string::npos || scheme == std::string::npos
+                                         ? url
+                                         : url.substr(0, scheme + 3) + "***@" + url.substr(at + 1));
+            }
+            json::object js;
+            js["servers"] = std::move(servers);
+            js["stream_prefix"] = c.engine.jetstream.stream_prefix;
+            js["subject_prefix"] = c.engine.jetstream.subject_prefix;
+            js["replicas"] = c.engine.jetstream.replicas;
+            js["ack_timeout_ms"] = c.engine.jetstream.ack_timeout_ms;
+            js["publish_timeout_ms"] = c.engine.jetstream.publish_timeout_ms;
+            en["jetstream"] = std::move(js);
+        }
+        o["engine"] = std::move(en);
         json::object tr;
         tr["otlp_endpoint"] = c.tracing.otlp_endpoint;
         tr["service_name"] = c.tracing.service_name;

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "engine/embedded_engine.hpp"
+#include "engine/jetstream_engine.hpp"
 #include "http/listener.hpp"
 #include "http/tls.hpp"
 #include "hub/hub.hpp"
@@ -94,6 +95,29 @@ engine::EmbeddedOptions engine_options(const config::Config& c) {
     o.dedup.window_ms = c.dedup_window_ms;
     o.dedup.max_entries = c.dedup_max_entries;
     return o;
+}
+
+// The engine the config names; the declared topics (file and admin API) are created by either.
+std::unique_ptr<engine::Engine> make_engine(const config::Config& c, std::map<std::string, engine::TopicSettings> declared) {
+    if (c.engine.kind == "jetstream") {
+        const auto& j = c.engine.jetstream;
+        engine::JetStreamOptions o;
+        o.servers = j.servers;
+        o.stream_prefix = j.stream_prefix;
+        o.subject_prefix = j.subject_prefix;
+        o.replicas = j.replicas;
+        o.defaults = c.topic_defaults.settings;
+        o.declared = std::move(declared);
+        o.auto_create = c.auto_create_topics;
+        o.dedup_window_ms = c.dedup_window_ms;
+        o.ack_timeout_ms = j.ack_timeout_ms;
+        o.publish_timeout_ms = j.publish_timeout_ms;
+        o.request_timeout_ms = j.request_timeout_ms;
+        return std::make_unique<engine::JetStreamEngine>(std::move(o));
+    }
+    auto o = engine_options(c);
+    o.declared = std::move(declared);
+    return std::make_unique<engine::EmbeddedEngine>(std::move(o));
 }
 
 http::ListenerOptions listener_options(const config::Config& c) {
@@ -305,11 +329,15 @@ int serve(ServeOptions options) {
         logger.error("server", key_admin.error().message);
         return 2;
     }
-    auto embedded_options = engine_options(cfg);
-    (*topic_admin)->declare(embedded_options.declared);
-    engine::EmbeddedEngine engine(std::move(embedded_options));
+    std::map<std::string, engine::TopicSettings> declared;
+    for (auto& [name, t] : cfg.topics) declared.emplace(name, t.settings);
+    (*topic_admin)->declare(declared);
+    auto engine_owner = make_engine(cfg, std::move(declared));
+    engine::Engine& engine = *engine_owner;
     if (auto started = engine.start(hub); !started) {
-        logger.error("server", "cannot start the embedded log", {{"error", started.error().message}});
+        logger.error("server", cfg.engine.kind == "jetstream" ? "cannot start the JetStream engine"
+                                                                : "cannot start the embedded log",
+                     {{"error", started.error().message}});
         return 1;
     }
 

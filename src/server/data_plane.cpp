@@ -44,6 +44,14 @@ Response problem(unsigned status, std::string kind, std::string title, std::stri
                                           std::move(attribute)});
 }
 
+// An engine's answer as a problem; 503 (the engine cannot take or serve events right now: stopping, a JetStream
+// cluster without a leader) tells the client when to try again.
+Response engine_problem(const Error& e, std::string kind_for_invalid = "bad-request") {
+    auto r = http::problem_response(http::problem_from_error(e, std::move(kind_for_invalid)));
+    if (r.status == 503) r.set("Retry-After", "1");
+    return r;
+}
+
 Response invalid_event(const Error& e) {
     if (e.code == Errc::unsupported_media_type)
         return problem(415, "unsupported-media-type", "Unsupported media type", e.message, e.attribute);
@@ -260,7 +268,7 @@ Response DataPlane::open_websocket(Request& req, const std::string* topic, secur
     std::optional<websocket::SingleTopic> single;
     if (topic) {
         auto reader = ctx_.engine.topic(*topic, ctx_.engine.auto_create());
-        if (!reader) return http::problem_response(http::problem_from_error(reader.error(), "invalid-topic"));
+        if (!reader) return engine_problem(reader.error(), "invalid-topic");
         auto start = resolve_start(**reader, req.query_param("from").value_or(""), /*default_latest=*/true);
         if (!start) return bad_parameter(start.error().message, "from");
         std::shared_ptr<void> lease;
@@ -350,7 +358,7 @@ asio::awaitable<Response> DataPlane::publish(Request& req, const std::string& to
     if (!result) {
         auto kind = result.error().attribute == "topic" ? "invalid-topic"
                     : result.error().attribute == "Idempotency-Key" ? "invalid-parameter" : "invalid-event";
-        co_return http::problem_response(http::problem_from_error(result.error(), kind));
+        co_return engine_problem(result.error(), kind);
     }
     std::size_t fresh = 0;
     for (auto& o : result->outcomes) fresh += o.duplicate ? 0 : 1;
@@ -371,7 +379,7 @@ asio::awaitable<Response> DataPlane::publish(Request& req, const std::string& to
 
 Response DataPlane::open_stream(Request& req, const std::string& topic, const security::PrincipalPtr& principal) {
     auto reader = ctx_.engine.topic(topic, ctx_.engine.auto_create());
-    if (!reader) return http::problem_response(http::problem_from_error(reader.error(), "invalid-topic"));
+    if (!reader) return engine_problem(reader.error(), "invalid-topic");
     // A reconnecting EventSource repeats the URL and adds Last-Event-ID: the header wins over ?from=.
     std::string from(req.header("Last-Event-ID"));
     if (from.empty()) from = req.query_param("from").value_or("");
@@ -404,7 +412,7 @@ Response DataPlane::open_stream(Request& req, const std::string& topic, const se
 
 asio::awaitable<Response> DataPlane::read_page(Request& req, const std::string& topic) {
     auto reader_r = ctx_.engine.topic(topic, false);
-    if (!reader_r) co_return http::problem_response(http::problem_from_error(reader_r.error(), "invalid-topic"));
+    if (!reader_r) co_return engine_problem(reader_r.error(), "invalid-topic");
     auto reader = std::move(*reader_r);
 
     std::size_t limit = 100;
@@ -442,7 +450,7 @@ asio::awaitable<Response> DataPlane::read_page(Request& req, const std::string& 
                 next = reader->start_offset();
                 continue;
             }
-            co_return http::problem_response(http::problem_from_error(records.error()));
+            co_return engine_problem(records.error());
         }
         for (auto& r : *records) {
             next = r.offset + 1;

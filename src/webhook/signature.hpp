@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/base64.hpp"
 #include "base/result.hpp"
 
 namespace herald::webhook {
@@ -61,10 +62,8 @@ Result<void> verify(std::span<const std::string> secrets, std::string_view msg_i
                     std::string_view body, std::chrono::system_clock::time_point now,
                     std::chrono::seconds tolerance = std::chrono::minutes(5));
 
-// Standard base64 (RFC 4648 §4) with padding; exposed because the secret format and signatures use
-// it.
-std::string base64_encode(std::span<const std::uint8_t> bytes);
-// Strict standard-alphabet decoding; padding optional. Errc::invalid_argument on anything else.
-Result<SecretBytes> base64_decode(std::string_view text);
+// base64 as the secret format and signatures use it (base/base64.hpp).
+using herald::base64_decode;
+using herald::base64_encode;
 
 }  // namespace herald::webhook

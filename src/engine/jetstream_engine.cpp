@@ -1,0 +1,844 @@
+#include "engine/jetstream_engine.hpp"
+
+#include <nats/nats.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <limits>
+
+#include "core/event_record.hpp"
+#include "engine/jetstream_protocol.hpp"
+#include "engine/topic_name.hpp"
+
+namespace herald::engine {
+
+namespace js = jetstream;
+
+namespace {
+
+// Reads of more events than this are split by the caller's loop: one read is one pipelined round of requests.
+constexpr std::size_t kMaxReadBatch = 256;
+// Live events are handed to the listener in batches of at most this many.
+constexpr std::size_t kMaxLiveBatch = 256;
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+std::int64_t steady_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string nats_error(natsStatus s) {
+    const char* last = nats_GetLastError(nullptr);
+    std::string text = natsStatus_GetText(s);
+    if (last && *last && text != last) text += " (" + std::string(last) + ")";
+    return text;
+}
+
+Error api_failure(const std::string& what, natsStatus s, jsErrCode jerr) {
+    std::string message = what + ": " + nats_error(s);
+    if (jerr != 0) message += " [JetStream error " + std::to_string(static_cast<int>(jerr)) + "]";
+    const bool transient = s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS || s == NATS_CONNECTION_CLOSED ||
+                           s == NATS_CONNECTION_DISCONNECTED || s == NATS_NO_SERVER;
+    return make_error(transient ? Errc::unavailable : Errc::io_error, std::move(message));
+}
+
+std::string_view message_data(natsMsg* m) {
+    const char* d = natsMsg_GetData(m);
+    return d ? std::string_view(d, static_cast<std::size_t>(natsMsg_GetDataLength(m))) : std::string_view();
+}
+
+// The suffix after the last '.' of a reply subject: the token the request was sent with.
+std::optional<std::uint64_t> reply_token(const char* subject) {
+    if (!subject) return std::nullopt;
+    std::string_view s(subject);
+    auto dot = s.rfind('.');
+    if (dot == std::string_view::npos) return std::nullopt;
+    std::uint64_t token = 0;
+    auto [p, ec] = std::from_chars(s.data() + dot + 1, s.data() + s.size(), token);
+    if (ec != std::errc{} || p != s.data() + s.size()) return std::nullopt;
+    return token;
+}
+
+void on_ack_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+    static_cast<JetStreamEngine*>(closure)->on_ack(msg);
+    natsMsg_Destroy(msg);
+}
+
+struct LiveClosure {
+    JetStreamEngine* engine;
+    JetStreamEngine::Topic* topic;
+};
+
+void on_live_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
+
+TopicSettings settings_of(const jsStreamConfig* c) {
+    TopicSettings s;
+    if (!c) return s;
+    if (c->MaxAge > 0) s.retention_ms = c->MaxAge / 1'000'000;
+    if (c->MaxBytes > 0) s.retention_bytes = static_cast<std::uint64_t>(c->MaxBytes);
+    return s;
+}
+
+}  // namespace
+
+// One topic as this node sees it. `start`/`end`/`size` are refreshed from the stream's state and advanced by
+// acknowledgements and live events; the live-batch fields belong to libnats's delivery thread.
+struct JetStreamEngine::Topic final : TopicReader {
+    JetStreamEngine* engine = nullptr;
+    std::string topic_name;
+    std::string stream;
+    std::string subject;
+    std::uint64_t topic_epoch = 0;
+    std::atomic<std::uint64_t> start{0};
+    std::atomic<std::uint64_t> end{0};
+    std::atomic<std::uint64_t> size{0};
+    TopicSettings settings;  // under topics_mutex_
+    natsSubscription* live = nullptr;
+    LiveClosure closure{};
+
+    CommittedBatch batch;          // delivery thread: live events not yet handed over
+    std::uint64_t delivered = 0;   // delivery thread: the offset after the last event handed over
+
+    const std::string& name() const override { return topic_name; }
+    std::uint64_t epoch() const override { return topic_epoch; }
+    std::uint64_t start_offset() const override { return start.load(std::memory_order_acquire); }
+    std::uint64_t end_offset() const override { return end.load(std::memory_order_acquire); }
+    void advance_end(std::uint64_t e) {
+        auto cur = end.load(std::memory_order_relaxed);
+        while (cur < e && !end.compare_exchange_weak(cur, e, std::memory_order_acq_rel)) {
+        }
+    }
+    Result<std::vector<StoredEvent>> read(std::uint64_t from, std::size_t max_records,
+                                          std::size_t max_bytes) const override;
+    // The stream's first/last sequence and size, asked of the leader.
+    Result<void> refresh_state() const;
+};
+
+namespace {
+
+void on_live_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+    auto* c = static_cast<LiveClosure*>(closure);
+    c->engine->on_live(*c->topic, msg);
+    natsMsg_Destroy(msg);
+}
+
+}  // namespace
+
+Result<void> JetStreamEngine::Topic::refresh_state() const {
+    jsStreamInfo* si = nullptr;
+    jsErrCode jerr{};
+    natsStatus s = js_GetStreamInfo(&si, engine->js_, stream.c_str(), nullptr, &jerr);
+    if (s != NATS_OK) return api_failure("stream info of " + stream, s, jerr);
+    auto* self = const_cast<Topic*>(this);
+    self->start.store(si->State.FirstSeq > 0 ? si->State.FirstSeq - 1 : 0, std::memory_order_release);
+    self->advance_end(si->State.LastSeq);
+    self->size.store(si->State.Bytes, std::memory_order_relaxed);
+    jsStreamInfo_Destroy(si);
+    return ok();
+}
+
+Result<std::vector<StoredEvent>> JetStreamEngine::Topic::read(std::uint64_t from, std::size_t max_records,
+                                                              std::size_t max_bytes) const {
+    std::vector<StoredEvent> out;
+    if (from < start_offset())
+        return make_error(Errc::gone, "offset " + std::to_string(from) + " of topic " + topic_name +
+                                          " was removed by retention");
+    const auto last = end_offset();
+    if (from >= last || max_records == 0) return out;
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>({max_records, last - from, kMaxReadBatch}));
+
+    natsInbox* inbox = nullptr;
+    if (natsInbox_Create(&inbox) != NATS_OK) return make_error(Errc::unavailable, "cannot create a NATS inbox");
+    const std::string prefix = std::string(inbox) + ".";
+    natsInbox_Destroy(inbox);
+    natsSubscription* sub = nullptr;
+    natsStatus s = natsConnection_SubscribeSync(&sub, engine->nc_, (prefix + "*").c_str());
+    if (s != NATS_OK) return api_failure("reading " + topic_name, s, {});
+    natsSubscription_SetPendingLimits(sub, -1, -1);
+    const std::string api = "$JS.API.STREAM.MSG.GET." + stream;
+    for (std::size_t i = 0; i < n && s == NATS_OK; ++i) {
+        const std::string body = "{\"seq\":" + std::to_string(from + 1 + i) + "}";
+        s = natsConnection_PublishRequest(engine->nc_, api.c_str(), (prefix + std::to_string(i)).c_str(),
+                                          body.data(), static_cast<int>(body.size()));
+    }
+    std::vector<std::optional<Result<js::StoredMessage>>> got(n);
+    std::size_t received = 0;
+    const auto deadline = now_ms() + engine->options_.request_timeout_ms;
+    while (s == NATS_OK && received < n) {
+        natsMsg* m = nullptr;
+        s = natsSubscription_NextMsg(&m, sub, std::max<std::int64_t>(1, deadline - now_ms()));
+        if (s != NATS_OK) break;
+        auto token = reply_token(natsMsg_GetSubject(m));
+        if (token && *token < n && !got[*token]) {
+            if (natsMsg_IsNoResponders(m))
+                got[*token] = make_error(Errc::unavailable, "JetStream has no leader for " + stream);
+            else
+                got[*token] = js::parse_msg_get(message_data(m));
+            ++received;
+        }
+        natsMsg_Destroy(m);
+    }
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+
+    std::size_t bytes = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!got[i]) {
+            if (!out.empty()) break;  // what arrived in order is still worth returning
+            return api_failure("reading " + topic_name, s == NATS_OK ? NATS_TIMEOUT : s, {});
+        }
+        auto& r = *got[i];
+        if (!r) {
+            if (!out.empty()) break;
+            if (r.error().code == Errc::not_found) {
+                // Either retention removed it since the last refresh, or there is nothing there (yet).
+                if (auto refreshed = refresh_state(); refreshed && from < start_offset())
+                    return make_error(Errc::gone, "offset " + std::to_string(from) + " of topic " + topic_name +
+                                                      " was removed by retention");
+                return out;
+            }
+            return r.error();
+        }
+        if (r->sequence != from + 1 + i) break;
+        if (!out.empty() && bytes + r->data.size() > max_bytes) break;
+        bytes += r->data.size();
+        out.push_back(StoredEvent{r->sequence - 1, r->timestamp_ms, std::move(r->data)});
+    }
+    return out;
+}
+
+struct JetStreamEngine::Request {
+    struct Item {
+        std::string id;
+        std::string message_id;
+        std::string record;
+        std::optional<PublishOutcome> outcome;
+        std::uint64_t token = 0;      // the attempt in flight; 0 while waiting to be sent again
+        std::int64_t sent_ms = 0;
+        std::int64_t retry_at_ms = 0;
+        int attempts = 0;
+    };
+    std::shared_ptr<Topic> topic;
+    std::string idempotency_key;
+    PublishCallback done;
+    std::vector<Item> items;
+    std::size_t remaining = 0;
+    std::int64_t deadline_ms = 0;
+    std::optional<Error> failure;
+    bool finished = false;
+};
+
+JetStreamEngine::JetStreamEngine(JetStreamOptions options) : options_(std::move(options)) {}
+
+JetStreamEngine::~JetStreamEngine() { stop(); }
+
+Result<void> JetStreamEngine::start(CommitListener& listener) {
+    listener_ = &listener;
+    if (options_.servers.empty()) return make_error(Errc::invalid_argument, "no NATS server given", "engine.jetstream.servers");
+    natsOptions* opts = nullptr;
+    if (natsOptions_Create(&opts) != NATS_OK) return make_error(Errc::unavailable, "cannot create NATS options");
+    std::vector<const char*> urls;
+    for (auto& s : options_.servers) urls.push_back(s.c_str());
+    natsOptions_SetServers(opts, urls.data(), static_cast<int>(urls.size()));
+    natsOptions_SetName(opts, "herald");
+    natsOptions_SetTimeout(opts, options_.connect_timeout_ms);
+    natsOptions_SetMaxReconnect(opts, -1);  // a node keeps trying for as long as it runs; health says why
+    natsOptions_SetReconnectWait(opts, 250);
+    // One delivery thread for every subscription: the listener is called from one thread, in order per topic.
+    natsOptions_UseGlobalMessageDelivery(opts, true);
+    natsStatus s = natsConnection_Connect(&nc_, opts);
+    natsOptions_Destroy(opts);
+    if (s != NATS_OK) {
+        nc_ = nullptr;
+        return make_error(Errc::unavailable, "cannot connect to NATS at " + options_.servers.front() +
+                                                 (options_.servers.size() > 1 ? " (and the others listed)" : "") +
+                                                 ": " + nats_error(s), "engine.jetstream.servers");
+    }
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.Wait = options_.request_timeout_ms;
+    if ((s = natsConnection_JetStream(&js_, nc_, &jo)) != NATS_OK) {
+        stop();
+        return make_error(Errc::unavailable, "JetStream context: " + nats_error(s));
+    }
+    natsInbox* inbox = nullptr;
+    natsInbox_Create(&inbox);
+    ack_prefix_ = std::string(inbox) + ".";
+    natsInbox_Destroy(inbox);
+    if ((s = natsConnection_Subscribe(&ack_sub_, nc_, (ack_prefix_ + "*").c_str(), &on_ack_message, this)) != NATS_OK) {
+        stop();
+        return make_error(Errc::unavailable, "cannot subscribe to publish acknowledgements: " + nats_error(s));
+    }
+    // A burst of acknowledgements must not be dropped as a slow consumer (they would only come back as retries).
+    natsSubscription_SetPendingLimits(ack_sub_, -1, -1);
+
+    // Is JetStream there at all? A clear refusal at start beats 503s later.
+    jsAccountInfo* ai = nullptr;
+    jsErrCode jerr{};
+    if ((s = js_GetAccountInfo(&ai, js_, nullptr, &jerr)) != NATS_OK) {
+        auto e = api_failure("JetStream is not available on " + options_.servers.front(), s, jerr);
+        stop();
+        return e;
+    }
+    jsAccountInfo_Destroy(ai);
+
+    for (auto& [name, settings] : options_.declared) {
+        if (auto put = put_stream(name, settings, nullptr); !put) {
+            stop();
+            return std::move(put).error();
+        }
+        if (auto t = open_topic(name, false, nullptr, nullptr); !t) {
+            stop();
+            return std::move(t).error();
+        }
+    }
+    refresh_topics();
+    maintenance_ = std::thread([this] { maintenance_loop(); });
+    return ok();
+}
+
+void JetStreamEngine::stop() {
+    if (closed_.exchange(true)) return;
+    // Requests in flight get until their deadline to be acknowledged; then whatever is left fails.
+    if (nc_) {
+        std::unique_lock lock(flight_mutex_);
+        const auto give_up = now_ms() + options_.publish_timeout_ms;
+        while (pending_requests_ > 0 && now_ms() < give_up) {
+            lock.unlock();
+            retry_expired(now_ms());
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            lock.lock();
+        }
+    }
+    retry_expired(std::numeric_limits<std::int64_t>::max());
+    {
+        std::lock_guard lock(control_mutex_);
+        stopping_ = true;
+    }
+    control_cv_.notify_all();
+    if (maintenance_.joinable()) maintenance_.join();
+    std::map<std::string, std::shared_ptr<Topic>, std::less<>> topics;
+    {
+        std::lock_guard lock(topics_mutex_);
+        topics.swap(topics_);
+    }
+    for (auto& [name, t] : topics) {
+        if (t->live) {
+            natsSubscription_Unsubscribe(t->live);
+            natsSubscription_Destroy(t->live);
+            t->live = nullptr;
+        }
+    }
+    if (ack_sub_) {
+        natsSubscription_Unsubscribe(ack_sub_);
+        natsSubscription_Destroy(ack_sub_);
+        ack_sub_ = nullptr;
+    }
+    if (js_) jsCtx_Destroy(js_);
+    js_ = nullptr;
+    if (nc_) {
+        natsConnection_Close(nc_);
+        natsConnection_Destroy(nc_);
+    }
+    nc_ = nullptr;
+}
+
+Result<void> JetStreamEngine::put_stream(const std::string& name, const TopicSettings& settings, bool* created) {
+    const auto stream = js::stream_name(options_.stream_prefix, name);
+    const auto subject = options_.subject_prefix + name;
+    const char* subjects[] = {subject.c_str()};
+    jsStreamConfig cfg;
+    jsStreamConfig_Init(&cfg);
+    cfg.Name = stream.c_str();
+    cfg.Subjects = subjects;
+    cfg.SubjectsLen = 1;
+    cfg.Storage = js_FileStorage;
+    cfg.Retention = js_LimitsPolicy;
+    cfg.Discard = js_DiscardOld;
+    cfg.Replicas = options_.replicas;
+    cfg.MaxAge = settings.retention_ms ? *settings.retention_ms * 1'000'000 : 0;
+    cfg.MaxBytes = settings.retention_bytes ? static_cast<std::int64_t>(*settings.retention_bytes) : -1;
+    // The duplicate window may not be longer than the messages are kept.
+    auto window_ms = options_.dedup_window_ms;
+    if (settings.retention_ms) window_ms = std::min(window_ms, *settings.retention_ms);
+    cfg.Duplicates = std::max<std::int64_t>(window_ms, 1) * 1'000'000;
+
+    jsStreamInfo* si = nullptr;
+    jsErrCode jerr{};
+    natsStatus s = js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, &jerr);
+    if (s == NATS_OK) {
+        jsStreamInfo_Destroy(si);
+        si = nullptr;
+        s = js_UpdateStream(&si, js_, &cfg, nullptr, &jerr);
+        if (s != NATS_OK) return api_failure("updating stream " + stream, s, jerr);
+        if (created) *created = false;
+    } else if (s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr) {
+        jerr = {};
+        s = js_AddStream(&si, js_, &cfg, nullptr, &jerr);
+        if (s != NATS_OK && jerr != JSStreamNameExistErr) return api_failure("creating stream " + stream, s, jerr);
+        if (created) *created = s == NATS_OK;
+    } else {
+        return api_failure("stream info of " + stream, s, jerr);
+    }
+    if (si) jsStreamInfo_Destroy(si);
+    std::lock_guard lock(topics_mutex_);
+    if (auto it = topics_.find(name); it != topics_.end()) it->second->settings = settings;
+    return ok();
+}
+
+Result<std::shared_ptr<JetStreamEngine::Topic>> JetStreamEngine::open_topic(const std::string& name, bool create,
+                                                                           const TopicSettings* settings,
+                                                                           bool* created) {
+    {
+        std::lock_guard lock(topics_mutex_);
+        if (auto it = topics_.find(name); it != topics_.end()) return it->second;
+    }
+    if (closed_.load()) return make_error(Errc::unavailable, "the engine is stopping");
+    if (!is_valid_topic_name(name)) return make_error(Errc::invalid_argument, "invalid topic name", "topic");
+    const auto stream = js::stream_name(options_.stream_prefix, name);
+    jsStreamInfo* si = nullptr;
+    jsErrCode jerr{};
+    natsStatus s = js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, &jerr);
+    if (s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr) {
+        if (!create) return make_error(Errc::not_found, "no topic " + name, "topic");
+        TopicSettings initial = options_.defaults;
+        if (settings) initial = *settings;
+        else if (auto d = options_.declared.find(name); d != options_.declared.end()) initial = d->second;
+        bool made = false;
+        if (auto put = put_stream(name, initial, &made); !put) return std::move(put).error();
+        if (created) *created = made;
+        jerr = {};
+        s = js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, &jerr);
+    }
+    if (s != NATS_OK) return api_failure("stream info of " + stream, s, jerr);
+
+    auto t = std::make_shared<Topic>();
+    t->engine = this;
+    t->topic_name = name;
+    t->stream = stream;
+    t->subject = options_.subject_prefix + name;
+    t->topic_epoch = js::stream_epoch(stream, si->Created);
+    t->start.store(si->State.FirstSeq > 0 ? si->State.FirstSeq - 1 : 0);
+    t->end.store(si->State.LastSeq);
+    t->size.store(si->State.Bytes);
+    t->settings = settings_of(si->Config);
+    t->delivered = si->State.LastSeq;
+    jsStreamInfo_Destroy(si);
+
+    std::lock_guard lock(topics_mutex_);
+    if (auto it = topics_.find(name); it != topics_.end()) return it->second;  // another thread was first
+    // The live consumer starts after what the stream held at open: earlier events are read, not pushed.
+    t->closure = LiveClosure{this, t.get()};
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = t->stream.c_str();
+    so.Ordered = true;
+    so.Config.DeliverPolicy = js_DeliverByStartSequence;
+    so.Config.OptStartSeq = t->delivered + 1;
+    jerr = {};
+    s = js_Subscribe(&t->live, js_, t->subject.c_str(), &on_live_message, &t->closure, nullptr, &so, &jerr);
+    if (s != NATS_OK) return api_failure("live consumer of " + stream, s, jerr);
+    natsSubscription_SetPendingLimits(t->live, -1, -1);
+    topics_.emplace(name, t);
+    return t;
+}
+
+Result<std::shared_ptr<TopicReader>> JetStreamEngine::topic(std::string_view name, bool create) {
+    auto t = open_topic(std::string(name), create, nullptr, nullptr);
+    if (!t) return std::move(t).error();
+    return std::shared_ptr<TopicReader>(std::move(*t));
+}
+
+std::vector<TopicInfo> JetStreamEngine::topics() const {
+    std::lock_guard lock(topics_mutex_);
+    std::vector<TopicInfo> out = known_;
+    for (auto& [name, t] : topics_) {
+        auto it = std::find_if(out.begin(), out.end(), [&](const TopicInfo& i) { return i.name == name; });
+        if (it == out.end()) it = out.insert(out.end(), TopicInfo{name, t->topic_epoch, 0, 0, 0, t->settings});
+        it->epoch = t->topic_epoch;
+        it->start_offset = t->start_offset();
+        it->end_offset = std::max(it->end_offset, t->end_offset());
+        it->size_bytes = t->size.load(std::memory_order_relaxed);
+        it->settings = t->settings;
+    }
+    std::sort(out.begin(), out.end(), [](const TopicInfo& a, const TopicInfo& b) { return a.name < b.name; });
+    return out;
+}
+
+std::string JetStreamEngine::health() const {
+    if (!nc_) return "not connected to NATS";
+    auto st = natsConnection_Status(nc_);
+    if (st != NATS_CONN_STATUS_CONNECTED)
+        return st == NATS_CONN_STATUS_RECONNECTING ? "reconnecting to NATS" : "not connected to NATS";
+    std::lock_guard lock(topics_mutex_);
+    return refresh_error_;
+}
+
+void JetStreamEngine::publish(PublishRequest request, PublishCallback done) {
+    if (closed_.load()) {
+        done(make_error(Errc::unavailable, "the engine is stopping"));
+        return;
+    }
+    auto topic = open_topic(request.topic, auto_create(), nullptr, nullptr);
+    if (!topic) {
+        done(std::move(topic).error());
+        return;
+    }
+    auto req = std::make_shared<Request>();
+    req->topic = std::move(*topic);
+    req->idempotency_key = request.idempotency_key;
+    req->done = std::move(done);
+    req->items.reserve(request.items.size());
+    for (std::size_t i = 0; i < request.items.size(); ++i) {
+        auto& item = request.items[i];
+        auto record = core::encode_event_record(item.id, item.type, request.idempotency_key, item.json);
+        if (!record) {
+            req->done(std::move(record).error());
+            return;
+        }
+        Request::Item it;
+        it.id = item.id;
+        it.message_id = request.idempotency_key.empty() ? js::event_message_id(item.source, item.id)
+                                                        : js::idempotency_message_id(request.idempotency_key, i);
+        it.record = std::move(*record);
+        req->items.push_back(std::move(it));
+    }
+    req->remaining = req->items.size();
+    req->deadline_ms = now_ms() + options_.publish_timeout_ms;
+    if (req->items.empty()) {
+        req->done(PublishResult{req->topic->topic_epoch, {}, false});
+        return;
+    }
+    {
+        std::lock_guard lock(flight_mutex_);
+        ++pending_requests_;
+        requests_.push_back(req);
+        const auto now = now_ms();
+        for (std::size_t i = 0; i < req->items.size(); ++i) {
+            auto& it = req->items[i];
+            it.token = next_token_++;
+            it.sent_ms = now;
+            it.attempts = 1;
+            in_flight_.emplace(it.token, InFlight{req, i});
+        }
+    }
+    // Sent outside the lock: an acknowledgement can arrive before the loop ends and must find its entry.
+    for (std::size_t i = 0; i < req->items.size(); ++i) send(req, i);
+}
+
+void JetStreamEngine::send(const std::shared_ptr<Request>& req, std::size_t index) {
+    std::string reply;
+    std::string_view record;
+    std::string message_id;
+    {
+        std::lock_guard lock(flight_mutex_);
+        auto& it = req->items[index];
+        if (req->finished || it.token == 0) return;
+        reply = ack_prefix_ + std::to_string(it.token);
+        record = it.record;  // items are never resized after publish() built them
+        message_id = it.message_id;
+    }
+    natsMsg* m = nullptr;
+    if (natsMsg_Create(&m, req->topic->subject.c_str(), reply.c_str(), record.data(),
+                       static_cast<int>(record.size())) != NATS_OK)
+        return;  // retried when its acknowledgement times out
+    natsMsgHeader_Set(m, "Nats-Msg-Id", message_id.c_str());
+    natsMsgHeader_Set(m, "Nats-Expected-Stream", req->topic->stream.c_str());
+    // A failure here (disconnected with a full reconnect buffer) is the same as a lost acknowledgement.
+    natsConnection_PublishMsg(nc_, m);
+    natsMsg_Destroy(m);
+}
+
+void JetStreamEngine::on_ack(natsMsg* msg) {
+    auto token = reply_token(natsMsg_GetSubject(msg));
+    if (!token) return;
+    std::shared_ptr<Request> finished;
+    {
+        std::lock_guard lock(flight_mutex_);
+        auto found = in_flight_.find(*token);
+        if (found == in_flight_.end()) return;  // an attempt already given up on
+        auto req = found->second.request;
+        auto index = found->second.item;
+        in_flight_.erase(found);
+        auto& it = req->items[index];
+        it.token = 0;
+        if (req->finished) return;
+        const auto now = now_ms();
+        auto retry_later = [&] {
+            // The cluster is electing a leader or has none: back off, double each time, at most a second.
+            it.retry_at_ms = now + std::min<std::int64_t>(1000, 50ll << std::min(it.attempts, 5));
+        };
+        if (natsMsg_IsNoResponders(msg)) {
+            retry_later();
+            return;
+        }
+        auto ack = js::parse_pub_ack(message_data(msg));
+        if (!ack) {
+            retry_later();
+            return;
+        }
+        if (!ack->ok()) {
+            if (ack->retryable()) {
+                retry_later();
+                return;
+            }
+            req->failure = make_error(ack->error_code == 404 ? Errc::not_found : Errc::io_error,
+                                      "JetStream refused the event: " + ack->description);
+            req->finished = true;
+        } else {
+            it.outcome = PublishOutcome{ack->sequence - 1, it.id, ack->duplicate};
+            req->topic->advance_end(ack->sequence);
+            if (--req->remaining == 0) req->finished = true;
+        }
+        if (req->finished) {
+            --pending_requests_;
+            finished = std::move(req);
+        }
+    }
+    if (finished) complete(finished);
+}
+
+void JetStreamEngine::complete(const std::shared_ptr<Request>& req) {
+    // Called once per request, after `finished` was set under the lock; nothing else touches it any more.
+    if (req->failure) {
+        req->done(*req->failure);
+        return;
+    }
+    PublishResult result;
+    result.epoch = req->topic->topic_epoch;
+    result.outcomes.reserve(req->items.size());
+    bool all_duplicates = true;
+    for (auto& it : req->items) {
+        result.outcomes.push_back(*it.outcome);
+        all_duplicates = all_duplicates && it.outcome->duplicate;
+    }
+    result.replayed = !req->idempotency_key.empty() && all_duplicates;
+    req->done(std::move(result));
+}
+
+void JetStreamEngine::retry_expired(std::int64_t now) {
+    std::vector<std::shared_ptr<Request>> failed;
+    std::vector<std::pair<std::shared_ptr<Request>, std::size_t>> resend;
+    {
+        std::lock_guard lock(flight_mutex_);
+        // Attempts without an answer within ack_timeout are abandoned (a late answer finds no entry).
+        for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+            auto& item = it->second.request->items[it->second.item];
+            if (it->second.request->finished || now - item.sent_ms >= options_.ack_timeout_ms) {
+                item.token = 0;
+                item.retry_at_ms = std::min(item.retry_at_ms, now);
+                it = in_flight_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        std::erase_if(requests_, [](const std::shared_ptr<Request>& r) { return r->finished; });
+        for (auto& req : requests_) {
+            bool waiting = false;
+            for (auto& item : req->items) waiting = waiting || (!item.outcome && item.token == 0);
+            if (!waiting) continue;
+            if (now >= req->deadline_ms) {
+                req->failure = make_error(Errc::unavailable, "JetStream did not acknowledge the event within " +
+                                                                 std::to_string(options_.publish_timeout_ms) + " ms");
+                req->finished = true;
+                --pending_requests_;
+                failed.push_back(req);
+                continue;
+            }
+            for (std::size_t i = 0; i < req->items.size(); ++i) {
+                auto& item = req->items[i];
+                if (item.outcome || item.token != 0 || item.retry_at_ms > now) continue;
+                item.token = next_token_++;
+                item.sent_ms = now;
+                ++item.attempts;
+                in_flight_.emplace(item.token, InFlight{req, i});
+                resend.emplace_back(req, i);
+            }
+        }
+        std::erase_if(requests_, [](const std::shared_ptr<Request>& r) { return r->finished; });
+    }
+    for (auto& [req, i] : resend) send(req, i);
+    for (auto& req : failed) complete(req);
+}
+
+void JetStreamEngine::on_live(Topic& topic, natsMsg* msg) {
+    jsMsgMetaData* meta = nullptr;
+    if (natsMsg_GetMetaData(&meta, msg) != NATS_OK) return;
+    const std::uint64_t seq = meta->Sequence.Stream;
+    const std::uint64_t pending = meta->NumPending;
+    jsMsgMetaData_Destroy(meta);
+    if (seq == 0 || seq <= topic.delivered) return;  // a consumer reset may deliver again what was handed over
+    auto flush = [&] {
+        if (topic.batch.events.empty()) return;
+        topic.batch.commit_ns = steady_ns();
+        CommittedBatch out;
+        std::swap(out, topic.batch);
+        listener_->on_commit(std::move(out));
+    };
+    if (!topic.batch.events.empty() && topic.batch.base_offset + topic.batch.events.size() != seq - 1) flush();
+    auto record = core::decode_event_record(message_data(msg));
+    if (record) {
+        if (topic.batch.events.empty()) {
+            topic.batch.topic = topic.topic_name;
+            topic.batch.epoch = topic.topic_epoch;
+            topic.batch.base_offset = seq - 1;
+        }
+        topic.batch.events.push_back(CommittedEvent{seq - 1, std::string(record->type), std::string(record->json)});
+    } else {
+        // Not written by Herald: flush what is before it, so offsets stay contiguous; readers skip it too.
+        flush();
+    }
+    topic.delivered = seq;
+    topic.advance_end(seq);
+    if (pending == 0 || topic.batch.events.size() >= kMaxLiveBatch) flush();
+}
+
+bool JetStreamEngine::enqueue_control(std::function<void()> control) {
+    {
+        std::lock_guard lock(control_mutex_);
+        if (stopping_ || closed_.load()) return false;
+        controls_.push_back(std::move(control));
+    }
+    control_cv_.notify_one();
+    return true;
+}
+
+void JetStreamEngine::configure_topic(std::string name, TopicSettings settings, ConfigureCallback done) {
+    auto run = [this, name, settings, done] {
+        if (!is_valid_topic_name(name)) {
+            done(make_error(Errc::invalid_argument, "invalid topic name", "topic"));
+            return;
+        }
+        bool created = false;
+        if (auto put = put_stream(name, settings, &created); !put) {
+            done(std::move(put).error());
+            return;
+        }
+        auto t = open_topic(name, false, nullptr, nullptr);
+        if (!t) {
+            done(std::move(t).error());
+            return;
+        }
+        {
+            std::lock_guard lock(topics_mutex_);
+            (*t)->settings = settings;
+        }
+        (void)(*t)->refresh_state();  // a shorter retention may have removed events already
+        done(TopicConfigured{created, (*t)->topic_epoch});
+    };
+    if (!enqueue_control(run)) done(make_error(Errc::unavailable, "the engine is stopping"));
+}
+
+void JetStreamEngine::delete_topic(std::string name, DeleteCallback done) {
+    auto run = [this, name, done] {
+        std::shared_ptr<Topic> t;
+        {
+            std::lock_guard lock(topics_mutex_);
+            if (auto it = topics_.find(name); it != topics_.end()) {
+                // The map and this function hold it; anyone else is a reader (a stream, a long-poll, a dispatcher).
+                if (it->second.use_count() > 2) {
+                    done(make_error(Errc::conflict, "topic " + name + " has open readers on this node", "topic"));
+                    return;
+                }
+                t = it->second;
+                topics_.erase(it);
+            }
+        }
+        if (t && t->live) {
+            natsSubscription_Unsubscribe(t->live);
+            natsSubscription_Destroy(t->live);
+            t->live = nullptr;
+        }
+        jsErrCode jerr{};
+        const auto stream = js::stream_name(options_.stream_prefix, name);
+        natsStatus s = js_DeleteStream(js_, stream.c_str(), nullptr, &jerr);
+        if (s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr) {
+            done(make_error(Errc::not_found, "no topic " + name, "topic"));
+            return;
+        }
+        if (s != NATS_OK) {
+            done(api_failure("deleting stream " + stream, s, jerr));
+            return;
+        }
+        {
+            std::lock_guard lock(topics_mutex_);
+            std::erase_if(known_, [&](const TopicInfo& i) { return i.name == name; });
+        }
+        done(ok());
+    };
+    if (!enqueue_control(run)) done(make_error(Errc::unavailable, "the engine is stopping"));
+}
+
+void JetStreamEngine::refresh_topics() {
+    jsStreamInfoList* list = nullptr;
+    jsErrCode jerr{};
+    natsStatus s = js_Streams(&list, js_, nullptr, &jerr);
+    std::vector<TopicInfo> known;
+    std::string error;
+    if (s == NATS_OK) {
+        for (int i = 0; i < list->Count; ++i) {
+            auto* si = list->List[i];
+            if (!si->Config || !si->Config->Name) continue;
+            auto name = js::topic_of_stream(options_.stream_prefix, si->Config->Name);
+            if (!name) continue;
+            TopicInfo info;
+            info.name = *name;
+            info.epoch = js::stream_epoch(si->Config->Name, si->Created);
+            info.start_offset = si->State.FirstSeq > 0 ? si->State.FirstSeq - 1 : 0;
+            info.end_offset = si->State.LastSeq;
+            info.size_bytes = si->State.Bytes;
+            info.settings = settings_of(si->Config);
+            known.push_back(std::move(info));
+        }
+        jsStreamInfoList_Destroy(list);
+    } else if (s != NATS_NOT_FOUND) {
+        error = "JetStream: " + api_failure("listing streams", s, jerr).message;
+    }
+    std::lock_guard lock(topics_mutex_);
+    refresh_error_ = std::move(error);
+    if (!refresh_error_.empty()) return;
+    for (auto& info : known) {
+        if (auto it = topics_.find(info.name); it != topics_.end()) {
+            it->second->start.store(info.start_offset, std::memory_order_release);
+            it->second->size.store(info.size_bytes, std::memory_order_relaxed);
+        }
+    }
+    known_ = std::move(known);
+}
+
+void JetStreamEngine::maintenance_loop() {
+    auto next_refresh = now_ms() + options_.refresh_interval_ms;
+    for (;;) {
+        std::function<void()> control;
+        {
+            std::unique_lock lock(control_mutex_);
+            control_cv_.wait_for(lock, std::chrono::milliseconds(50), [this] { return stopping_ || !controls_.empty(); });
+            if (stopping_) {
+                // Nothing new is queued once stopping_ is set; what was queued is answered, not dropped.
+                for (auto& c : controls_) c();
+                controls_.clear();
+                return;
+            }
+            if (!controls_.empty()) {
+                control = std::move(controls_.front());
+                controls_.pop_front();
+            }
+        }
+        if (control) control();
+        const auto now = now_ms();
+        retry_expired(now);
+        if (now >= next_refresh) {
+            refresh_topics();
+            next_refresh = now + options_.refresh_interval_ms;
+        }
+    }
+}
+
+}  // namespace herald::engine

@@ -1,0 +1,129 @@
+#pragma once
+// The NATS JetStream engine (DESIGN.md §3.2, docs/engines.md): Herald topics stored as JetStream streams, so that
+// several Herald nodes share them and JetStream does the replication. Transports see the same Engine as with
+// the embedded log: offsets are stream sequences minus one, cursors carry an epoch derived from the stream.
+//
+// Publishing: each event is published to the topic's subject with a Nats-Msg-Id (jetstream_protocol.hpp) and a
+// reply subject under this engine's inbox; requests are pipelined (many in flight on the one connection) and
+// answered when every event has its acknowledgement. An event without one after `ack_timeout` — or answered
+// "no responders"/503 while the cluster elects a leader — is published again with the same message id (the
+// stream drops the copy if the first one did land), with back-off, until `publish_timeout`; only then does the
+// request fail with Errc::unavailable. A request's events are not one atomic write on JetStream (it has no
+// multi-message transaction): when a request fails some of its events may be stored, and retrying it is safe
+// because the ids deduplicate.
+//
+// Live events: every topic opened on this node has an ordered push consumer from the sequence after the last
+// one at open time. Whatever node published an event, every node's consumer delivers it, in stream order, and
+// the engine hands it to the CommitListener in batches (a batch ends when the consumer has nothing pending).
+//
+// Reading: TopicReader::read pipelines $JS.API.STREAM.MSG.GET requests (answered by the stream leader, so a
+// read never misses what was acknowledged).
+//
+// Threading: publish() and topic() from any thread. Acknowledgements and live events arrive on libnats's
+// delivery thread; publish callbacks and the listener run there. A maintenance thread re-publishes what timed
+// out, refreshes the topic list and runs configure_topic/delete_topic.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/engine.hpp"
+
+// libnats types, kept out of every includer.
+struct __natsConnection;
+struct __natsSubscription;
+struct __jsCtx;
+struct __natsMsg;
+
+namespace herald::engine {
+
+struct JetStreamOptions {
+    std::vector<std::string> servers;           // nats://host:port, at least one
+    std::string stream_prefix = "HERALD_";
+    std::string subject_prefix = "herald.";
+    int replicas = 1;
+    TopicSettings defaults;                     // retention applies; fsync and segment size are JetStream's own
+    std::map<std::string, TopicSettings> declared;
+    bool auto_create = true;
+    std::int64_t dedup_window_ms = 24ll * 3600 * 1000;  // the streams' duplicate window
+    std::int64_t ack_timeout_ms = 2'000;        // wait this long for one acknowledgement before publishing again
+    std::int64_t publish_timeout_ms = 15'000;   // give up on a request after this long
+    std::int64_t request_timeout_ms = 5'000;    // stream management and reads
+    std::int64_t connect_timeout_ms = 5'000;    // the first connection at start
+    std::int64_t refresh_interval_ms = 2'000;   // the topic list and their sizes
+};
+
+class JetStreamEngine final : public Engine {
+public:
+    explicit JetStreamEngine(JetStreamOptions options);
+    ~JetStreamEngine() override;
+
+    Result<void> start(CommitListener& listener) override;
+    void stop() override;
+    void publish(PublishRequest request, PublishCallback done) override;
+    Result<std::shared_ptr<TopicReader>> topic(std::string_view name, bool create) override;
+    std::vector<TopicInfo> topics() const override;
+    void configure_topic(std::string name, TopicSettings settings, ConfigureCallback done) override;
+    void delete_topic(std::string name, DeleteCallback done) override;
+    bool auto_create() const override { return options_.auto_create; }
+    std::string health() const override;
+
+    struct Topic;     // defined in the .cpp
+    struct Request;   // one publish request in flight
+    // libnats callbacks (C linkage-compatible trampolines call these).
+    void on_ack(__natsMsg* msg);
+    void on_live(Topic& topic, __natsMsg* msg);
+
+private:
+    struct InFlight {
+        std::shared_ptr<Request> request;
+        std::size_t item = 0;
+    };
+
+    Result<std::shared_ptr<Topic>> open_topic(const std::string& name, bool create, const TopicSettings* settings,
+                                              bool* created);
+    // Creates or updates the stream; `created` tells which. Blocking (one API round trip or two).
+    Result<void> put_stream(const std::string& name, const TopicSettings& settings, bool* created);
+    void send(const std::shared_ptr<Request>& request, std::size_t item);
+    void complete(const std::shared_ptr<Request>& request);
+    void maintenance_loop();
+    void retry_expired(std::int64_t now_ms);
+    void refresh_topics();
+    bool enqueue_control(std::function<void()> control);
+
+    JetStreamOptions options_;
+    CommitListener* listener_ = nullptr;
+    __natsConnection* nc_ = nullptr;
+    __jsCtx* js_ = nullptr;
+    __natsSubscription* ack_sub_ = nullptr;
+    std::string ack_prefix_;  // "<inbox>." + token per attempt
+
+    mutable std::mutex topics_mutex_;
+    std::map<std::string, std::shared_ptr<Topic>, std::less<>> topics_;  // opened on this node
+    std::vector<TopicInfo> known_;   // every stream of ours, from the last refresh
+    std::string refresh_error_;      // why the last refresh failed; empty when it worked
+
+    std::mutex flight_mutex_;
+    std::unordered_map<std::uint64_t, InFlight> in_flight_;  // by reply token
+    std::vector<std::shared_ptr<Request>> requests_;         // not yet answered
+    std::uint64_t next_token_ = 1;
+    std::size_t pending_requests_ = 0;
+
+    std::mutex control_mutex_;
+    std::condition_variable control_cv_;
+    std::deque<std::function<void()>> controls_;
+    bool stopping_ = false;
+    std::atomic<bool> closed_{false};
+    std::thread maintenance_;
+};
+
+}  // namespace herald::engine

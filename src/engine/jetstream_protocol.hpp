@@ -1,0 +1,64 @@
+#pragma once
+// The pure parts of the NATS JetStream engine (docs/engines.md): how Herald names map onto JetStream, how
+// publish acknowledgements and stored messages are read back, and the message ids that make JetStream's
+// deduplication do Herald's. No I/O here, so all of it is unit-tested without a server.
+//
+// Mapping:
+//   topic "orders.eu"  →  stream  <stream_prefix> + escape("orders.eu") = "HERALD_orders_deu"
+//                      →  subject <subject_prefix> + "orders.eu"         = "herald.orders.eu"
+//   offset N           →  stream sequence N + 1 (JetStream counts from 1, Herald offsets from 0)
+//   epoch              →  a hash of the stream's name and creation time: the same on every node (cursors move
+//                         between nodes), different after a delete and re-create (old cursors are detected).
+// Stream names may not contain '.', so the escape writes '_' as "__" and '.' as "_d"; topic names have no other
+// character a stream name forbids, and the escape is reversible so a stream listing gives the topics back.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/result.hpp"
+
+namespace herald::engine::jetstream {
+
+std::string stream_name(std::string_view prefix, std::string_view topic);
+// The topic a stream holds; nullopt when `stream` is not one of ours (other prefix, not a valid escape, not a
+// valid topic name).
+std::optional<std::string> topic_of_stream(std::string_view prefix, std::string_view stream);
+
+// Nats-Msg-Id of one event. A request with an Idempotency-Key is deduplicated by the key (item `index` of that
+// request); any other by the event's (source, id), the CloudEvents identity. The ids are SHA-256 based so that
+// any source and id text fits a header value and distinct events never share an id.
+std::string event_message_id(std::string_view source, std::string_view id);
+std::string idempotency_message_id(std::string_view key, std::size_t index);
+
+std::uint64_t stream_epoch(std::string_view stream, std::int64_t created_ns);
+
+// A publish acknowledgement ({"stream":..,"seq":..,"duplicate":..} or {"error":{..}}).
+struct PubAck {
+    std::uint64_t sequence = 0;
+    bool duplicate = false;
+    int error_code = 0;      // the API error's HTTP-like code (503: no leader/unavailable); 0 when acknowledged
+    int api_error_code = 0;  // JetStream's err_code (10060: expected stream mismatch, ...)
+    std::string description;
+    bool ok() const { return error_code == 0; }
+    // An error a retry with the same message id can cure (no leader, timeouts inside the cluster).
+    bool retryable() const { return error_code == 503 || error_code == 408 || error_code == 504; }
+};
+// Errc::corrupt when the text is not an acknowledgement at all.
+Result<PubAck> parse_pub_ack(std::string_view json);
+
+// A stored message as $JS.API.STREAM.MSG.GET answers it.
+struct StoredMessage {
+    std::uint64_t sequence = 0;
+    std::int64_t timestamp_ms = 0;
+    std::string data;
+};
+// Errc::not_found for "no message found" (deleted by retention or not yet written), Errc::unavailable for
+// a cluster-side 503/408, Errc::corrupt for anything unreadable.
+Result<StoredMessage> parse_msg_get(std::string_view json);
+
+// "2026-11-27T15:04:05.123456789Z" (what JetStream writes) → milliseconds since the Unix epoch.
+std::optional<std::int64_t> parse_timestamp_ms(std::string_view text);
+
+}  // namespace herald::engine::jetstream

@@ -1,0 +1,212 @@
+'use strict';
+// The NATS JetStream engine (docs/engines.md) against a real 3-node nats-server cluster on loopback, with several
+// Herald nodes sharing its streams: a publish on any node reaches subscribers on every node in one order; cursors
+// and event-id deduplication work across nodes; an SSE client of a node killed with SIGKILL resumes on another
+// with Last-Event-ID and misses nothing; killing the stream's leader mid-publish loses no acknowledged event; with
+// the whole cluster down, publishing answers 503 with Retry-After and /readyz says why.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const http = require('node:http');
+const { Herald, publish, publishEvent, request, sseConnect, sleep, waitFor } = require('./lib/herald');
+const { NatsCluster } = require('./lib/nats');
+
+function config(cluster, first, extra = '') {
+  // Each node lists every server, its own first, as a deployment would.
+  const urls = cluster.urls();
+  const ordered = [urls[first % urls.length], ...urls.filter((_, i) => i !== first % urls.length)];
+  return `
+engine:
+  kind: jetstream
+  jetstream:
+    servers: [${ordered.join(', ')}]
+    replicas: ${cluster.size}
+${extra}`;
+}
+
+async function startNodes(cluster, n, extra = '') {
+  const nodes = [];
+  for (let i = 0; i < n; i++) nodes.push(await new Herald({ config: config(cluster, i, extra) }).start());
+  return nodes;
+}
+
+async function stopAll(nodes) {
+  for (const h of nodes) {
+    await h.stop();
+    h.cleanup();
+  }
+}
+
+// Every event of `topic` from the beginning, through JSON pages.
+async function readAll(base, topic) {
+  const out = [];
+  let from = 'earliest';
+  for (let page = 0; page < 1000; page++) {
+    const r = await request(`${base}/v1/topics/${topic}/events?from=${encodeURIComponent(from)}&limit=500`);
+    assert.equal(r.status, 200, r.body);
+    const j = JSON.parse(r.body);
+    out.push(...j.events);
+    if (j.events.length === 0) return out;
+    from = j.next;
+  }
+  throw new Error('too many pages');
+}
+
+test('JetStream engine: three Herald nodes over a three-node cluster', async (t) => {
+  const cluster = await new NatsCluster(3).start();
+  const nodes = await startNodes(cluster, 3);
+  t.after(async () => {
+    await stopAll(nodes);
+    await cluster.stop();
+  });
+
+  await t.test('a publish on any node reaches subscribers on every node, in one order', async () => {
+    const TOTAL = 300;
+    // The topic exists before the subscribers open (created by the first publish on node 0).
+    const first = await publish(nodes[0].url, 'orders', { seq: 0 });
+    assert.equal(first.status, 201, first.body);
+    const got = nodes.map(() => []);
+    const conns = nodes.map((h, i) => sseConnect(`${h.url}/v1/topics/orders/events?from=earliest`, {
+      onEvent: (e) => got[i].push({ id: e.id, seq: JSON.parse(e.data).data.seq }),
+    }));
+    try {
+      const agents = nodes.map(() => new http.Agent({ keepAlive: true, maxSockets: 2 }));
+      for (let i = 1; i < TOTAL; i++) {
+        const h = i % nodes.length;
+        const r = await publish(nodes[h].url, 'orders', { seq: i }, { agent: agents[h] });
+        assert.equal(r.status, 201, r.body);
+        assert.equal(JSON.parse(r.body).offset, i);
+      }
+      await waitFor(() => got.every((g) => g.length >= TOTAL), { timeout: 20000, what: 'every event on every node' });
+      for (const g of got) {
+        assert.equal(g.length, TOTAL);
+        assert.deepEqual(g.map((e) => e.seq), Array.from({ length: TOTAL }, (_, i) => i));
+      }
+      // The same cursors everywhere: they name positions in the one stream.
+      assert.deepEqual(got[1].map((e) => e.id), got[0].map((e) => e.id));
+      assert.deepEqual(got[2].map((e) => e.id), got[0].map((e) => e.id));
+    } finally {
+      conns.forEach((c) => c.close());
+    }
+  });
+
+  await t.test('a cursor from one node resumes on another; event ids deduplicate across nodes', async () => {
+    const event = { specversion: '1.0', id: 'dup-1', source: '/it', type: 'test.thingHappened.v1', data: { n: 1 } };
+    const a = await publishEvent(nodes[0].url, 'payments', event);
+    assert.equal(a.status, 201, a.body);
+    const b = await publishEvent(nodes[1].url, 'payments', event);
+    assert.equal(b.status, 200, b.body);
+    const ja = JSON.parse(a.body);
+    const jb = JSON.parse(b.body);
+    assert.equal(jb.duplicate, true);
+    assert.equal(jb.offset, ja.offset);
+    const c = await publish(nodes[2].url, 'payments', { after: true });
+    assert.equal(c.status, 201);
+    // Node 2 reads what follows node 0's cursor.
+    const page = await request(`${nodes[2].url}/v1/topics/payments/events?from=${encodeURIComponent(ja.cursor)}`);
+    assert.equal(page.status, 200, page.body);
+    const events = JSON.parse(page.body).events;
+    assert.equal(events.length, 1);
+    assert.deepEqual(events[0].data, { after: true });
+    // The topic list of a node that never touched the topic shows it (from the engine, not local state).
+    await waitFor(async () => {
+      const r = await request(`${nodes[1].url}/v1/topics`);
+      return JSON.parse(r.body).topics.some((tp) => tp.name === 'payments' && tp.end_offset === 2);
+    }, { timeout: 10000, what: 'payments in node 1 topic list' });
+  });
+
+  await t.test('SIGKILL of a node mid-stream: its SSE client resumes on another node and misses nothing', async () => {
+    const victim = nodes[2];
+    const TOTAL = 400;
+    const acked = [];
+    const got = [];
+    let lastId;
+    let publishing = true;
+    await publish(nodes[0].url, 'failover', { seq: -1 });
+    const publisher = (async () => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
+      for (let i = 0; i < TOTAL; i++) {
+        const r = await publish(nodes[0].url, 'failover', { seq: i }, { agent });
+        assert.equal(r.status, 201, r.body);
+        acked.push(i);
+        if (i % 10 === 0) await sleep(2);
+      }
+      publishing = false;
+    })();
+    const onEvent = (e) => { got.push(JSON.parse(e.data).data.seq); lastId = e.id; };
+    const firstClosed = new Promise((resolve) => {
+      sseConnect(`${victim.url}/v1/topics/failover/events?from=earliest`, { onEvent, onClose: resolve });
+    });
+    await waitFor(() => got.length > 50, { timeout: 10000, what: 'events before the kill' });
+    await victim.kill9();
+    await firstClosed;
+    const before = got.length;
+    const conn = sseConnect(`${nodes[1].url}/v1/topics/failover/events`, { headers: { 'Last-Event-ID': lastId }, onEvent });
+    try {
+      await publisher;
+      assert.equal(publishing, false);
+      await waitFor(() => got.length >= TOTAL + 1, { timeout: 20000, what: 'every event after the resume' });
+      assert.ok(before < TOTAL + 1, 'the kill happened mid-stream');
+      assert.deepEqual(got, [-1, ...acked]);
+    } finally {
+      conn.close();
+    }
+  });
+});
+
+test('JetStream engine: killing the stream leader mid-publish loses no acknowledged event', async (t) => {
+  const cluster = await new NatsCluster(3).start();
+  const nodes = await startNodes(cluster, 2);
+  t.after(async () => {
+    await stopAll(nodes);
+    await cluster.stop();
+  });
+  const first = await publish(nodes[0].url, 'ledger', { seq: 0 });
+  assert.equal(first.status, 201, first.body);
+  const leader = await waitFor(() => cluster.streamLeader('HERALD_ledger'), { timeout: 10000, what: 'the stream leader' });
+
+  const acked = new Set([0]);
+  const failed = [];
+  let seq = 1;
+  const publishers = nodes.map(async (h) => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    while (seq <= 300) {
+      const n = seq++;
+      const r = await publish(h.url, 'ledger', { seq: n }, { agent, headers: {} });
+      if (r.status === 201 || r.status === 200) acked.add(n);
+      else failed.push({ n, status: r.status, body: r.body });
+      if (n === 100) await cluster.kill9(leader);  // mid-publish, from inside the loop
+      await sleep(5);
+    }
+  });
+  await Promise.all(publishers);
+  t.diagnostic(`acknowledged ${acked.size} of 301, answered 503: ${failed.length}`);
+  // Every acknowledged event is in the stream, once; failures (if the election outlasted publish_timeout) were
+  // answered as such, never acknowledged.
+  assert.ok(acked.size >= 250, `acknowledged ${acked.size}, failed ${JSON.stringify(failed.slice(0, 3))}`);
+  for (const f of failed) assert.equal(f.status, 503, f.body);
+  const events = await readAll(nodes[1].url, 'ledger');
+  const seen = events.map((e) => e.data.seq);
+  assert.equal(new Set(seen).size, seen.length, 'no event stored twice');
+  for (const n of acked) assert.ok(seen.includes(n), `acknowledged event ${n} is in the stream`);
+});
+
+test('JetStream engine: with the cluster down, publishing answers 503 with Retry-After and /readyz says why', async (t) => {
+  const cluster = await new NatsCluster(1).start();
+  const [h] = await startNodes(cluster, 1, '    ack_timeout: 200ms\n    publish_timeout: 1s\n');
+  t.after(async () => {
+    await stopAll([h]);
+    await cluster.stop();
+  });
+  const ok = await publish(h.url, 'down', { n: 1 });
+  assert.equal(ok.status, 201, ok.body);
+  await cluster.kill9(cluster.nodes[0]);
+  const r = await publish(h.url, 'down', { n: 2 });
+  assert.equal(r.status, 503, r.body);
+  assert.equal(r.headers['content-type'], 'application/problem+json');
+  assert.equal(r.headers['retry-after'], '1');
+  const ready = await waitFor(async () => {
+    const x = await request(`${h.admin}/readyz`);
+    return x.status === 503 ? x : null;
+  }, { timeout: 10000, what: '/readyz to fail' });
+  assert.match(ready.body, /NATS/);
+});
