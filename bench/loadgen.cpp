@@ -160,6 +160,7 @@ private:
     const bool ws_;        // herald.v1
     const bool plain_ws_;  // --ws-subscribe-url
     tcp::socket socket_;
+    tcp::endpoint endpoint_;  // the server this subscriber connects (and reconnects) to
     HandlerSlot<> connect_slot_, read_slot_;
     HandlerSlot<384> write_slot_;  // composed async_write of the request
     std::unique_ptr<char[]> buf_;
@@ -344,6 +345,13 @@ public:
     const tcp::endpoint& endpoint() const { return endpoint_; }  // --url (Herald's own API)
     const tcp::endpoint& pub_endpoint() const { return pub_endpoint_; }
     const tcp::endpoint& sub_endpoint() const { return sub_endpoint_; }
+    // --subscribe-ports: subscribers are spread over several servers (nodes of one cluster) in turn.
+    tcp::endpoint next_sub_endpoint() {
+        if (o_.subscribe_ports.empty()) return sub_endpoint_;
+        auto e = sub_endpoint_;
+        e.port(o_.subscribe_ports[next_sub_port_++ % o_.subscribe_ports.size()]);
+        return e;
+    }
     const std::string& publish_path() const { return publish_path_; }
     const std::string& publish_host() const { return publish_host_; }
     const std::string& publish_content_type() const { return publish_ct_; }
@@ -416,6 +424,7 @@ private:
     tcp::endpoint endpoint_;
     tcp::endpoint pub_endpoint_;
     tcp::endpoint sub_endpoint_;
+    std::size_t next_sub_port_ = 0;
     std::string publish_path_;  // path and query of every publish request
     std::string publish_host_;  // its Host header
     std::string publish_ct_;    // its Content-Type
@@ -544,6 +553,7 @@ Subscriber::Subscriber(Run& run, std::uint64_t* bits_slice, std::size_t buffer_b
       ws_(run.opts().transport == Options::Transport::ws),
       plain_ws_(run.opts().ws_plain),
       socket_(run.io()),
+      endpoint_(run.next_sub_endpoint()),
       buf_(new char[buffer_bytes]),
       cap_(buffer_bytes),
       rng_(seed) {
@@ -565,7 +575,7 @@ void Subscriber::start() {
 void Subscriber::connect() {
     const std::uint32_t gen = gen_;
     socket_.async_connect(
-        run_.sub_endpoint(), in_slot(connect_slot_, [this, gen](const error_code& ec) {
+        endpoint_, in_slot(connect_slot_, [this, gen](const error_code& ec) {
             if (gen != gen_ || state != State::connecting) return;
             if (ec) return fail("connect");
             error_code ignored;

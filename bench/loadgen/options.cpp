@@ -44,6 +44,8 @@ other servers (bench/compare.sh):
                        application/cloudevents+json for cloudevent)
   --subscribe-url URL  subscribers are SSE streams from GET URL ({topic} is replaced); chunked
                        responses and CRLF line ends are accepted
+  --subscribe-ports P1,P2,...  spread the subscribers over these ports of the subscribe host, in
+                       turn (several nodes of one cluster); the path stays the same
   --ws-subscribe-url URL  subscribers are plain WebSocket streams (ws://127.0.0.1:PORT/path, no
                        subprotocol, nothing sent after the upgrade); each text message carries one
                        event
@@ -302,6 +304,18 @@ bool parse_options(int argc, char** argv, Options& o, bool& exit_ok) {
             if (!need(o.max_connections, as_size)) return false;
         } else if (a == "--max-events") {
             if (!need(o.max_events, as_u64)) return false;
+        } else if (a == "--subscribe-ports") {
+            if (!value(v)) return fail("--subscribe-ports needs a value");
+            while (!v.empty()) {
+                auto comma = v.find(',');
+                std::uint64_t port = 0;
+                auto item = v.substr(0, comma);
+                auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), port);
+                if (ec != std::errc{} || p != item.data() + item.size() || port == 0 || port > 65535)
+                    return fail("bad --subscribe-ports");
+                o.subscribe_ports.push_back(static_cast<std::uint16_t>(port));
+                v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+            }
         } else if (a == "--server-pid") {
             if (!value(v)) return fail("--server-pid needs a value");
             while (!v.empty()) {

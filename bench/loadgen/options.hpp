@@ -101,6 +101,7 @@ struct Options {
     std::size_t poll_limit = 1000;
 
     pid_t server_pid = 0;  // the first of --server-pid: its affinity names the server's cores
+    std::vector<std::uint16_t> subscribe_ports;  // --subscribe-ports: spread subscribers over these ports of the subscribe host
     std::vector<pid_t> server_pids;  // every process of the server (CPU and RSS are summed)
     bool json = false;
     bool self_test = false;
