@@ -78,6 +78,8 @@ struct LiveClosure {
 
 void on_live_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
 
+void on_subscription_complete(void* closure) { static_cast<JetStreamEngine*>(closure)->subscription_closed(); }
+
 TopicSettings settings_of(const jsStreamConfig* c) {
     TopicSettings s;
     if (!c) return s;
@@ -102,6 +104,7 @@ struct JetStreamEngine::Topic final : TopicReader {
     TopicSettings settings;  // under topics_mutex_
     natsSubscription* live = nullptr;
     LiveClosure closure{};
+    std::int64_t opened_ms = 0;    // when this node opened it (a refresh older than that may not list it)
 
     CommittedBatch batch;          // delivery thread: live events not yet handed over
     std::uint64_t delivered = 0;   // delivery thread: the offset after the last event handed over
@@ -225,7 +228,9 @@ struct JetStreamEngine::Request {
         std::int64_t retry_at_ms = 0;
         int attempts = 0;
     };
-    std::shared_ptr<Topic> topic;
+    std::shared_ptr<Topic> topic;  // until the request is answered (complete() releases it)
+    std::string subject;           // the topic's, fixed at publish: send() reads them without the lock
+    std::string stream;
     std::string idempotency_key;
     PublishCallback done;
     std::vector<Item> items;
@@ -233,9 +238,38 @@ struct JetStreamEngine::Request {
     std::int64_t deadline_ms = 0;
     std::optional<Error> failure;
     bool finished = false;
+    bool topic_suspect = false;  // answered "no responders": does the stream still exist?
 };
 
 JetStreamEngine::JetStreamEngine(JetStreamOptions options) : options_(std::move(options)) {}
+
+void JetStreamEngine::track(natsSubscription* sub) {
+    std::lock_guard lock(subs_mutex_);
+    if (natsSubscription_SetOnCompleteCB(sub, &on_subscription_complete, this) == NATS_OK) ++open_subscriptions_;
+}
+
+void JetStreamEngine::subscription_closed() {
+    {
+        std::lock_guard lock(subs_mutex_);
+        --open_subscriptions_;
+    }
+    subs_cv_.notify_all();
+}
+
+void JetStreamEngine::close_subscription(natsSubscription*& sub) {
+    if (!sub) return;
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);  // libnats keeps its own reference until the handler has returned
+    sub = nullptr;
+}
+
+void JetStreamEngine::retire(std::shared_ptr<Topic> topic) {
+    close_subscription(topic->live);
+    // Its live handler may still be running on the delivery thread: the topic stays allocated until stop(),
+    // which waits for every subscription's completion.
+    std::lock_guard lock(topics_mutex_);
+    retired_.push_back(std::move(topic));
+}
 
 JetStreamEngine::~JetStreamEngine() { stop(); }
 
@@ -278,6 +312,7 @@ Result<void> JetStreamEngine::start(CommitListener& listener) {
     }
     // A burst of acknowledgements must not be dropped as a slow consumer (they would only come back as retries).
     natsSubscription_SetPendingLimits(ack_sub_, -1, -1);
+    track(ack_sub_);
 
     // Is JetStream there at all? A clear refusal at start beats 503s later.
     jsAccountInfo* ai = nullptr;
@@ -329,17 +364,13 @@ void JetStreamEngine::stop() {
         std::lock_guard lock(topics_mutex_);
         topics.swap(topics_);
     }
-    for (auto& [name, t] : topics) {
-        if (t->live) {
-            natsSubscription_Unsubscribe(t->live);
-            natsSubscription_Destroy(t->live);
-            t->live = nullptr;
-        }
-    }
-    if (ack_sub_) {
-        natsSubscription_Unsubscribe(ack_sub_);
-        natsSubscription_Destroy(ack_sub_);
-        ack_sub_ = nullptr;
+    for (auto& [name, t] : topics) close_subscription(t->live);
+    close_subscription(ack_sub_);
+    {
+        // Handlers still running hold pointers to this engine and its topics: wait until libnats says they are
+        // done (bounded: a wedged connection must not hang the shutdown).
+        std::unique_lock lock(subs_mutex_);
+        subs_cv_.wait_for(lock, std::chrono::seconds(5), [this] { return open_subscriptions_ <= 0; });
     }
     if (js_) jsCtx_Destroy(js_);
     js_ = nullptr;
@@ -348,6 +379,8 @@ void JetStreamEngine::stop() {
         natsConnection_Destroy(nc_);
     }
     nc_ = nullptr;
+    std::lock_guard lock(topics_mutex_);
+    retired_.clear();
 }
 
 Result<void> JetStreamEngine::put_stream(const std::string& name, const TopicSettings& settings, bool* created) {
@@ -446,6 +479,8 @@ Result<std::shared_ptr<JetStreamEngine::Topic>> JetStreamEngine::open_topic(cons
     s = js_Subscribe(&t->live, js_, t->subject.c_str(), &on_live_message, &t->closure, nullptr, &so, &jerr);
     if (s != NATS_OK) return api_failure("live consumer of " + stream, s, jerr);
     natsSubscription_SetPendingLimits(t->live, -1, -1);
+    track(t->live);
+    t->opened_ms = now_ms();
     topics_.emplace(name, t);
     return t;
 }
@@ -459,7 +494,9 @@ Result<std::shared_ptr<TopicReader>> JetStreamEngine::topic(std::string_view nam
 std::vector<TopicInfo> JetStreamEngine::topics() const {
     std::lock_guard lock(topics_mutex_);
     std::vector<TopicInfo> out = known_;
-    for (auto& [name, t] : topics_) {
+    for (auto& entry : topics_) {
+        const std::string& name = entry.first;
+        const auto& t = entry.second;
         auto it = std::find_if(out.begin(), out.end(), [&](const TopicInfo& i) { return i.name == name; });
         if (it == out.end()) it = out.insert(out.end(), TopicInfo{name, t->topic_epoch, 0, 0, 0, t->settings});
         it->epoch = t->topic_epoch;
@@ -493,6 +530,8 @@ void JetStreamEngine::publish(PublishRequest request, PublishCallback done) {
     }
     auto req = std::make_shared<Request>();
     req->topic = std::move(*topic);
+    req->subject = req->topic->subject;
+    req->stream = req->topic->stream;
     req->idempotency_key = request.idempotency_key;
     req->done = std::move(done);
     req->items.reserve(request.items.size());
@@ -546,11 +585,11 @@ void JetStreamEngine::send(const std::shared_ptr<Request>& req, std::size_t inde
         message_id = it.message_id;
     }
     natsMsg* m = nullptr;
-    if (natsMsg_Create(&m, req->topic->subject.c_str(), reply.c_str(), record.data(),
+    if (natsMsg_Create(&m, req->subject.c_str(), reply.c_str(), record.data(),
                        static_cast<int>(record.size())) != NATS_OK)
         return;  // retried when its acknowledgement times out
     natsMsgHeader_Set(m, "Nats-Msg-Id", message_id.c_str());
-    natsMsgHeader_Set(m, "Nats-Expected-Stream", req->topic->stream.c_str());
+    natsMsgHeader_Set(m, "Nats-Expected-Stream", req->stream.c_str());
     // A failure here (disconnected with a full reconnect buffer) is the same as a lost acknowledgement.
     natsConnection_PublishMsg(nc_, m);
     natsMsg_Destroy(m);
@@ -576,6 +615,9 @@ void JetStreamEngine::on_ack(natsMsg* msg) {
             it.retry_at_ms = now + std::min<std::int64_t>(1000, 50ll << std::min(it.attempts, 5));
         };
         if (natsMsg_IsNoResponders(msg)) {
+            // No stream listens on the subject: an election in progress, or the stream was deleted (perhaps by
+            // another node). The maintenance thread looks which (retry_expired).
+            req->topic_suspect = true;
             retry_later();
             return;
         }
@@ -606,13 +648,16 @@ void JetStreamEngine::on_ack(natsMsg* msg) {
 }
 
 void JetStreamEngine::complete(const std::shared_ptr<Request>& req) {
-    // Called once per request, after `finished` was set under the lock; nothing else touches it any more.
+    // Called once per request, after `finished` was set under the lock; nothing else touches it any more. The
+    // topic reference goes with the answer: a finished request waiting for the sweep must not count as a reader
+    // (delete_topic refuses topics with readers).
+    auto topic = std::move(req->topic);
     if (req->failure) {
         req->done(*req->failure);
         return;
     }
     PublishResult result;
-    result.epoch = req->topic->topic_epoch;
+    result.epoch = topic->topic_epoch;
     result.outcomes.reserve(req->items.size());
     bool all_duplicates = true;
     for (auto& it : req->items) {
@@ -624,6 +669,7 @@ void JetStreamEngine::complete(const std::shared_ptr<Request>& req) {
 }
 
 void JetStreamEngine::retry_expired(std::int64_t now) {
+    recover_deleted_topics();
     std::vector<std::shared_ptr<Request>> failed;
     std::vector<std::pair<std::shared_ptr<Request>, std::size_t>> resend;
     {
@@ -665,6 +711,46 @@ void JetStreamEngine::retry_expired(std::int64_t now) {
         std::erase_if(requests_, [](const std::shared_ptr<Request>& r) { return r->finished; });
     }
     for (auto& [req, i] : resend) send(req, i);
+    for (auto& req : failed) complete(req);
+}
+
+void JetStreamEngine::recover_deleted_topics() {
+    if (closed_.load()) return;
+    // Which requests wait on a topic that refresh_topics() found deleted (retired: no longer in topics_)? The
+    // check uses the topic list, not a stream-info request per retry: during an election that request would
+    // itself wait for the leader and hold up every other retry.
+    std::vector<std::shared_ptr<Request>> moved;
+    {
+        std::scoped_lock lock(flight_mutex_, topics_mutex_);
+        for (auto& req : requests_) {
+            if (req->finished || !req->topic_suspect) continue;
+            auto it = topics_.find(req->topic->topic_name);
+            if (it != topics_.end() && it->second == req->topic) continue;  // still current: an election
+            req->topic_suspect = false;
+            moved.push_back(req);
+        }
+    }
+    std::vector<std::shared_ptr<Request>> failed;
+    for (auto& req : moved) {
+        std::string name;
+        {
+            std::lock_guard lock(flight_mutex_);
+            name = req->topic->topic_name;
+        }
+        // Opened again: created (a new stream, a new epoch) when auto_create allows, as a publish to a missing
+        // topic does on any engine.
+        auto fresh = open_topic(name, options_.auto_create, nullptr, nullptr);
+        std::lock_guard lock(flight_mutex_);
+        if (req->finished) continue;
+        if (fresh) {
+            req->topic = std::move(*fresh);
+            continue;
+        }
+        req->failure = fresh.error();
+        req->finished = true;
+        --pending_requests_;
+        failed.push_back(req);
+    }
     for (auto& req : failed) complete(req);
 }
 
@@ -742,8 +828,8 @@ void JetStreamEngine::delete_topic(std::string name, DeleteCallback done) {
         {
             std::lock_guard lock(topics_mutex_);
             if (auto it = topics_.find(name); it != topics_.end()) {
-                // The map and this function hold it; anyone else is a reader (a stream, a long-poll, a dispatcher).
-                if (it->second.use_count() > 2) {
+                // The map holds one reference; any other is a reader (a stream, a long-poll, a dispatcher).
+                if (it->second.use_count() > 1) {
                     done(make_error(Errc::conflict, "topic " + name + " has open readers on this node", "topic"));
                     return;
                 }
@@ -751,11 +837,7 @@ void JetStreamEngine::delete_topic(std::string name, DeleteCallback done) {
                 topics_.erase(it);
             }
         }
-        if (t && t->live) {
-            natsSubscription_Unsubscribe(t->live);
-            natsSubscription_Destroy(t->live);
-            t->live = nullptr;
-        }
+        if (t) retire(std::move(t));
         jsErrCode jerr{};
         const auto stream = js::stream_name(options_.stream_prefix, name);
         natsStatus s = js_DeleteStream(js_, stream.c_str(), nullptr, &jerr);
@@ -777,6 +859,7 @@ void JetStreamEngine::delete_topic(std::string name, DeleteCallback done) {
 }
 
 void JetStreamEngine::refresh_topics() {
+    const auto started_ms = now_ms();
     jsStreamInfoList* list = nullptr;
     jsErrCode jerr{};
     natsStatus s = js_Streams(&list, js_, nullptr, &jerr);
@@ -801,16 +884,49 @@ void JetStreamEngine::refresh_topics() {
     } else if (s != NATS_NOT_FOUND) {
         error = "JetStream: " + api_failure("listing streams", s, jerr).message;
     }
-    std::lock_guard lock(topics_mutex_);
-    refresh_error_ = std::move(error);
-    if (!refresh_error_.empty()) return;
-    for (auto& info : known) {
-        if (auto it = topics_.find(info.name); it != topics_.end()) {
-            it->second->start.store(info.start_offset, std::memory_order_release);
-            it->second->size.store(info.size_bytes, std::memory_order_relaxed);
+    std::vector<std::shared_ptr<Topic>> recreated;  // listed with another epoch: deleted and created again
+    std::vector<std::shared_ptr<Topic>> unlisted;   // missing from the list: deleted, or leaderless right now
+    {
+        std::lock_guard lock(topics_mutex_);
+        refresh_error_ = std::move(error);
+        if (!refresh_error_.empty()) return;
+        for (auto& [name, t] : topics_) {
+            if (t->opened_ms >= started_ms) continue;  // opened after the list was asked for
+            auto info = std::find_if(known.begin(), known.end(), [&, n = &name](const TopicInfo& i) { return i.name == *n; });
+            if (info == known.end()) {
+                unlisted.push_back(t);
+            } else if (info->epoch != t->topic_epoch) {
+                recreated.push_back(t);
+            } else {
+                t->start.store(info->start_offset, std::memory_order_release);
+                t->size.store(info->size_bytes, std::memory_order_relaxed);
+            }
         }
+        known_ = std::move(known);
     }
-    known_ = std::move(known);
+    // A stream without a leader (an election) can be left out of the list: only an explicit "not found" counts
+    // as deleted. The short wait keeps an election from holding up the retries this thread also runs.
+    for (auto& t : unlisted) {
+        jsOptions jo;
+        jsOptions_Init(&jo);
+        jo.Wait = 500;
+        jsStreamInfo* si = nullptr;
+        jsErrCode jerr{};
+        natsStatus s = js_GetStreamInfo(&si, js_, t->stream.c_str(), &jo, &jerr);
+        if (si) jsStreamInfo_Destroy(si);
+        if (s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr) recreated.push_back(t);
+    }
+    // This node's view of these is stale: the next use opens them afresh; readers still holding the old object
+    // read nothing new.
+    for (auto& t : recreated) {
+        {
+            std::lock_guard lock(topics_mutex_);
+            auto it = topics_.find(t->topic_name);
+            if (it == topics_.end() || it->second != t) continue;
+            topics_.erase(it);
+        }
+        retire(t);
+    }
 }
 
 void JetStreamEngine::maintenance_loop() {

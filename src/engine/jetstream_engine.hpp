@@ -82,6 +82,7 @@ public:
     // libnats callbacks (C linkage-compatible trampolines call these).
     void on_ack(__natsMsg* msg);
     void on_live(Topic& topic, __natsMsg* msg);
+    void subscription_closed();
 
 private:
     struct InFlight {
@@ -97,8 +98,16 @@ private:
     void complete(const std::shared_ptr<Request>& request);
     void maintenance_loop();
     void retry_expired(std::int64_t now_ms);
+    // Requests answered "no responders": when their topic's stream is gone (deleted by another node), the topic
+    // is opened again (created, with a new epoch, when auto_create allows) and the events go there.
+    void recover_deleted_topics();
     void refresh_topics();
     bool enqueue_control(std::function<void()> control);
+    // Asks libnats to say when an async subscription's handler can no longer run (see stop()).
+    void track(__natsSubscription* sub);
+    void close_subscription(__natsSubscription*& sub);
+    // Takes a topic out of service: its live consumer is closed; the object lives until stop().
+    void retire(std::shared_ptr<Topic> topic);
 
     JetStreamOptions options_;
     CommitListener* listener_ = nullptr;
@@ -111,6 +120,11 @@ private:
     std::map<std::string, std::shared_ptr<Topic>, std::less<>> topics_;  // opened on this node
     std::vector<TopicInfo> known_;   // every stream of ours, from the last refresh
     std::string refresh_error_;      // why the last refresh failed; empty when it worked
+    std::vector<std::shared_ptr<Topic>> retired_;  // deleted or stale; their handlers may still be finishing
+
+    std::mutex subs_mutex_;
+    std::condition_variable subs_cv_;
+    int open_subscriptions_ = 0;     // async subscriptions whose completion libnats has not reported yet
 
     std::mutex flight_mutex_;
     std::unordered_map<std::uint64_t, InFlight> in_flight_;  // by reply token

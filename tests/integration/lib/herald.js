@@ -128,9 +128,9 @@ function request(url, { method = 'GET', headers = {}, body, timeout = 10000, age
   });
 }
 
-function publish(base, topic, data, { type = 'test.thingHappened.v1', headers = {}, agent, ca } = {}) {
+function publish(base, topic, data, { type = 'test.thingHappened.v1', headers = {}, agent, ca, timeout } = {}) {
   return request(`${base}/v1/topics/${topic}/events?type=${encodeURIComponent(type)}`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(data), agent, ca,
+    method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(data), agent, ca, timeout,
   });
 }
 
