@@ -108,6 +108,16 @@ struct CommittedBatch {
     std::vector<CommittedEvent> events;
 };
 
+// One figure an engine keeps about itself, exported on /metrics as herald_engine_<name>. `topic` (optional)
+// becomes the series' topic label.
+struct EngineStat {
+    std::string name;
+    const char* type = "counter";  // counter | gauge
+    const char* help = "";
+    std::string topic;
+    std::uint64_t value = 0;
+};
+
 class CommitListener {
 public:
     virtual ~CommitListener() = default;
@@ -140,6 +150,8 @@ public:
     virtual bool auto_create() const = 0;
     // Human sentence when the engine cannot take writes (disk full, fsync failure), empty when healthy.
     virtual std::string health() const = 0;
+    // The engine's own figures, grouped by name (every series of one name together). None by default.
+    virtual std::vector<EngineStat> stats() const { return {}; }
 };
 
 }  // namespace herald::engine

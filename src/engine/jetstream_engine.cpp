@@ -101,6 +101,7 @@ struct JetStreamEngine::Topic final : TopicReader {
     std::atomic<std::uint64_t> start{0};
     std::atomic<std::uint64_t> end{0};
     std::atomic<std::uint64_t> size{0};
+    std::atomic<std::uint64_t> live_pending{0};  // what the live consumer reported still to deliver
     TopicSettings settings;  // under topics_mutex_
     natsSubscription* live = nullptr;
     LiveClosure closure{};
@@ -518,6 +519,31 @@ std::string JetStreamEngine::health() const {
     return refresh_error_;
 }
 
+std::vector<EngineStat> JetStreamEngine::stats() const {
+    std::vector<EngineStat> out;
+    out.push_back({"jetstream_republished_total", "counter",
+                   "Events published to JetStream again (no acknowledgement within ack_timeout, or no leader).", {},
+                   republished_.load(std::memory_order_relaxed)});
+    out.push_back({"jetstream_publish_timeouts_total", "counter",
+                   "Publish requests answered 503 because JetStream did not acknowledge within publish_timeout.", {},
+                   timed_out_.load(std::memory_order_relaxed)});
+    std::uint64_t in_flight = 0;
+    {
+        std::lock_guard lock(flight_mutex_);
+        in_flight = in_flight_.size();
+    }
+    out.push_back({"jetstream_acks_outstanding", "gauge", "Events published and waiting for their acknowledgement.",
+                   {}, in_flight});
+    out.push_back({"jetstream_connected", "gauge", "1 while the NATS connection is up.", {},
+                   nc_ && natsConnection_Status(nc_) == NATS_CONN_STATUS_CONNECTED ? 1u : 0u});
+    std::lock_guard lock(topics_mutex_);
+    for (auto& [name, t] : topics_)
+        out.push_back({"jetstream_live_pending_events", "gauge",
+                       "Events of the topic stored in JetStream but not yet delivered to this node (its consumer lag).",
+                       name, t->live_pending.load(std::memory_order_relaxed)});
+    return out;
+}
+
 void JetStreamEngine::publish(PublishRequest request, PublishCallback done) {
     if (closed_.load()) {
         done(make_error(Errc::unavailable, "the engine is stopping"));
@@ -691,6 +717,7 @@ void JetStreamEngine::retry_expired(std::int64_t now) {
             for (auto& item : req->items) waiting = waiting || (!item.outcome && item.token == 0);
             if (!waiting) continue;
             if (now >= req->deadline_ms) {
+                timed_out_.fetch_add(1, std::memory_order_relaxed);
                 req->failure = make_error(Errc::unavailable, "JetStream did not acknowledge the event within " +
                                                                  std::to_string(options_.publish_timeout_ms) + " ms");
                 req->finished = true;
@@ -706,6 +733,7 @@ void JetStreamEngine::retry_expired(std::int64_t now) {
                 ++item.attempts;
                 in_flight_.emplace(item.token, InFlight{req, i});
                 resend.emplace_back(req, i);
+                republished_.fetch_add(1, std::memory_order_relaxed);
             }
         }
         std::erase_if(requests_, [](const std::shared_ptr<Request>& r) { return r->finished; });
@@ -760,6 +788,7 @@ void JetStreamEngine::on_live(Topic& topic, natsMsg* msg) {
     const std::uint64_t seq = meta->Sequence.Stream;
     const std::uint64_t pending = meta->NumPending;
     jsMsgMetaData_Destroy(meta);
+    topic.live_pending.store(pending, std::memory_order_relaxed);
     if (seq == 0 || seq <= topic.delivered) return;  // a consumer reset may deliver again what was handed over
     auto flush = [&] {
         if (topic.batch.events.empty()) return;

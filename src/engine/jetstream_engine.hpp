@@ -76,6 +76,7 @@ public:
     void delete_topic(std::string name, DeleteCallback done) override;
     bool auto_create() const override { return options_.auto_create; }
     std::string health() const override;
+    std::vector<EngineStat> stats() const override;
 
     struct Topic;     // defined in the .cpp
     struct Request;   // one publish request in flight
@@ -126,7 +127,9 @@ private:
     std::condition_variable subs_cv_;
     int open_subscriptions_ = 0;     // async subscriptions whose completion libnats has not reported yet
 
-    std::mutex flight_mutex_;
+    mutable std::mutex flight_mutex_;
+    std::atomic<std::uint64_t> republished_{0};  // events published again (no acknowledgement, no leader)
+    std::atomic<std::uint64_t> timed_out_{0};    // requests failed after publish_timeout
     std::unordered_map<std::uint64_t, InFlight> in_flight_;  // by reply token
     std::vector<std::shared_ptr<Request>> requests_;         // not yet answered
     std::uint64_t next_token_ = 1;

@@ -181,6 +181,17 @@ std::string AdminPlane::metrics_text() const {
     metric(o, "herald_topic_log_bytes", "gauge", "Bytes of the topic's log on disk.");
     for (auto& t : topics) o << "herald_topic_log_bytes{topic=\"" << t.name << "\"} " << t.size_bytes << '\n';
     topic_publish_metrics(o, topics, ctx_.data.publish.topics);
+    {
+        std::string out;
+        std::string last;
+        for (auto& st : ctx_.engine.stats()) {
+            const std::string name = "herald_engine_" + st.name;
+            if (name != last) prometheus::append_header(out, name.c_str(), st.type, st.help);
+            last = name;
+            prometheus::append_sample(out, name.c_str(), st.topic.empty() ? std::string() : label("topic", st.topic), st.value);
+        }
+        o << out;
+    }
 
     auto& d = ctx_.data;
     metric(o, "herald_publish_requests_total", "counter", "Publish requests received.");

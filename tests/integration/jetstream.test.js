@@ -7,7 +7,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
-const { Herald, publish, publishEvent, request, sseConnect, sleep, waitFor } = require('./lib/herald');
+const { Herald, metrics, publish, publishEvent, request, run, sseConnect, sleep, waitFor } = require('./lib/herald');
 const { NatsCluster } = require('./lib/nats');
 
 function config(cluster, first, extra = '') {
@@ -87,6 +87,18 @@ test('JetStream engine: three Herald nodes over a three-node cluster', async (t)
     } finally {
       conns.forEach((c) => c.close());
     }
+  });
+
+  await t.test("/metrics has the engine's figures and passes promtool", async () => {
+    const m = await metrics(nodes[1].admin);
+    assert.equal(m.herald_engine_jetstream_connected, 1);
+    assert.equal(m['herald_engine_jetstream_live_pending_events{topic="orders"}'], 0, 'node 1 delivered everything');
+    assert.equal(m.herald_engine_jetstream_acks_outstanding, 0);
+    assert.equal(m['herald_topic_end_offset{topic="orders"}'], 300);
+    const scrape = await request(`${nodes[1].admin}/metrics`);
+    const checked = await run('/usr/bin/promtool', ['check', 'metrics'], { input: scrape.body });
+    assert.equal(checked.code, 0, `${checked.stdout}${checked.stderr}`);
+    assert.equal(`${checked.stdout}${checked.stderr}`.trim(), '');
   });
 
   await t.test('a cursor from one node resumes on another; event ids deduplicate across nodes', async () => {
@@ -204,6 +216,11 @@ test('JetStream engine: killing the stream leader mid-publish loses no acknowled
     }
   });
   await Promise.all(publishers);
+  // The kill did something: events were published again on at least one node.
+  let republished = 0;
+  for (const h of nodes) republished += (await metrics(h.admin)).herald_engine_jetstream_republished_total;
+  assert.ok(republished > 0, 'no event needed publishing again: the kill came too late or too early');
+  t.diagnostic(`republished ${republished}; `);
   t.diagnostic(`acknowledged ${acked.size} of 301, answered 503: ${failed.length} ${JSON.stringify(failed.slice(0, 2))}`);
   // Every acknowledged event is in the stream, once; failures (if the election outlasted publish_timeout) were
   // answered as such, never acknowledged.
