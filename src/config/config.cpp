@@ -242,7 +242,7 @@ Result<EngineSettings> parse_engine(const Walker& w, const YAML::Node& n) {
     if (j) {
         auto& js = e.jetstream;
         if (auto k = w.keys(j, "engine.jetstream", {"servers", "stream_prefix", "subject_prefix", "replicas",
-                                                    "ack_timeout", "publish_timeout", "request_timeout"});
+                                                    "ack_timeout", "publish_timeout", "request_timeout", "lease_ttl"});
             !k)
             return std::move(k).error();
         if (auto s = j["servers"]) {
@@ -269,6 +269,7 @@ Result<EngineSettings> parse_engine(const Walker& w, const YAML::Node& n) {
         if (auto s = j["ack_timeout"]) { HERALD_TRY(v, w.duration(s, "engine.jetstream.ack_timeout", 10)); js.ack_timeout_ms = v; }
         if (auto s = j["publish_timeout"]) { HERALD_TRY(v, w.duration(s, "engine.jetstream.publish_timeout", 100)); js.publish_timeout_ms = v; }
         if (auto s = j["request_timeout"]) { HERALD_TRY(v, w.duration(s, "engine.jetstream.request_timeout", 10)); js.request_timeout_ms = v; }
+        if (auto s = j["lease_ttl"]) { HERALD_TRY(v, w.duration(s, "engine.jetstream.lease_ttl", 1'000)); js.lease_ttl_ms = v; }
         if (e.jetstream.publish_timeout_ms < e.jetstream.ack_timeout_ms)
             return w.error(j, "engine.jetstream.publish_timeout", "must be at least engine.jetstream.ack_timeout");
     }

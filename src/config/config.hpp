@@ -198,6 +198,7 @@ struct JetStreamSettings {
     std::int64_t ack_timeout_ms = 2'000;
     std::int64_t publish_timeout_ms = 15'000;
     std::int64_t request_timeout_ms = 5'000;
+    std::int64_t lease_ttl_ms = 5'000;  // the webhook dispatch lease: a dead holder is replaced after this
 };
 struct EngineSettings {
     std::string kind = "embedded";  // embedded | jetstream

@@ -118,6 +118,29 @@ struct EngineStat {
     std::uint64_t value = 0;
 };
 
+// Small state that every node over one engine shares (a JetStream KV bucket): records under keys, and leases.
+// Calls block for a round trip to the engine; use them off request paths. Keys are [A-Za-z0-9_.=-].
+struct SharedEntry {
+    std::string key;
+    std::string value;
+    std::uint64_t revision = 0;
+};
+
+class SharedState {
+public:
+    virtual ~SharedState() = default;
+    // Every record whose key starts with `prefix`.
+    virtual Result<std::vector<SharedEntry>> list(std::string_view prefix) = 0;
+    virtual Result<void> put(std::string_view key, std::string_view value) = 0;
+    // Removing a key that does not exist is not an error.
+    virtual Result<void> remove(std::string_view key) = 0;
+    // Leases: true when `holder` holds `name` after the call — it took a free lease or renewed its own. A lease
+    // not renewed within the engine's lease TTL lapses and can be taken by another holder.
+    virtual Result<bool> hold_lease(std::string_view name, std::string_view holder) = 0;
+    // Gives the lease up at once when `holder` has it (a clean shutdown hands over without waiting for the TTL).
+    virtual void release_lease(std::string_view name, std::string_view holder) = 0;
+};
+
 class CommitListener {
 public:
     virtual ~CommitListener() = default;
@@ -152,6 +175,8 @@ public:
     virtual std::string health() const = 0;
     // The engine's own figures, grouped by name (every series of one name together). None by default.
     virtual std::vector<EngineStat> stats() const { return {}; }
+    // State shared by every node over this engine; null when the engine serves one node only (embedded).
+    virtual SharedState* shared_state() { return nullptr; }
 };
 
 }  // namespace herald::engine

@@ -325,6 +325,14 @@ Result<void> JetStreamEngine::start(CommitListener& listener) {
     }
     jsAccountInfo_Destroy(ai);
 
+    auto shared = JetStreamSharedState::open(
+        js_, SharedStateOptions{options_.stream_prefix, options_.replicas, options_.lease_ttl_ms});
+    if (!shared) {
+        stop();
+        return std::move(shared).error();
+    }
+    shared_ = std::move(*shared);
+
     for (auto& [name, settings] : options_.declared) {
         if (auto put = put_stream(name, settings, nullptr); !put) {
             stop();
@@ -373,6 +381,7 @@ void JetStreamEngine::stop() {
         std::unique_lock lock(subs_mutex_);
         subs_cv_.wait_for(lock, std::chrono::seconds(5), [this] { return open_subscriptions_ <= 0; });
     }
+    shared_.reset();
     if (js_) jsCtx_Destroy(js_);
     js_ = nullptr;
     if (nc_) {

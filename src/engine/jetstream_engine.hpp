@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "engine/engine.hpp"
+#include "engine/jetstream_shared_state.hpp"
 
 // libnats types, kept out of every includer.
 struct __natsConnection;
@@ -60,6 +61,7 @@ struct JetStreamOptions {
     std::int64_t request_timeout_ms = 5'000;    // stream management and reads
     std::int64_t connect_timeout_ms = 5'000;    // the first connection at start
     std::int64_t refresh_interval_ms = 2'000;   // the topic list and their sizes
+    std::int64_t lease_ttl_ms = 5'000;          // shared state: a lease lapses this long after its last renewal
 };
 
 class JetStreamEngine final : public Engine {
@@ -77,6 +79,7 @@ public:
     bool auto_create() const override { return options_.auto_create; }
     std::string health() const override;
     std::vector<EngineStat> stats() const override;
+    SharedState* shared_state() override { return shared_.get(); }
 
     struct Topic;     // defined in the .cpp
     struct Request;   // one publish request in flight
@@ -115,6 +118,7 @@ private:
     __natsConnection* nc_ = nullptr;
     __jsCtx* js_ = nullptr;
     __natsSubscription* ack_sub_ = nullptr;
+    std::unique_ptr<JetStreamSharedState> shared_;
     std::string ack_prefix_;  // "<inbox>." + token per attempt
 
     mutable std::mutex topics_mutex_;

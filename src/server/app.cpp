@@ -1,5 +1,10 @@
 #include "server/app.hpp"
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <random>
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -113,11 +118,22 @@ std::unique_ptr<engine::Engine> make_engine(const config::Config& c, std::map<st
         o.ack_timeout_ms = j.ack_timeout_ms;
         o.publish_timeout_ms = j.publish_timeout_ms;
         o.request_timeout_ms = j.request_timeout_ms;
+        o.lease_ttl_ms = j.lease_ttl_ms;
         return std::make_unique<engine::JetStreamEngine>(std::move(o));
     }
     auto o = engine_options(c);
     o.declared = std::move(declared);
     return std::make_unique<engine::EmbeddedEngine>(std::move(o));
+}
+
+// This process's name in cluster leases: host, process id and a random part (a restarted node is a new holder).
+std::string node_name() {
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "herald");
+    std::random_device rd;
+    char suffix[16];
+    std::snprintf(suffix, sizeof suffix, "%04x", static_cast<unsigned>(rd() & 0xffff));
+    return std::string(host) + "-" + std::to_string(::getpid()) + "-" + suffix;
 }
 
 http::ListenerOptions listener_options(const config::Config& c) {
@@ -365,10 +381,27 @@ int serve(ServeOptions options) {
     service_options.tracer = &tracer;
     webhook::Service webhooks(webhook_worker.io, *webhook_worker.hub, engine, **meta_db, webhook_transport,
                               std::move(service_options));
+    // Several nodes over one engine: one of them dispatches the webhook subscriptions at a time.
+    std::unique_ptr<webhook::ClusterSync> webhook_cluster;
+    if (auto* shared = engine.shared_state()) {
+        webhook::ClusterSyncOptions co;
+        co.node = node_name();
+        co.lease_ttl = std::chrono::milliseconds(cfg.engine.jetstream.lease_ttl_ms);
+        co.interval = std::max(std::chrono::milliseconds(100), co.lease_ttl / 5);
+        webhook_cluster = std::make_unique<webhook::ClusterSync>(
+            *shared, co,
+            [&webhooks, io = &webhook_worker.io](webhook::ClusterView view) {
+                asio::post(*io, [&webhooks, view = std::move(view)]() mutable { webhooks.apply(std::move(view)); });
+            },
+            &logger);
+        webhooks.attach_cluster(webhook_cluster.get());
+        logger.info("server", "webhook subscriptions are shared through the engine", {{"node", co.node}});
+    }
     {
         Result<void> started = ok();
         webhook_worker.thread = std::thread([io = &webhook_worker.io] { io->run(); });
         run_on(webhook_worker, [&] { started = webhooks.start(); });
+        if (started && webhook_cluster) webhook_cluster->start();
         if (!started) {
             logger.error("server", "webhooks: " + started.error().message);
             webhook_worker.guard.reset();
@@ -574,6 +607,8 @@ int serve(ServeOptions options) {
         webhooks.stop();
         webhook_worker.hub->shutdown();
     });
+    // After the service queued its last progress: written, and the dispatch lease handed over.
+    if (webhook_cluster) webhook_cluster->stop();
     engine.stop();
     webhook_worker.guard.reset();
     webhook_worker.io.stop();

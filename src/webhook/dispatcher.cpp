@@ -91,6 +91,14 @@ void Dispatcher::start() {
     asio::co_spawn(env_.io, [self]() -> asio::awaitable<void> { co_await self->run_replays(); }, asio::detached);
 }
 
+bool Dispatcher::adopt(Subscription s) {
+    if (started_ || s.id != sub_.id) return false;
+    sub_ = std::move(s);
+    read_pos_ = sub_.status.next_offset;
+    dirty_ = true;
+    return true;
+}
+
 void Dispatcher::stop() {
     stopped_ = true;
     unlink();  // no more hub wake-ups

@@ -87,6 +87,10 @@ public:
     void rotate_secret(SigningSecret fresh, std::chrono::milliseconds overlap);
 
     const Subscription& subscription() const noexcept { return sub_; }
+    bool started() const noexcept { return started_; }
+    // A dispatcher that was never started (a cluster node that does not dispatch) follows the subscription as the
+    // cluster has it: definition and progress are replaced. False (and nothing changes) once started.
+    bool adopt(Subscription s);
     // Events between the cursor and the end of the topic (filtered-out types included).
     std::uint64_t lag() const;
     std::size_t replay_backlog() const noexcept { return replay_queue_.size(); }

@@ -1,4 +1,5 @@
 #include "webhook/service.hpp"
+#include "webhook/subscription_json.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -112,9 +113,139 @@ std::shared_ptr<Dispatcher> Service::launch(Subscription s) {
                         options_.logger},
         std::move(s));
     hub_.subscribe(topic, *d);
-    d->start();
+    if (!cluster_ || leader_) d->start();
     dispatchers_[d->subscription().id] = d;
     return d;
+}
+
+std::shared_ptr<Dispatcher> Service::relaunch(const std::string& id, Subscription s) {
+    if (auto old = find(id)) old->stop();
+    dispatchers_.erase(id);
+    return launch(std::move(s));
+}
+
+void Service::note_local_change(const std::string& id) { local_changes_[id] = std::chrono::steady_clock::now(); }
+
+void Service::set_leader(bool leader) {
+    if (leader == leader_) return;
+    leader_ = leader;
+    dispatching_.store(leader, std::memory_order_relaxed);
+    std::vector<std::string> ids;
+    for (auto& [id, d] : dispatchers_) ids.push_back(id);
+    for (auto& id : ids) {
+        auto d = find(id);
+        if (leader) {
+            // Taking over: each starts from the progress the previous holder wrote (adopted in apply()).
+            if (!d->started()) d->start();
+        } else {
+            // Losing the lease: stop delivering at once; an attempt in flight ends without moving the cursor.
+            auto s = d->subscription();
+            relaunch(id, std::move(s));
+        }
+    }
+    log::emit(options_.logger, log::Level::info, "webhook",
+              leader ? "dispatching webhook subscriptions" : "stopped dispatching webhook subscriptions (another node holds the lease)",
+              {{"subscriptions", std::to_string(ids.size())}});
+}
+
+namespace {
+
+// The dispatch holder's progress, over what this node knows. The API's state (active/paused) stays this node's
+// (it comes from the definition); `disabled` is the holder's verdict.
+bool merge_progress(SubscriptionStatus& into, const SubscriptionStatus& p) {
+    bool changed = into.epoch != p.epoch || into.next_offset != p.next_offset || into.delivered != p.delivered ||
+                   into.dead_lettered != p.dead_lettered || into.last_attempt_ms != p.last_attempt_ms;
+    into.epoch = p.epoch;
+    into.next_offset = p.next_offset;
+    into.delivered = p.delivered;
+    into.dead_lettered = p.dead_lettered;
+    into.last_attempt_ms = p.last_attempt_ms;
+    into.last_status = p.last_status;
+    into.last_error = p.last_error;
+    into.failing_since_ms = p.failing_since_ms;
+    if (p.state == SubscriptionState::disabled && into.state != SubscriptionState::disabled) {
+        into.state = SubscriptionState::disabled;
+        into.disabled_reason = p.disabled_reason;
+        changed = true;
+    }
+    return changed;
+}
+
+}  // namespace
+
+void Service::apply(ClusterView view) {
+    if (stopped_ || !store_) return;
+    const bool listed = view.taken_at != std::chrono::steady_clock::time_point{};
+    if (listed) {
+        auto newer_here = [&](const std::string& id) {
+            auto it = local_changes_.find(id);
+            return it != local_changes_.end() && it->second >= view.taken_at;
+        };
+        std::map<std::string, bool> seen;
+        for (auto& e : view.subscriptions) {
+            const auto& def = e.definition;
+            seen[def.id] = true;
+            if (newer_here(def.id)) continue;
+            auto d = find(def.id);
+            if (!d) {
+                // Created on another node.
+                if (dispatchers_.size() >= options_.max_subscriptions) continue;
+                Subscription s = def;
+                if (e.progress) merge_progress(s.status, *e.progress);
+                if (auto r = store_->insert(s); !r) {
+                    log::emit(options_.logger, log::Level::error, "webhook", "cannot store a shared subscription",
+                              {{"subscription", s.id}, {"error", r.error().message}});
+                    continue;
+                }
+                applied_revision_[def.id] = e.revision;
+                launch(std::move(s));
+                continue;
+            }
+            Subscription s = d->subscription();
+            bool definition_changed = false;
+            if (applied_revision_[def.id] != e.revision) {
+                // Paused, resumed or given a new secret on another node.
+                applied_revision_[def.id] = e.revision;
+                if (s.secrets != def.secrets) {
+                    s.secrets = def.secrets;
+                    definition_changed = true;
+                }
+                if (def.status.state == SubscriptionState::paused && s.status.state != SubscriptionState::paused) {
+                    s.status.state = SubscriptionState::paused;
+                    definition_changed = true;
+                } else if (def.status.state == SubscriptionState::active && s.status.state == SubscriptionState::paused) {
+                    s.status.state = SubscriptionState::active;
+                    s.status.failing_since_ms.reset();
+                    definition_changed = true;
+                }
+            }
+            bool progress_changed = false;
+            // The holder's own progress is the truth; others follow it so that a takeover starts there.
+            if (!leader_ && e.progress) progress_changed = merge_progress(s.status, *e.progress);
+            if (!definition_changed && !progress_changed) continue;
+            if (definition_changed) (void)store_->save_secrets(s);
+            (void)store_->save_status(s);
+            if (!d->adopt(s)) {
+                // Running here: pause and resume in place; a new secret needs a new dispatcher.
+                if (s.secrets != d->subscription().secrets) relaunch(def.id, std::move(s));
+                else if (s.status.state == SubscriptionState::paused) d->pause();
+                else if (s.status.state == SubscriptionState::active) d->resume();
+            }
+        }
+        // Deleted on another node.
+        std::vector<std::string> gone;
+        for (auto& [id, d] : dispatchers_)
+            if (!seen.count(id) && !newer_here(id)) gone.push_back(id);
+        for (auto& id : gone) {
+            find(id)->stop();
+            dispatchers_.erase(id);
+            applied_revision_.erase(id);
+            (void)store_->remove(id);
+        }
+        std::erase_if(local_changes_, [&](const auto& kv) { return kv.second < view.taken_at; });
+    }
+    lease_valid_until_ = view.lease_valid_until;
+    set_leader(view.leader);
 }
 
 Result<void> Service::start() {
@@ -147,6 +278,9 @@ asio::awaitable<void> Service::flush_loop() {
 
 void Service::flush() {
     if (!store_) return;
+    // The lease was not renewed in time (the shared state is unreachable or this thread was held up): stop
+    // before another node can take over, so that two nodes never deliver at once.
+    if (cluster_ && leader_ && std::chrono::steady_clock::now() > lease_valid_until_) set_leader(false);
     std::vector<std::shared_ptr<Dispatcher>> dirty;
     std::vector<Attempt> attempts;
     for (auto& [id, d] : dispatchers_) {
@@ -154,6 +288,8 @@ void Service::flush() {
         for (auto& x : a) attempts.push_back(std::move(x));
         if (d->take_dirty()) dirty.push_back(d);
     }
+    if (cluster_ && leader_)
+        for (auto& d : dirty) cluster_->queue_progress(d->subscription().id, progress_json(d->subscription().status));
     if (!dirty.empty() || !attempts.empty()) {
         auto r = db_.transaction([&]() -> Result<void> {
             for (auto& d : dirty)
@@ -229,6 +365,8 @@ json::object Service::view(const Dispatcher& d) const {
         secrets.emplace_back(std::move(so));
     }
     o["secrets"] = std::move(secrets);
+    // In a cluster only one node delivers; its delivery log and dead-letter queue are the ones that fill up.
+    if (cluster_) o["dispatched_here"] = leader_;
     return o;
 }
 
@@ -374,6 +512,15 @@ asio::awaitable<Result<json::object>> Service::create(json::value body) {
     if (dispatchers_.size() >= options_.max_subscriptions)
         co_return make_error(Errc::conflict, "the subscription limit is reached");
     if (auto r = store_->insert(s); !r) co_return std::move(r).error();
+    if (cluster_) {
+        // In the cluster before the answer: an acknowledged subscription survives this node.
+        if (auto r = cluster_->put_definition(s); !r) {
+            (void)store_->remove(s.id);
+            co_return make_error(Errc::unavailable, "the subscription could not be shared with the cluster: " +
+                                                        r.error().message);
+        }
+        note_local_change(s.id);
+    }
     auto d = launch(std::move(s));
     auto out = view(*d);
     out["secret"] = secret;  // shown once
@@ -398,6 +545,11 @@ Result<json::object> Service::set_paused(const std::string& id, bool paused) {
     if (!d) return make_error(Errc::not_found, "no webhook subscription '" + id + "'");
     if (paused) d->pause();
     else d->resume();
+    if (cluster_) {
+        if (auto r = cluster_->put_definition(d->subscription()); !r)
+            return make_error(Errc::unavailable, "the change could not be shared with the cluster: " + r.error().message);
+        note_local_change(id);
+    }
     flush();
     return view(*d);
 }
@@ -405,6 +557,12 @@ Result<json::object> Service::set_paused(const std::string& id, bool paused) {
 Result<void> Service::remove(const std::string& id) {
     auto d = find(id);
     if (!d) return make_error(Errc::not_found, "no webhook subscription '" + id + "'");
+    if (cluster_) {
+        if (auto r = cluster_->remove(id); !r)
+            return make_error(Errc::unavailable, "the deletion could not be shared with the cluster: " + r.error().message);
+        note_local_change(id);
+        applied_revision_.erase(id);
+    }
     d->stop();
     dispatchers_.erase(id);
     return store_->remove(id);
@@ -438,6 +596,12 @@ Result<json::object> Service::rotate_secret(const std::string& id, const json::v
     if (secret.empty()) secret = generate_secret();
     d->rotate_secret({secret, std::nullopt}, overlap);
     if (auto r = store_->save_secrets(d->subscription()); !r) return std::move(r).error();
+    if (cluster_) {
+        if (auto r = cluster_->put_definition(d->subscription()); !r)
+            return make_error(Errc::unavailable, "the new secret could not be shared with the cluster: " +
+                                                     r.error().message);
+        note_local_change(id);
+    }
     auto out = view(*d);
     out["secret"] = secret;
     return out;

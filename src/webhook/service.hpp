@@ -24,6 +24,7 @@
 #include "trace/tracer.hpp"
 #include "hub/hub.hpp"
 #include "meta/database.hpp"
+#include "webhook/cluster_sync.hpp"
 #include "webhook/dispatcher.hpp"
 #include "webhook/store.hpp"
 #include "webhook/transport.hpp"
@@ -77,10 +78,23 @@ public:
     std::vector<SubscriptionGauge> gauges() const;
     WebhookStats& stats() noexcept { return stats_; }
 
+    // Cluster mode (several nodes over one engine, webhook/cluster_sync.hpp): definitions are written through
+    // `sync` by the API calls, the dispatch holder's progress is queued to it, and dispatchers run only while
+    // this node holds the dispatch lease. Call before start().
+    void attach_cluster(ClusterSync* sync) noexcept { cluster_ = sync; }
+    // One round of the cluster's view. Call on the webhook thread.
+    void apply(ClusterView view);
+    // Whether this node's dispatchers deliver: always outside a cluster, while holding the lease in one.
+    bool dispatching() const noexcept { return dispatching_.load(std::memory_order_relaxed); }
+
 private:
     boost::json::object view(const Dispatcher& d) const;
     std::shared_ptr<Dispatcher> find(const std::string& id) const;
     std::shared_ptr<Dispatcher> launch(Subscription s);
+    // Stops `id`'s dispatcher and puts a new one in its place for `s` (started when this node dispatches).
+    std::shared_ptr<Dispatcher> relaunch(const std::string& id, Subscription s);
+    void set_leader(bool leader);
+    void note_local_change(const std::string& id);
     void flush();
     boost::asio::awaitable<void> flush_loop();
 
@@ -96,6 +110,13 @@ private:
     std::mt19937_64 rng_;
     boost::asio::steady_timer flush_timer_;
     bool stopped_ = false;
+    ClusterSync* cluster_ = nullptr;
+    bool leader_ = false;
+    std::atomic<bool> dispatching_{true};
+    std::chrono::steady_clock::time_point lease_valid_until_{};
+    std::map<std::string, std::uint64_t> applied_revision_;  // of each definition this node has applied
+    // Subscriptions this node created, changed or deleted, and when: a view older than that must not undo it.
+    std::map<std::string, std::chrono::steady_clock::time_point> local_changes_;
     mutable std::mutex gauges_mutex_;
     std::vector<SubscriptionGauge> gauges_;
 };

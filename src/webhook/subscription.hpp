@@ -23,6 +23,7 @@ const char* to_string(SubscriptionState s) noexcept;
 struct SigningSecret {
     std::string secret;
     std::optional<std::int64_t> expires_at_ms;
+    friend bool operator==(const SigningSecret&, const SigningSecret&) = default;
 };
 
 // What the subscriber asked for; changes only through the API.

@@ -8,9 +8,10 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
 const { Herald, metrics, publish, publishEvent, request, run, sseConnect, sleep, waitFor } = require('./lib/herald');
+const { Webhook } = require('standardwebhooks');
 const { NatsCluster } = require('./lib/nats');
 
-function config(cluster, first, extra = '') {
+function config(cluster, first, extra = '', top = '') {
   // Each node lists every server, its own first, as a deployment would.
   const urls = cluster.urls();
   const ordered = [urls[first % urls.length], ...urls.filter((_, i) => i !== first % urls.length)];
@@ -20,12 +21,12 @@ engine:
   jetstream:
     servers: [${ordered.join(', ')}]
     replicas: ${cluster.size}
-${extra}`;
+${extra}${top}`;
 }
 
-async function startNodes(cluster, n, extra = '') {
+async function startNodes(cluster, n, extra = '', top = '') {
   const nodes = [];
-  for (let i = 0; i < n; i++) nodes.push(await new Herald({ config: config(cluster, i, extra) }).start());
+  for (let i = 0; i < n; i++) nodes.push(await new Herald({ config: config(cluster, i, extra, top) }).start());
   return nodes;
 }
 
@@ -251,4 +252,117 @@ test('JetStream engine: with the cluster down, publishing answers 503 with Retry
     return x.status === 503 ? x : null;
   }, { timeout: 10000, what: '/readyz to fail' });
   assert.match(ready.body, /NATS/);
+});
+
+test('JetStream engine: a webhook subscription is delivered by one node at a time and survives that node', async (t) => {
+  const cluster = await new NatsCluster(3).start();
+  const nodes = await startNodes(cluster, 3, '    lease_ttl: 2s\n', `webhooks:
+  allow_destinations: ["127.0.0.1/32"]
+  retry_schedule: [50ms, 100ms]
+  retry_jitter: false
+`);
+  const received = [];
+  const unverified = [];
+  let secret;
+  const receiver = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      try { new Webhook(secret).verify(body, req.headers); } catch { unverified.push(body); }
+      received.push(JSON.parse(body).data.seq);
+      res.writeHead(204);
+      res.end();
+    });
+  });
+  await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+  t.after(async () => {
+    receiver.closeAllConnections();
+    await new Promise((r) => receiver.close(r));
+    await stopAll(nodes);
+    await cluster.stop();
+  });
+  const first = await publish(nodes[0].url, 'shipments', { seq: -1 });
+  assert.equal(first.status, 201, first.body);
+
+  // Created on node 1; every node knows it within a few rounds.
+  const created = await request(`${nodes[1].url}/v1/subscriptions`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ topic: 'shipments', url: `http://127.0.0.1:${receiver.address().port}/hook` }),
+  });
+  assert.equal(created.status, 201, created.body);
+  const sub = JSON.parse(created.body);
+  secret = sub.secret;
+  const dispatchers = async (hs) => {
+    const out = [];
+    for (const h of hs) {
+      const r = await request(`${h.url}/v1/subscriptions/${sub.id}`);
+      if (r.status !== 200) return null;
+      if (JSON.parse(r.body).dispatched_here) out.push(h);
+    }
+    return out;
+  };
+  const holders = await waitFor(async () => {
+    const d = await dispatchers(nodes);
+    return d && d.length === 1 ? d : null;
+  }, { timeout: 15000, interval: 200, what: 'every node to know the subscription and one to dispatch it' });
+  const holder = holders[0];
+
+  for (let i = 0; i < 50; i++) {
+    const r = await publish(nodes[i % 3].url, 'shipments', { seq: i });
+    assert.equal(r.status, 201, r.body);
+  }
+  await waitFor(() => received.length >= 50, { timeout: 15000, what: 'the first 50 deliveries' });
+  await sleep(300);
+  // One node dispatches: each event once, in order.
+  assert.deepEqual(received, Array.from({ length: 50 }, (_, i) => i));
+
+  await sleep(1000);  // the holder's progress reaches the cluster (a round is 400 ms here)
+  await holder.kill9();
+  const survivors = nodes.filter((h) => h !== holder);
+  for (let i = 50; i < 100; i++) {
+    const r = await publish(survivors[i % 2].url, 'shipments', { seq: i });
+    assert.equal(r.status, 201, r.body);
+  }
+  await waitFor(() => new Set(received).size >= 100, { timeout: 20000, what: 'the takeover to deliver the rest' });
+  const next = await waitFor(async () => {
+    const d = await dispatchers(survivors);
+    return d && d.length === 1 ? d : null;
+  }, { timeout: 10000, interval: 200, what: 'one survivor to dispatch' });
+  assert.notEqual(next[0], holder);
+  // At least once across the takeover, in order: nothing missing, first deliveries increasing, few repeats.
+  const firsts = [];
+  const seen = new Set();
+  for (const n of received) if (!seen.has(n)) { seen.add(n); firsts.push(n); }
+  assert.deepEqual(firsts, Array.from({ length: 100 }, (_, i) => i));
+  t.diagnostic(`deliveries ${received.length} for 100 events (${received.length - 100} repeated across the takeover)`);
+  assert.ok(received.length - 100 <= 10, `too many repeats: ${received.length - 100}`);
+  assert.deepEqual(unverified, [], 'every delivery verifies with the secret given on node 1');
+
+  // Pause on the node that does not dispatch: the dispatching node stops; resume there: it goes on.
+  const dispatcher = next[0];
+  const other = survivors.find((h) => h !== dispatcher);
+  const paused = await request(`${other.url}/v1/subscriptions/${sub.id}/pause`, { method: 'POST' });
+  assert.equal(paused.status, 200, paused.body);
+  await waitFor(async () => {
+    const r = await request(`${dispatcher.url}/v1/subscriptions/${sub.id}`);
+    return JSON.parse(r.body).state === 'paused';
+  }, { timeout: 5000, interval: 100, what: 'the pause to reach the dispatching node' });
+  const before = received.length;
+  for (let i = 100; i < 105; i++) assert.equal((await publish(other.url, 'shipments', { seq: i })).status, 201);
+  await sleep(1500);
+  assert.equal(received.length, before, 'nothing is delivered while paused');
+  const resumed = await request(`${dispatcher.url}/v1/subscriptions/${sub.id}/resume`, { method: 'POST' });
+  assert.equal(resumed.status, 200, resumed.body);
+  await waitFor(() => new Set(received).size >= 105, { timeout: 10000, what: 'the deliveries after the resume' });
+
+  // Deleted on one node: gone on the other, and nothing more is delivered.
+  const del = await request(`${other.url}/v1/subscriptions/${sub.id}`, { method: 'DELETE' });
+  assert.equal(del.status, 204, del.body);
+  await waitFor(async () => (await request(`${dispatcher.url}/v1/subscriptions/${sub.id}`)).status === 404,
+    { timeout: 5000, interval: 100, what: 'the deletion to reach the dispatching node' });
+  const after = received.length;
+  assert.equal((await publish(dispatcher.url, 'shipments', { seq: 105 })).status, 201);
+  await sleep(1000);
+  assert.equal(received.length, after, 'a deleted subscription delivers nothing');
 });

@@ -1,0 +1,49 @@
+#pragma once
+// SharedState over JetStream key-value buckets (docs/deployment.md): records in <prefix>META (one revision kept,
+// replicated like the streams) and leases in <prefix>LEASES, whose TTL is the lease time: a lease is a key
+// holding its holder's name, taken with a create (only when absent), renewed with an update against the revision
+// the holder last wrote, and gone when its holder stops renewing for a TTL.
+//
+// Threading: every method may be called from any thread; each call is one or two round trips.
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "engine/engine.hpp"
+
+struct __jsCtx;
+struct __kvStore;
+
+namespace herald::engine {
+
+struct SharedStateOptions {
+    std::string bucket_prefix = "HERALD_";
+    int replicas = 1;
+    std::int64_t lease_ttl_ms = 5'000;
+};
+
+class JetStreamSharedState final : public SharedState {
+public:
+    // Opens (creating when missing) the two buckets on `js`, which must outlive this object.
+    static Result<std::unique_ptr<JetStreamSharedState>> open(__jsCtx* js, SharedStateOptions options);
+    ~JetStreamSharedState() override;
+
+    Result<std::vector<SharedEntry>> list(std::string_view prefix) override;
+    Result<void> put(std::string_view key, std::string_view value) override;
+    Result<void> remove(std::string_view key) override;
+    Result<bool> hold_lease(std::string_view name, std::string_view holder) override;
+    void release_lease(std::string_view name, std::string_view holder) override;
+
+    JetStreamSharedState(__kvStore* records, __kvStore* leases) : records_(records), leases_(leases) {}
+
+private:
+    __kvStore* records_;
+    __kvStore* leases_;
+    std::mutex mutex_;
+    std::unordered_map<std::string, std::uint64_t> held_;  // lease → the revision this node last wrote
+};
+
+}  // namespace herald::engine
