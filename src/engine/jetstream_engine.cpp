@@ -485,6 +485,9 @@ Result<std::shared_ptr<JetStreamEngine::Topic>> JetStreamEngine::open_topic(cons
     so.Ordered = true;
     so.Config.DeliverPolicy = js_DeliverByStartSequence;
     so.Config.OptStartSeq = t->delivered + 1;
+    // The consumer lives on one server; when that server dies, missing heartbeats are how libnats notices and
+    // makes a new one. 1 s instead of the default 5 s keeps a node's live stream stalled for seconds, not tens.
+    so.Config.Heartbeat = 1'000'000'000;
     jerr = {};
     s = js_Subscribe(&t->live, js_, t->subject.c_str(), &on_live_message, &t->closure, nullptr, &so, &jerr);
     if (s != NATS_OK) return api_failure("live consumer of " + stream, s, jerr);
@@ -938,6 +941,9 @@ void JetStreamEngine::refresh_topics() {
             } else {
                 t->start.store(info->start_offset, std::memory_order_release);
                 t->size.store(info->size_bytes, std::memory_order_relaxed);
+                // Bounds how stale this node's end can be when its live consumer is being re-created (reads and
+                // pages use it as the end).
+                t->advance_end(info->end_offset);
             }
         }
         known_ = std::move(known);

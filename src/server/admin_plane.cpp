@@ -117,6 +117,9 @@ void webhook_metrics(std::ostringstream& o, webhook::Service& svc) {
     o << "herald_webhook_attempts_total{outcome=\"dead_letter\"} " << st.attempts_dead_letter.load() << '\n';
     o << "herald_webhook_attempts_total{outcome=\"gone\"} " << st.attempts_gone.load() << '\n';
     o << "herald_webhook_attempts_total{outcome=\"blocked\"} " << st.attempts_blocked.load() << '\n';
+    metric(o, "herald_webhook_dispatching", "gauge",
+           "1 when this node delivers the webhook subscriptions: always on one node, the lease holder among several.");
+    o << "herald_webhook_dispatching " << (svc.dispatching() ? 1 : 0) << '\n';
     metric(o, "herald_webhook_subscriptions_disabled_total", "counter", "Subscriptions disabled (410 Gone or failing too long).");
     o << "herald_webhook_subscriptions_disabled_total " << st.disabled_total.load() << '\n';
     metric(o, "herald_webhook_delivery_latency_seconds", "histogram", "Time from append to the receiver's 2xx.");

@@ -81,7 +81,10 @@ public:
     // Cluster mode (several nodes over one engine, webhook/cluster_sync.hpp): definitions are written through
     // `sync` by the API calls, the dispatch holder's progress is queued to it, and dispatchers run only while
     // this node holds the dispatch lease. Call before start().
-    void attach_cluster(ClusterSync* sync) noexcept { cluster_ = sync; }
+    void attach_cluster(ClusterSync* sync) noexcept {
+        cluster_ = sync;
+        dispatching_.store(false, std::memory_order_relaxed);  // until the lease says otherwise
+    }
     // One round of the cluster's view. Call on the webhook thread.
     void apply(ClusterView view);
     // Whether this node's dispatchers deliver: always outside a cluster, while holding the lease in one.

@@ -204,6 +204,12 @@ test('JetStream engine: killing the stream leader mid-publish loses no acknowled
   const acked = new Set([0]);
   const failed = [];
   let seq = 1;
+  // A live subscriber on node 1 goes through the kill too (its node's consumer may be on the killed server).
+  const streamed = [];
+  const conn = sseConnect(`${nodes[1].url}/v1/topics/ledger/events?from=earliest`, {
+    onEvent: (e) => { if (e.event === 'test.thingHappened.v1') streamed.push(JSON.parse(e.data).data.seq); },
+  });
+  t.after(() => conn.close());
   const publishers = nodes.map(async (h) => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     while (seq <= 300) {
@@ -227,10 +233,18 @@ test('JetStream engine: killing the stream leader mid-publish loses no acknowled
   // answered as such, never acknowledged.
   assert.ok(acked.size >= 250, `acknowledged ${acked.size}, failed ${JSON.stringify(failed.slice(0, 3))}`);
   for (const f of failed) assert.equal(f.status, 503, f.body);
-  const events = await readAll(nodes[1].url, 'ledger');
+  // Read through the other node: its view of the stream's end follows within a round of its live consumer or
+  // its topic refresh (the consumer may have been on the killed server).
+  let events = [];
+  await waitFor(async () => {
+    events = await readAll(nodes[1].url, 'ledger');
+    return [...acked].every((n) => events.some((e) => e.data.seq === n));
+  }, { timeout: 20000, interval: 500, what: 'every acknowledged event readable on node 1' }).catch(() => {});
   const seen = events.map((e) => e.data.seq);
   assert.equal(new Set(seen).size, seen.length, 'no event stored twice');
   for (const n of acked) assert.ok(seen.includes(n), `acknowledged event ${n} is in the stream`);
+  await waitFor(() => [...acked].every((n) => streamed.includes(n)), { timeout: 20000, what: 'the SSE subscriber to get every acknowledged event' });
+  assert.deepEqual(streamed, seen.slice(0, streamed.length), 'the subscriber saw the stream in its order, once');
 });
 
 test('JetStream engine: with the cluster down, publishing answers 503 with Retry-After and /readyz says why', async (t) => {
@@ -307,6 +321,8 @@ test('JetStream engine: a webhook subscription is delivered by one node at a tim
     return d && d.length === 1 ? d : null;
   }, { timeout: 15000, interval: 200, what: 'every node to know the subscription and one to dispatch it' });
   const holder = holders[0];
+  for (const h of nodes)
+    assert.equal((await metrics(h.admin)).herald_webhook_dispatching, h === holder ? 1 : 0, 'one node dispatches');
 
   for (let i = 0; i < 50; i++) {
     const r = await publish(nodes[i % 3].url, 'shipments', { seq: i });

@@ -24,6 +24,7 @@ TEST(EngineConfig, JetStreamEveryKey) {
     ack_timeout: 500ms
     publish_timeout: 20s
     request_timeout: 2s
+    lease_ttl: 3s
 )");
     ASSERT_TRUE(c) << c.error().message;
     auto& j = c->engine.jetstream;
@@ -35,6 +36,7 @@ TEST(EngineConfig, JetStreamEveryKey) {
     EXPECT_EQ(j.ack_timeout_ms, 500);
     EXPECT_EQ(j.publish_timeout_ms, 20'000);
     EXPECT_EQ(j.request_timeout_ms, 2'000);
+    EXPECT_EQ(j.lease_ttl_ms, 3'000);
 }
 
 TEST(EngineConfig, ErrorsNameTheKeyAndLine) {
@@ -60,6 +62,8 @@ TEST(EngineConfig, ErrorsNameTheKeyAndLine) {
         {"engine:\n  jetstream:\n    servers: [nats://a:1]\n    ack_timeout: 5s\n    publish_timeout: 1s\n",
          "engine.jetstream.publish_timeout", "line 3", "at least engine.jetstream.ack_timeout"},
         {"engine:\n  jetstream:\n    server: [nats://a:1]\n", "engine.jetstream.server", "line 3", "unknown key"},
+        {"engine:\n  jetstream:\n    servers: [nats://a:1]\n    lease_ttl: 10ms\n", "engine.jetstream.lease_ttl",
+         "line 4", "at least"},
     };
     for (auto& bc : cases) {
         auto bad = parse_config(bc.yaml);
