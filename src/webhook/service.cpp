@@ -254,6 +254,8 @@ Result<void> Service::start() {
     store_ = std::move(*store);
     auto subs = store_->load_all();
     if (!subs) return std::move(subs).error();
+    // In a cluster the local copies wait (not started) for the first round, which brings the cluster's list:
+    // it is the truth, and what it no longer has was deleted on another node while this one was away.
     for (auto& s : *subs) launch(std::move(s));
     asio::co_spawn(io_, flush_loop(), asio::detached);
     return ok();
