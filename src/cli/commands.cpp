@@ -365,6 +365,26 @@ int cmd_tail(const Args& args) {
     return 0;
 }
 
+// `herald config check FILE`: the validation `herald serve --config FILE` does before it starts (${ENV}
+// substitution, every key, type and range, with the key path and line), without starting. Exit 0: valid; 1: not
+// valid (the reason on stderr); 2: usage.
+int cmd_config(const Args& args) {
+    if (args.size() != 2 || args[0] != "check") {
+        std::cerr << "usage: herald config check FILE\n";
+        return 2;
+    }
+    auto cfg = config::load_config(args[1]);
+    if (!cfg) {
+        std::cerr << "herald config: " << cfg.error().message << '\n';
+        return 1;
+    }
+    std::cout << args[1] << ": ok (engine " << cfg->engine.kind << ", " << cfg->topics.size() << " declared topic"
+              << (cfg->topics.size() == 1 ? "" : "s") << ", " << cfg->routes.size() << " route"
+              << (cfg->routes.size() == 1 ? "" : "s") << ", " << cfg->upstreams.size() << " upstream"
+              << (cfg->upstreams.size() == 1 ? "" : "s") << ", auth " << (cfg->auth.enabled ? "on" : "off") << ")\n";
+    return 0;
+}
+
 int cmd_log(const Args& args) {
     if (args.size() != 2 || args[0] != "verify") {
         std::cerr << "usage: herald log verify DIR\n";

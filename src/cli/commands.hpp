@@ -13,6 +13,7 @@ int cmd_publish(const Args& args);
 int cmd_tail(const Args& args);
 int cmd_log(const Args& args);
 int cmd_schema(const Args& args);
+int cmd_config(const Args& args);
 int cmd_top(const Args& args);  // top_command.cpp
 
 }  // namespace herald::cli

@@ -22,6 +22,7 @@ constexpr const char* kUsage =
     "  top [--admin HOST:PORT|URL] [--token TOKEN]  live view of topics, rates, connections and lag\n"
     "        [--cacert FILE] [--interval 1s]        (from the admin listener's /metrics)\n"
     "        [--once | --iterations N]\n"
+    "  config check FILE                            validate a herald.yaml as `serve` would, without starting\n"
     "  log verify DIR                               check a data directory (or one topic's) offline\n"
     "  version                                      print the version\n"
     "\n"
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
     if (cmd == "tail") return herald::cli::cmd_tail(args);
     if (cmd == "log") return herald::cli::cmd_log(args);
     if (cmd == "schema") return herald::cli::cmd_schema(args);
+    if (cmd == "config") return herald::cli::cmd_config(args);
     if (cmd == "top") return herald::cli::cmd_top(args);
     if (cmd == "version" || cmd == "--version") {
         std::cout << "herald " << HERALD_VERSION << '\n';

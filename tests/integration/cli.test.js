@@ -99,6 +99,34 @@ test('herald log verify on a healthy data directory; serve rejects bad flags and
   h.cleanup();
 });
 
+test('herald config check: every example is valid; a bad file names the key and line and exits 1', async () => {
+  const examples = path.resolve(__dirname, '../../examples');
+  for (const dir of fs.readdirSync(examples)) {
+    const file = path.join(examples, dir, 'herald.yaml');
+    if (!fs.existsSync(file)) continue;
+    const r = await run(BIN, ['config', 'check', file]);
+    assert.equal(r.code, 0, `${file}: ${r.stderr}`);
+    assert.match(r.stdout, /: ok \(engine (embedded|jetstream),/);
+  }
+  const dir = tmpDir();
+  try {
+    const bad = path.join(dir, 'bad.yaml');
+    fs.writeFileSync(bad, 'listen: 127.0.0.1:8080\nengine:\n  kind: jetstream\n  jetstream:\n    replicas: 9\n');
+    const r = await run(BIN, ['config', 'check', bad]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /engine\.jetstream\.replicas \(.*bad\.yaml line 5\)/);
+    const usage = await run(BIN, ['config', 'verify', bad]);
+    assert.equal(usage.code, 2);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  // The cluster example's NATS configurations are what nats-server accepts.
+  for (const i of [1, 2, 3]) {
+    const r = await run('/usr/sbin/nats-server', ['-t', '-c', path.join(examples, 'cluster', `nats-${i}.conf`)]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+  }
+});
+
 test('a second server on an address another one listens on refuses to start instead of sharing it', async () => {
   // The workers bind with SO_REUSEPORT, which on its own would let a second process join the first one's
   // address and silently take a share of its connections.
