@@ -9,12 +9,20 @@ NATS=${NATS_SERVER:-/usr/sbin/nats-server}
 [[ -x $HERALD ]] || { echo "run.sh: build Herald first (make build)" >&2; exit 1; }
 [[ -x $NATS ]] || { echo "run.sh: nats-server is missing (scripts/install-deps.sh installs it)" >&2; exit 1; }
 mkdir -p cluster-data
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null' EXIT
+nats_pids=()
+herald_pids=()
+# Herald first (it writes its last webhook progress and hands over its lease through NATS), then NATS.
+stop_all() {
+    kill "${herald_pids[@]}" 2>/dev/null || true
+    for p in "${herald_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    kill "${nats_pids[@]}" 2>/dev/null || true
+    for p in "${nats_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+trap stop_all EXIT
 trap 'exit 130' INT TERM
 for i in 1 2 3; do
     "$NATS" -c "nats-$i.conf" >"cluster-data/nats-$i.log" 2>&1 &
-    pids+=($!)
+    nats_pids+=($!)
 done
 # The cluster can take streams once it has a meta leader.
 for _ in $(seq 100); do
@@ -24,7 +32,7 @@ done
 for i in 1 2 3; do
     "$HERALD" serve --config herald.yaml --listen "127.0.0.1:808$i" --admin-listen "127.0.0.1:918$i" \
         --data-dir "cluster-data/herald-$i" >"cluster-data/herald-$i.log" 2>&1 &
-    pids+=($!)
+    herald_pids+=($!)
 done
 cat <<'TXT'
 Three Herald nodes over a three-server JetStream cluster:
