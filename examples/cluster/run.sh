@@ -11,7 +11,9 @@ NATS=${NATS_SERVER:-/usr/sbin/nats-server}
 mkdir -p cluster-data
 nats_pids=()
 herald_pids=()
-# Herald first (it writes its last webhook progress and hands over its lease through NATS), then NATS.
+# Herald first (it writes its last webhook progress and hands over its lease through NATS), then NATS. The
+# children run in their own sessions (setsid) so that Ctrl-C reaches only this script, which stops them in
+# that order; with a shared process group NATS would die under the Herald nodes still shutting down.
 stop_all() {
     kill "${herald_pids[@]}" 2>/dev/null || true
     for p in "${herald_pids[@]}"; do wait "$p" 2>/dev/null || true; done
@@ -21,7 +23,7 @@ stop_all() {
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 for i in 1 2 3; do
-    "$NATS" -c "nats-$i.conf" >"cluster-data/nats-$i.log" 2>&1 &
+    setsid "$NATS" -c "nats-$i.conf" >"cluster-data/nats-$i.log" 2>&1 &
     nats_pids+=($!)
 done
 # The cluster can take streams once it has a meta leader.
@@ -30,7 +32,7 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 for i in 1 2 3; do
-    "$HERALD" serve --config herald.yaml --listen "127.0.0.1:808$i" --admin-listen "127.0.0.1:918$i" \
+    setsid "$HERALD" serve --config herald.yaml --listen "127.0.0.1:808$i" --admin-listen "127.0.0.1:918$i" \
         --data-dir "cluster-data/herald-$i" >"cluster-data/herald-$i.log" 2>&1 &
     herald_pids+=($!)
 done

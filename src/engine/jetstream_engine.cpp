@@ -333,14 +333,22 @@ Result<void> JetStreamEngine::start(CommitListener& listener) {
     }
     shared_ = std::move(*shared);
 
+    // Declared topics. Several nodes starting together over a cluster that is still electing stream leaders see
+    // timeouts: those are retried for a while, anything else stops the start.
     for (auto& [name, settings] : options_.declared) {
-        if (auto put = put_stream(name, settings, nullptr); !put) {
-            stop();
-            return std::move(put).error();
+        Result<void> ready = ok();
+        const auto give_up = now_ms() + 30'000;
+        for (std::int64_t wait = 250;; wait = std::min<std::int64_t>(wait * 2, 2'000)) {
+            ready = put_stream(name, settings, nullptr);
+            if (ready) {
+                if (auto t = open_topic(name, false, nullptr, nullptr); !t) ready = std::move(t).error();
+            }
+            if (ready || ready.error().code != Errc::unavailable || now_ms() + wait > give_up) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(wait));
         }
-        if (auto t = open_topic(name, false, nullptr, nullptr); !t) {
+        if (!ready) {
             stop();
-            return std::move(t).error();
+            return std::move(ready).error();
         }
     }
     refresh_topics();
@@ -417,10 +425,17 @@ Result<void> JetStreamEngine::put_stream(const std::string& name, const TopicSet
     jsErrCode jerr{};
     natsStatus s = js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, &jerr);
     if (s == NATS_OK) {
+        // Every node applies the declared topics at start: only a real change is an update (concurrent
+        // updates of one stream while the cluster forms time out).
+        const auto* have = si->Config;
+        const bool same = have && have->MaxAge == cfg.MaxAge && have->MaxBytes == cfg.MaxBytes &&
+                          have->Duplicates == cfg.Duplicates && have->Replicas == cfg.Replicas;
         jsStreamInfo_Destroy(si);
         si = nullptr;
-        s = js_UpdateStream(&si, js_, &cfg, nullptr, &jerr);
-        if (s != NATS_OK) return api_failure("updating stream " + stream, s, jerr);
+        if (!same) {
+            s = js_UpdateStream(&si, js_, &cfg, nullptr, &jerr);
+            if (s != NATS_OK) return api_failure("updating stream " + stream, s, jerr);
+        }
         if (created) *created = false;
     } else if (s == NATS_NOT_FOUND || jerr == JSStreamNotFoundErr) {
         jerr = {};
