@@ -73,6 +73,7 @@ std::optional<std::string> topic_of_stream(std::string_view prefix, std::string_
     stream.remove_prefix(prefix.size());
     std::string topic;
     for (std::size_t i = 0; i < stream.size(); ++i) {
+        if (stream[i] == '.') return std::nullopt;  // never in a stream name; stream_name() writes it "_d"
         if (stream[i] != '_') {
             topic.push_back(stream[i]);
             continue;

@@ -32,6 +32,7 @@ TEST(JetStreamNames, ForeignStreamsAreNotTopics) {
     EXPECT_FALSE(topic_of_stream("HERALD_", "HERALD_a_"));       // dangling escape
     EXPECT_FALSE(topic_of_stream("HERALD_", "HERALD_Orders"));   // not a valid topic name
     EXPECT_FALSE(topic_of_stream("HERALD_", "HERALD__dx"));      // would start with '.'
+    EXPECT_FALSE(topic_of_stream("HERALD_", "HERALD_a.b"));      // '.' is written "_d": not canonical
 }
 
 TEST(JetStreamIds, MessageIdsAreStableDistinctAndHeaderSafe) {
