@@ -32,11 +32,14 @@ void ClusterSync::stop() {
     cv_.notify_all();
     if (thread_.joinable()) thread_.join();
     if (leader_) {
-        // A clean shutdown hands over at once: the last progress first, then the lease.
-        write_progress();
-        state_.release_lease(kLease, options_.node);
+        // A clean shutdown hands over at once: the last progress first, then the lease. When the shared state
+        // cannot be reached the lease lapses by itself after its TTL.
+        if (write_progress()) {
+            state_.release_lease(kLease, options_.node);
+            log::emit(logger_, log::Level::info, "webhook", "released the webhook dispatch lease",
+                      {{"node", options_.node}});
+        }
         leader_ = false;
-        log::emit(logger_, log::Level::info, "webhook", "released the webhook dispatch lease", {{"node", options_.node}});
     }
 }
 
@@ -54,19 +57,25 @@ void ClusterSync::queue_progress(const std::string& id, std::string json) {
     outbox_[id] = std::move(json);
 }
 
-void ClusterSync::write_progress() {
+bool ClusterSync::write_progress() {
     std::map<std::string, std::string> out;
     {
         std::lock_guard lock(mutex_);
         out.swap(outbox_);
     }
+    bool reachable = true;
     for (auto& [id, json] : out) {
-        if (auto r = state_.put(progress_key(id), json); !r) {
-            // Kept for the next round unless newer progress was queued meanwhile.
-            std::lock_guard lock(mutex_);
-            outbox_.try_emplace(id, std::move(json));
+        // After one failure the rest waits for the next round: with the shared state unreachable each put costs
+        // a full timeout, and a round (or a shutdown) must not take one per subscription.
+        if (reachable) {
+            if (auto r = state_.put(progress_key(id), json); r) continue;
+            reachable = false;
         }
+        // Kept for the next round unless newer progress was queued meanwhile.
+        std::lock_guard lock(mutex_);
+        outbox_.try_emplace(id, std::move(json));
     }
+    return reachable;
 }
 
 void ClusterSync::loop() {

@@ -76,7 +76,8 @@ public:
 private:
     void loop();
     void round();
-    void write_progress();
+    // Writes the queued progress; false (the rest re-queued) at the first write that fails.
+    bool write_progress();
 
     engine::SharedState& state_;
     ClusterSyncOptions options_;

@@ -25,6 +25,7 @@ public:
     }
     Result<void> put(std::string_view key, std::string_view value) override {
         std::lock_guard lock(mutex_);
+        ++puts;
         if (down) return make_error(Errc::unavailable, "down");
         auto& slot = records[std::string(key)];
         slot = {std::string(value), ++revision};
@@ -51,6 +52,7 @@ public:
 
     std::mutex mutex_;
     bool down = false;
+    int puts = 0;
     std::uint64_t revision = 0;
     std::map<std::string, std::pair<std::string, std::uint64_t>> records;
     std::map<std::string, std::string> leases;
@@ -177,6 +179,25 @@ TEST(ClusterSync, AnUnreachableStateStopsDispatching) {
         state.down = false;
     }
     sync.stop();
+}
+
+TEST(ClusterSync, AStopWithTheStateUnreachableTriesOneWriteNotOnePerSubscription) {
+    MemoryState state;
+    Views v;
+    ClusterSync sync(state, options("a"), v.deliver(), nullptr);
+    sync.start();
+    EXPECT_TRUE(v.next(0).leader);
+    for (int i = 0; i < 50; ++i) sync.queue_progress("wh_" + std::to_string(i), "{}");
+    {
+        std::lock_guard lock(state.mutex_);
+        state.down = true;
+        state.puts = 0;
+    }
+    sync.stop();
+    std::lock_guard lock(state.mutex_);
+    // The last round and the stop each stop at their first failed write (each a timeout against a real cluster).
+    EXPECT_LE(state.puts, 2);
+    EXPECT_EQ(state.leases["webhooks"], "a");  // not released: it lapses by its TTL
 }
 
 }  // namespace
