@@ -1,34 +1,18 @@
 #include "engine/jetstream_protocol.hpp"
 
-#include <openssl/evp.h>
-
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
-#include <array>
 #include <charconv>
 #include <chrono>
 
 #include "base/base64.hpp"
 #include "engine/topic_name.hpp"
+#include "security/crypto.hpp"
 
 namespace herald::engine::jetstream {
 
 namespace {
-
-std::string sha256_hex(std::string_view data) {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-    unsigned int size = 0;
-    EVP_Digest(data.data(), data.size(), digest.data(), &size, EVP_sha256(), nullptr);
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(size * 2);
-    for (unsigned i = 0; i < size; ++i) {
-        out.push_back(hex[digest[i] >> 4]);
-        out.push_back(hex[digest[i] & 15]);
-    }
-    return out;
-}
 
 // Length-prefixed fields, so ("ab","c") and ("a","bc") never hash alike.
 void append_field(std::string& out, std::string_view field) {
@@ -92,13 +76,13 @@ std::string event_message_id(std::string_view source, std::string_view id) {
     std::string fields;
     append_field(fields, source);
     append_field(fields, id);
-    return "ev-" + sha256_hex(fields);
+    return "ev-" + security::sha256_hex(fields);
 }
 
 std::string idempotency_message_id(std::string_view key, std::size_t index) {
     std::string fields;
     append_field(fields, key);
-    return "ik-" + sha256_hex(fields) + "-" + std::to_string(index);
+    return "ik-" + security::sha256_hex(fields) + "-" + std::to_string(index);
 }
 
 std::uint64_t stream_epoch(std::string_view stream, std::int64_t created_ns) {
