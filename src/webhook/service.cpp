@@ -182,60 +182,67 @@ void Service::apply(ClusterView view) {
             return it != local_changes_.end() && it->second >= view.taken_at;
         };
         std::map<std::string, bool> seen;
-        for (auto& e : view.subscriptions) {
-            const auto& def = e.definition;
-            seen[def.id] = true;
-            if (newer_here(def.id)) continue;
-            auto d = find(def.id);
-            if (!d) {
-                // Created on another node.
-                if (dispatchers_.size() >= options_.max_subscriptions) continue;
-                Subscription s = def;
-                if (e.progress) merge_progress(s.status, *e.progress);
-                if (auto r = store_->insert(s); !r) {
-                    log::emit(options_.logger, log::Level::error, "webhook", "cannot store a shared subscription",
-                              {{"subscription", s.id}, {"error", r.error().message}});
+        // Followers save every holder's progress each round: one transaction for the round, not one per record.
+        auto applied = db_.transaction([&]() -> Result<void> {
+            for (auto& e : view.subscriptions) {
+                const auto& def = e.definition;
+                seen[def.id] = true;
+                if (newer_here(def.id)) continue;
+                auto d = find(def.id);
+                if (!d) {
+                    // Created on another node.
+                    if (dispatchers_.size() >= options_.max_subscriptions) continue;
+                    Subscription s = def;
+                    if (e.progress) merge_progress(s.status, *e.progress);
+                    if (auto r = store_->insert(s); !r) {
+                        log::emit(options_.logger, log::Level::error, "webhook", "cannot store a shared subscription",
+                                  {{"subscription", s.id}, {"error", r.error().message}});
+                        continue;
+                    }
+                    applied_revision_[def.id] = e.revision;
+                    launch(std::move(s));
                     continue;
                 }
-                applied_revision_[def.id] = e.revision;
-                launch(std::move(s));
-                continue;
-            }
-            Subscription s = d->subscription();
-            bool definition_changed = false;
-            if (applied_revision_[def.id] != e.revision) {
-                // Paused, resumed or given a new secret on another node.
-                applied_revision_[def.id] = e.revision;
-                if (s.secrets != def.secrets) {
-                    s.secrets = def.secrets;
-                    definition_changed = true;
+                Subscription s = d->subscription();
+                bool definition_changed = false;
+                if (applied_revision_[def.id] != e.revision) {
+                    // Paused, resumed or given a new secret on another node.
+                    applied_revision_[def.id] = e.revision;
+                    if (s.secrets != def.secrets) {
+                        s.secrets = def.secrets;
+                        definition_changed = true;
+                    }
+                    if (def.status.state == SubscriptionState::paused && s.status.state != SubscriptionState::paused) {
+                        s.status.state = SubscriptionState::paused;
+                        definition_changed = true;
+                    } else if (def.status.state == SubscriptionState::active && s.status.state == SubscriptionState::paused) {
+                        s.status.state = SubscriptionState::active;
+                        s.status.failing_since_ms.reset();
+                        definition_changed = true;
+                    }
                 }
-                if (def.status.state == SubscriptionState::paused && s.status.state != SubscriptionState::paused) {
-                    s.status.state = SubscriptionState::paused;
-                    definition_changed = true;
-                } else if (def.status.state == SubscriptionState::active && s.status.state == SubscriptionState::paused) {
-                    s.status.state = SubscriptionState::active;
-                    s.status.failing_since_ms.reset();
-                    definition_changed = true;
+                bool progress_changed = false;
+                // The holder's own progress is the truth; others follow it so that a takeover starts there.
+                if (!leader_ && e.progress) progress_changed = merge_progress(s.status, *e.progress);
+                if (!definition_changed && !progress_changed) continue;
+                if (definition_changed) (void)store_->save_secrets(s);
+                (void)store_->save_status(s);
+                if (!d->adopt(s)) {
+                    // Running here: pause and resume in place; a new secret needs a new dispatcher.
+                    if (s.secrets != d->subscription().secrets) relaunch(def.id, std::move(s));
+                    else if (s.status.state == SubscriptionState::paused) d->pause();
+                    else if (s.status.state == SubscriptionState::active) d->resume();
                 }
             }
-            bool progress_changed = false;
-            // The holder's own progress is the truth; others follow it so that a takeover starts there.
-            if (!leader_ && e.progress) progress_changed = merge_progress(s.status, *e.progress);
-            if (!definition_changed && !progress_changed) continue;
-            if (definition_changed) (void)store_->save_secrets(s);
-            (void)store_->save_status(s);
-            if (!d->adopt(s)) {
-                // Running here: pause and resume in place; a new secret needs a new dispatcher.
-                if (s.secrets != d->subscription().secrets) relaunch(def.id, std::move(s));
-                else if (s.status.state == SubscriptionState::paused) d->pause();
-                else if (s.status.state == SubscriptionState::active) d->resume();
-            }
-        }
-        // Deleted on another node.
+            return ok();
+        });
+        if (!applied)
+            log::emit(options_.logger, log::Level::error, "webhook", "cannot save the shared subscriptions",
+                      {{"error", applied.error().message}});
+        // Deleted on another node. Only from a round that was applied: `seen` is incomplete otherwise.
         std::vector<std::string> gone;
         for (auto& [id, d] : dispatchers_)
-            if (!seen.count(id) && !newer_here(id)) gone.push_back(id);
+            if (applied && !seen.count(id) && !newer_here(id)) gone.push_back(id);
         for (auto& id : gone) {
             find(id)->stop();
             dispatchers_.erase(id);
