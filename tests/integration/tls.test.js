@@ -125,6 +125,8 @@ function wsConnect(url) {
 test('the ready file and the banner say https', async () => {
   assert.match(h.url, /^https:\/\/127\.0\.0\.1:\d+$/);
   assert.match(h.admin, /^https:\/\/127\.0\.0\.1:\d+$/);
+  // The banner reaches the pipe around the ready file; Node may not have read all of it yet.
+  await waitFor(() => /data plane {3}https:\/\/127\.0\.0\.1:/.test(h.stderr), { timeout: 5000, what: 'the banner' });
   assert.match(h.stderr, /data plane {3}https:\/\/127\.0\.0\.1:/);
 });
 
