@@ -10,6 +10,8 @@ packages=(
     libgtest-dev libgmock-dev libbenchmark-dev
     libnats-dev  # the NATS JetStream engine (docs/engines.md)
     nats-server  # its integration tests run a 3-node JetStream cluster on loopback
+    librdkafka-dev  # the Kafka engine (docs/engines.md); rdkafka_mock.h serves its tests
+    kcat  # interop tests read and write Kafka topics with a client that is not Herald
     procps psmisc
     chromium  # headless browser tests (EventSource and WebSocket from a real page), driven by playwright-core
     prometheus  # for /usr/bin/promtool: the observability tests check /metrics with `promtool check metrics`

@@ -229,13 +229,90 @@ bool valid_subject_prefix(std::string_view p) {
     return true;
 }
 
+Result<KafkaSettings> parse_kafka(const Walker& w, const YAML::Node& k) {
+    KafkaSettings ks;
+    if (auto r = w.keys(k, "engine.kafka", {"brokers", "topic_prefix", "replication_factor", "create_topics",
+                                             "publish_timeout", "request_timeout", "linger", "properties", "bridges"});
+        !r)
+        return std::move(r).error();
+    if (auto s = k["brokers"]) {
+        HERALD_TRY(v, string_list(w, s, "engine.kafka.brokers"));
+        for (auto& b : v)
+            if (b.find(':') == std::string::npos || b.find("://") != std::string::npos)
+                return w.error(s, "engine.kafka.brokers", "expected host:port, got \"" + b + "\"");
+        ks.brokers = v;
+    }
+    if (auto s = k["topic_prefix"]) {
+        HERALD_TRY(v, w.str(s, "engine.kafka.topic_prefix"));
+        bool valid = v.size() <= 40;
+        for (char c : v)
+            valid &= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                     c == '_' || c == '-';
+        if (!valid) return w.error(s, "engine.kafka.topic_prefix", "up to 40 of A-Z a-z 0-9 . _ -");
+        ks.topic_prefix = v;
+    }
+    if (auto s = k["replication_factor"]) {
+        HERALD_TRY(v, w.count(s, "engine.kafka.replication_factor", 1, 16));
+        ks.replication_factor = int(v);
+    }
+    if (auto s = k["create_topics"]) {
+        HERALD_TRY(v, w.str(s, "engine.kafka.create_topics"));
+        if (v != "admin" && v != "broker") return w.error(s, "engine.kafka.create_topics", "expected admin or broker");
+        ks.create_topics = v;
+    }
+    if (auto s = k["publish_timeout"]) { HERALD_TRY(v, w.duration(s, "engine.kafka.publish_timeout", 100)); ks.publish_timeout_ms = v; }
+    if (auto s = k["request_timeout"]) { HERALD_TRY(v, w.duration(s, "engine.kafka.request_timeout", 10)); ks.request_timeout_ms = v; }
+    if (auto s = k["linger"]) { HERALD_TRY(v, w.duration(s, "engine.kafka.linger", 0)); ks.linger_ms = v; }
+    if (auto p = k["properties"]) {
+        if (!p.IsMap()) return w.error(p, "engine.kafka.properties", "expected a map of librdkafka properties");
+        for (auto it = p.begin(); it != p.end(); ++it) {
+            auto name = it->first.as<std::string>();
+            HERALD_TRY(v, w.str(it->second, "engine.kafka.properties." + name));
+            if (name == "bootstrap.servers" || name == "enable.idempotence" || name == "acks")
+                return w.error(it->first, "engine.kafka.properties." + name,
+                               "is set by Herald (brokers; idempotence and acks=all are what make publishing safe)");
+            ks.properties[name] = v;
+        }
+    }
+    if (auto b = k["bridges"]) {
+        if (!b.IsSequence()) return w.error(b, "engine.kafka.bridges", "expected a list");
+        for (std::size_t i = 0; i < b.size(); ++i) {
+            auto path = "engine.kafka.bridges[" + std::to_string(i) + "]";
+            auto e = b[i];
+            if (auto r = w.keys(e, path, {"topic", "kafka_topic", "partition", "write_format", "wrap_type", "wrap_source"}); !r)
+                return std::move(r).error();
+            KafkaBridgeSettings bs;
+            if (!e["topic"] || !e["kafka_topic"]) return w.error(e, path, "needs topic and kafka_topic");
+            HERALD_TRY(topic, w.str(e["topic"], path + ".topic"));
+            if (!engine::is_valid_topic_name(topic))
+                return w.error(e["topic"], path + ".topic", "topic names are [a-z0-9][a-z0-9._-]{0,199}");
+            for (auto& other : ks.bridges)
+                if (other.topic == topic) return w.error(e["topic"], path + ".topic", "bridged twice");
+            bs.topic = topic;
+            HERALD_TRY(kt, w.str(e["kafka_topic"], path + ".kafka_topic"));
+            if (kt.empty() || kt.size() > 249) return w.error(e["kafka_topic"], path + ".kafka_topic", "1 to 249 characters");
+            bs.kafka_topic = kt;
+            if (auto s = e["partition"]) { HERALD_TRY(v, w.count(s, path + ".partition", 0, 100000)); bs.partition = int(v); }
+            if (auto s = e["write_format"]) {
+                HERALD_TRY(v, w.str(s, path + ".write_format"));
+                if (v != "structured" && v != "binary") return w.error(s, path + ".write_format", "expected structured or binary");
+                bs.write_format = v;
+            }
+            if (auto s = e["wrap_type"]) { HERALD_TRY(v, w.str(s, path + ".wrap_type")); bs.wrap_type = v; }
+            if (auto s = e["wrap_source"]) { HERALD_TRY(v, w.str(s, path + ".wrap_source")); bs.wrap_source = v; }
+            ks.bridges.push_back(std::move(bs));
+        }
+    }
+    return ks;
+}
+
 Result<EngineSettings> parse_engine(const Walker& w, const YAML::Node& n) {
     EngineSettings e;
-    if (auto k = w.keys(n, "engine", {"kind", "jetstream"}); !k) return std::move(k).error();
+    if (auto k = w.keys(n, "engine", {"kind", "jetstream", "kafka"}); !k) return std::move(k).error();
     if (auto k = n["kind"]) {
         HERALD_TRY(v, w.str(k, "engine.kind"));
-        if (v != "embedded" && v != "jetstream")
-            return w.error(k, "engine.kind", "expected embedded or jetstream");
+        if (v != "embedded" && v != "jetstream" && v != "kafka")
+            return w.error(k, "engine.kind", "expected embedded, jetstream or kafka");
         e.kind = v;
     }
     auto j = n["jetstream"];
@@ -275,6 +352,13 @@ Result<EngineSettings> parse_engine(const Walker& w, const YAML::Node& n) {
     }
     if (e.kind == "jetstream" && e.jetstream.servers.empty())
         return w.error(j ? j : n, "engine.jetstream.servers", "engine kind jetstream needs at least one server");
+    auto kn = n["kafka"];
+    if (kn) {
+        HERALD_TRY(kafka, parse_kafka(w, kn));
+        e.kafka = std::move(kafka);
+    }
+    if (e.kind == "kafka" && e.kafka.brokers.empty())
+        return w.error(kn ? kn : n, "engine.kafka.brokers", "engine kind kafka needs at least one broker");
     return e;
 }
 

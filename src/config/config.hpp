@@ -200,9 +200,30 @@ struct JetStreamSettings {
     std::int64_t request_timeout_ms = 5'000;
     std::int64_t lease_ttl_ms = 5'000;  // the webhook dispatch lease: a dead holder is replaced after this
 };
+// A Herald topic over an existing Kafka topic (bridge mode).
+struct KafkaBridgeSettings {
+    std::string topic;        // the Herald topic
+    std::string kafka_topic;  // the Kafka topic other services write and read
+    int partition = 0;
+    std::string write_format = "structured";  // structured | binary: how Herald writes events into it
+    std::string wrap_type = "kafka.recordReceived.v1";  // records that are not CloudEvents become this type
+    std::string wrap_source;                            // and this source (empty: "kafka:<kafka_topic>")
+};
+struct KafkaSettings {
+    std::vector<std::string> brokers;  // host:port
+    std::string topic_prefix = "herald.";
+    int replication_factor = 1;
+    std::string create_topics = "admin";  // admin (CreateTopics) | broker (auto.create.topics.enable)
+    std::int64_t publish_timeout_ms = 15'000;
+    std::int64_t request_timeout_ms = 5'000;
+    std::int64_t linger_ms = 1;
+    std::map<std::string, std::string> properties;  // more librdkafka properties
+    std::vector<KafkaBridgeSettings> bridges;
+};
 struct EngineSettings {
-    std::string kind = "embedded";  // embedded | jetstream
+    std::string kind = "embedded";  // embedded | jetstream | kafka
     JetStreamSettings jetstream;
+    KafkaSettings kafka;
 };
 
 struct Config {

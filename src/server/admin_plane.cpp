@@ -528,6 +528,38 @@ boost::asio::awaitable<http::Response> AdminPlane::handle(http::Request& req) {
             js["publish_timeout_ms"] = c.engine.jetstream.publish_timeout_ms;
             en["jetstream"] = std::move(js);
         }
+        if (c.engine.kind == "kafka") {
+            const auto& k = c.engine.kafka;
+            json::object ko;
+            json::array brokers;
+            for (auto& b : k.brokers) brokers.emplace_back(b);
+            ko["brokers"] = std::move(brokers);
+            ko["topic_prefix"] = k.topic_prefix;
+            ko["replication_factor"] = k.replication_factor;
+            ko["create_topics"] = k.create_topics;
+            ko["publish_timeout_ms"] = k.publish_timeout_ms;
+            ko["request_timeout_ms"] = k.request_timeout_ms;
+            json::object props;
+            for (auto& [name, value] : k.properties) {
+                // sasl.password, ssl.key.password, ...: secrets stay out of the dump.
+                bool secret = name.find("password") != std::string::npos || name.find("secret") != std::string::npos ||
+                              name.find("key") != std::string::npos;
+                props[name] = secret ? std::string("***") : value;
+            }
+            ko["properties"] = std::move(props);
+            json::array bridges;
+            for (auto& b : k.bridges) {
+                json::object bo;
+                bo["topic"] = b.topic;
+                bo["kafka_topic"] = b.kafka_topic;
+                bo["partition"] = b.partition;
+                bo["write_format"] = b.write_format;
+                bo["wrap_type"] = b.wrap_type;
+                bridges.emplace_back(std::move(bo));
+            }
+            ko["bridges"] = std::move(bridges);
+            en["kafka"] = std::move(ko);
+        }
         o["engine"] = std::move(en);
         json::object tr;
         tr["otlp_endpoint"] = c.tracing.otlp_endpoint;

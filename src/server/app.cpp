@@ -17,6 +17,7 @@
 
 #include "engine/embedded_engine.hpp"
 #include "engine/jetstream_engine.hpp"
+#include "engine/kafka_engine.hpp"
 #include "http/listener.hpp"
 #include "http/tls.hpp"
 #include "hub/hub.hpp"
@@ -120,6 +121,35 @@ std::unique_ptr<engine::Engine> make_engine(const config::Config& c, std::map<st
         o.request_timeout_ms = j.request_timeout_ms;
         o.lease_ttl_ms = j.lease_ttl_ms;
         return std::make_unique<engine::JetStreamEngine>(std::move(o));
+    }
+    if (c.engine.kind == "kafka") {
+        const auto& k = c.engine.kafka;
+        engine::KafkaOptions o;
+        o.brokers = k.brokers;
+        o.topic_prefix = k.topic_prefix;
+        o.replication_factor = k.replication_factor;
+        o.create_with_admin = k.create_topics == "admin";
+        o.defaults = c.topic_defaults.settings;
+        o.declared = std::move(declared);
+        o.auto_create = c.auto_create_topics;
+        o.dedup.window_ms = c.dedup_window_ms;
+        o.dedup.max_entries = c.dedup_max_entries;
+        o.publish_timeout_ms = k.publish_timeout_ms;
+        o.request_timeout_ms = k.request_timeout_ms;
+        o.linger_ms = k.linger_ms;
+        o.properties = k.properties;
+        for (auto& b : k.bridges) {
+            engine::KafkaBridge eb;
+            eb.kafka_topic = b.kafka_topic;
+            eb.partition = b.partition;
+            eb.format = b.write_format == "binary" ? engine::kafka::WriteFormat::binary
+                                                   : engine::kafka::WriteFormat::structured;
+            eb.wrap.type = b.wrap_type;
+            eb.wrap.source = b.wrap_source;
+            o.bridges.emplace(b.topic, std::move(eb));
+            o.declared.erase(b.topic);  // a bridged topic is Kafka's to create and configure
+        }
+        return std::make_unique<engine::KafkaEngine>(std::move(o));
     }
     auto o = engine_options(c);
     o.declared = std::move(declared);
@@ -352,7 +382,8 @@ int serve(ServeOptions options) {
     engine::Engine& engine = *engine_owner;
     if (auto started = engine.start(hub); !started) {
         logger.error("server", cfg.engine.kind == "jetstream" ? "cannot start the JetStream engine"
-                                                                : "cannot start the embedded log",
+                               : cfg.engine.kind == "kafka"   ? "cannot start the Kafka engine"
+                                                              : "cannot start the embedded log",
                      {{"error", started.error().message}});
         return 1;
     }
