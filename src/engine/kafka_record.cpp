@@ -159,6 +159,9 @@ Result<RecordOut> record_from_event(std::string_view id, std::string_view source
             out.headers.emplace_back("ce_" + name, std::move(text));
         }
         if (e->datacontenttype) out.headers.emplace_back("content-type", *e->datacontenttype);
+        // In the JSON format, data without a datacontenttype is JSON (application/json is implied); in binary
+        // mode the value alone would not say so.
+        else if (e->data_kind == core::DataKind::json) out.headers.emplace_back("content-type", "application/json");
         out.value = std::move(e->data);
     }
     out.headers.emplace_back("herald-id", std::string(id));
