@@ -24,7 +24,8 @@ seconds=$2
 shift 2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 all_targets=(cloudevent_structured cloudevent_batch cloudevent_binary cursor ws_frame ws_protocol
-             log_recovery config event_record jwt proxy_request schema_verdict shared_records http_server)
+             log_recovery config event_record jwt proxy_request schema_verdict shared_records kafka_record
+             http_server)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all_targets[@]}")
 work_root="$build_dir/fuzz-work"

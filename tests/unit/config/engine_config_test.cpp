@@ -39,6 +39,53 @@ TEST(EngineConfig, JetStreamEveryKey) {
     EXPECT_EQ(j.lease_ttl_ms, 3'000);
 }
 
+TEST(EngineConfig, KafkaEveryKey) {
+    auto c = parse_config(R"(engine:
+  kind: kafka
+  kafka:
+    brokers: [kafka-1:9092, "kafka-2:9092"]
+    topic_prefix: events.
+    replication_factor: 3
+    create_topics: broker
+    publish_timeout: 20s
+    request_timeout: 2s
+    linger: 5ms
+    properties:
+      security.protocol: SASL_SSL
+      sasl.password: s3cret
+    bridges:
+      - topic: legacy-orders
+        kafka_topic: orders.v2
+        partition: 2
+        write_format: binary
+        wrap_type: legacy.orderRecorded.v1
+        wrap_source: /legacy
+      - {topic: billing, kafka_topic: billing}
+)");
+    ASSERT_TRUE(c) << c.error().message;
+    auto& k = c->engine.kafka;
+    EXPECT_EQ(c->engine.kind, "kafka");
+    EXPECT_EQ(k.brokers, (std::vector<std::string>{"kafka-1:9092", "kafka-2:9092"}));
+    EXPECT_EQ(k.topic_prefix, "events.");
+    EXPECT_EQ(k.replication_factor, 3);
+    EXPECT_EQ(k.create_topics, "broker");
+    EXPECT_EQ(k.publish_timeout_ms, 20'000);
+    EXPECT_EQ(k.request_timeout_ms, 2'000);
+    EXPECT_EQ(k.linger_ms, 5);
+    EXPECT_EQ(k.properties.at("security.protocol"), "SASL_SSL");
+    EXPECT_EQ(k.properties.at("sasl.password"), "s3cret");
+    ASSERT_EQ(k.bridges.size(), 2u);
+    EXPECT_EQ(k.bridges[0].topic, "legacy-orders");
+    EXPECT_EQ(k.bridges[0].kafka_topic, "orders.v2");
+    EXPECT_EQ(k.bridges[0].partition, 2);
+    EXPECT_EQ(k.bridges[0].write_format, "binary");
+    EXPECT_EQ(k.bridges[0].wrap_type, "legacy.orderRecorded.v1");
+    EXPECT_EQ(k.bridges[0].wrap_source, "/legacy");
+    EXPECT_EQ(k.bridges[1].write_format, "structured");
+    EXPECT_EQ(k.bridges[1].wrap_type, "kafka.recordReceived.v1");
+    EXPECT_EQ(k.bridges[1].partition, 0);
+}
+
 TEST(EngineConfig, ErrorsNameTheKeyAndLine) {
     struct BadCase {
         const char* yaml;
@@ -47,7 +94,23 @@ TEST(EngineConfig, ErrorsNameTheKeyAndLine) {
         const char* says;
     };
     const BadCase cases[] = {
-        {"engine:\n  kind: kafka\n", "engine.kind", "line 2", "embedded or jetstream"},
+        {"engine:\n  kind: redis\n", "engine.kind", "line 2", "embedded, jetstream or kafka"},
+        {"engine:\n  kind: kafka\n", "engine.kafka.brokers", "line 2", "at least one broker"},
+        {"engine:\n  kafka:\n    brokers: [kafka://a:9092]\n", "engine.kafka.brokers", "line 3", "host:port"},
+        {"engine:\n  kafka:\n    brokers: [a:9092]\n    create_topics: always\n", "engine.kafka.create_topics",
+         "line 4", "admin or broker"},
+        {"engine:\n  kafka:\n    brokers: [a:9092]\n    topic_prefix: \"a/b\"\n", "engine.kafka.topic_prefix",
+         "line 4", "A-Z"},
+        {"engine:\n  kafka:\n    brokers: [a:9092]\n    properties: {acks: \"1\"}\n", "engine.kafka.properties.acks",
+         "line 4", "set by Herald"},
+        {"engine:\n  kafka:\n    brokers: [a:9092]\n    bridges:\n      - topic: Orders\n        kafka_topic: o\n",
+         "engine.kafka.bridges[0].topic", "line 5", "[a-z0-9]"},
+        {"engine:\n  kafka:\n    brokers: [a:9092]\n    bridges:\n      - topic: orders\n",
+         "engine.kafka.bridges[0]", "line 5", "needs topic and kafka_topic"},
+        {"engine:\n  kafka:\n    brokers: [a:9092]\n    bridges:\n      - {topic: o, kafka_topic: x, write_format: avro}\n",
+         "engine.kafka.bridges[0].write_format", "line 5", "structured or binary"},
+        {"engine:\n  kafka:\n    brokers: [a:9092]\n    bridges:\n      - {topic: o, kafka_topic: x}\n      - {topic: o, kafka_topic: y}\n",
+         "engine.kafka.bridges[1].topic", "line 6", "bridged twice"},
         {"engine:\n  kind: jetstream\n", "engine.jetstream.servers", "line 2", "at least one server"},
         {"engine:\n  kind: jetstream\n  jetstream:\n    servers: [http://x:4222]\n", "engine.jetstream.servers",
          "line 4", "nats://"},
