@@ -232,7 +232,8 @@ bool valid_subject_prefix(std::string_view p) {
 Result<KafkaSettings> parse_kafka(const Walker& w, const YAML::Node& k) {
     KafkaSettings ks;
     if (auto r = w.keys(k, "engine.kafka", {"brokers", "topic_prefix", "replication_factor", "create_topics",
-                                             "publish_timeout", "request_timeout", "linger", "properties", "bridges"});
+                                             "publish_timeout", "request_timeout", "linger", "properties", "bridges",
+                                             "lease_ttl"});
         !r)
         return std::move(r).error();
     if (auto s = k["brokers"]) {
@@ -263,6 +264,7 @@ Result<KafkaSettings> parse_kafka(const Walker& w, const YAML::Node& k) {
     if (auto s = k["publish_timeout"]) { HERALD_TRY(v, w.duration(s, "engine.kafka.publish_timeout", 100)); ks.publish_timeout_ms = v; }
     if (auto s = k["request_timeout"]) { HERALD_TRY(v, w.duration(s, "engine.kafka.request_timeout", 10)); ks.request_timeout_ms = v; }
     if (auto s = k["linger"]) { HERALD_TRY(v, w.duration(s, "engine.kafka.linger", 0)); ks.linger_ms = v; }
+    if (auto s = k["lease_ttl"]) { HERALD_TRY(v, w.duration(s, "engine.kafka.lease_ttl", 1'000)); ks.lease_ttl_ms = v; }
     if (auto p = k["properties"]) {
         if (!p.IsMap()) return w.error(p, "engine.kafka.properties", "expected a map of librdkafka properties");
         for (auto it = p.begin(); it != p.end(); ++it) {

@@ -219,6 +219,7 @@ struct KafkaSettings {
     std::int64_t linger_ms = 1;
     std::map<std::string, std::string> properties;  // more librdkafka properties
     std::vector<KafkaBridgeSettings> bridges;
+    std::int64_t lease_ttl_ms = 10'000;  // the webhook dispatch lease (a consumer group's session timeout)
 };
 struct EngineSettings {
     std::string kind = "embedded";  // embedded | jetstream | kafka

@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "core/event_record.hpp"
+#include "engine/topic_name.hpp"
 
 namespace herald::engine {
 
@@ -209,6 +210,22 @@ Result<void> KafkaEngine::start(CommitListener& listener) {
         if (auto t = open(name, false); !t)
             return make_error(t.error().code, "bridged topic " + name + " (Kafka topic " + b.kafka_topic +
                                                   "): " + t.error().message);
+    if (options_.shared) {
+        KafkaSharedStateOptions so;
+        so.brokers = options_.brokers;
+        so.properties = options_.properties;
+        so.topic_prefix = options_.topic_prefix;
+        so.lease_ttl_ms = options_.lease_ttl_ms;
+        so.request_timeout_ms = options_.request_timeout_ms;
+        auto shared = KafkaSharedState::open(so, [this](const std::string& topic, bool compacted) -> Result<void> {
+            auto exists = kafka_topic_exists(topic);
+            if (!exists) return std::move(exists).error();
+            if (*exists) return ok();
+            return create_kafka_topic(topic, {}, compacted);
+        });
+        if (!shared) return make_error(shared.error().code, "shared state: " + shared.error().message);
+        shared_ = std::move(*shared);
+    }
     refresh();
     return ok();
 }
@@ -243,6 +260,7 @@ void KafkaEngine::stop() {
             }
         topics_.clear();
     }
+    shared_.reset();
     rd_kafka_consumer_close(consumer_);
     rd_kafka_destroy(consumer_);
     consumer_ = nullptr;
@@ -271,7 +289,8 @@ Result<bool> KafkaEngine::kafka_topic_exists(const std::string& kafka_topic) {
     return found;
 }
 
-Result<void> KafkaEngine::create_kafka_topic(const std::string& kafka_topic, const TopicSettings& settings) {
+Result<void> KafkaEngine::create_kafka_topic(const std::string& kafka_topic, const TopicSettings& settings,
+                                             bool compacted) {
     if (!options_.create_with_admin) {
         // The brokers create a topic that a producer asks metadata for (auto.create.topics.enable), with their
         // own defaults; wait until it is listed.
@@ -300,9 +319,11 @@ Result<void> KafkaEngine::create_kafka_topic(const std::string& kafka_topic, con
     rd_kafka_NewTopic_t* nt =
         rd_kafka_NewTopic_new(kafka_topic.c_str(), 1, options_.replication_factor, err, sizeof err);
     if (!nt) return make_error(Errc::invalid_argument, err);
-    if (settings.retention_ms) rd_kafka_NewTopic_set_config(nt, "retention.ms", std::to_string(*settings.retention_ms).c_str());
+    if (compacted) rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
+    else if (settings.retention_ms)
+        rd_kafka_NewTopic_set_config(nt, "retention.ms", std::to_string(*settings.retention_ms).c_str());
     else rd_kafka_NewTopic_set_config(nt, "retention.ms", "-1");
-    if (settings.retention_bytes)
+    if (settings.retention_bytes && !compacted)
         rd_kafka_NewTopic_set_config(nt, "retention.bytes", std::to_string(*settings.retention_bytes).c_str());
     rd_kafka_queue_t* q = rd_kafka_queue_new(producer_);
     rd_kafka_AdminOptions_t* ao = rd_kafka_AdminOptions_new(producer_, RD_KAFKA_ADMIN_OP_CREATETOPICS);
@@ -908,7 +929,9 @@ void KafkaEngine::refresh() {
     for (int i = 0; i < md->topic_cnt; ++i) {
         std::string kt = md->topics[i].topic;
         if (kt.rfind(options_.topic_prefix, 0) != 0 || md->topics[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
-        ours.emplace(kt, kt.substr(options_.topic_prefix.size()));
+        // The shared-state topics (<prefix>__shared, __leases) are no Herald topic names: left out.
+        auto name = kt.substr(options_.topic_prefix.size());
+        if (is_valid_topic_name(name)) ours.emplace(kt, std::move(name));
     }
     rd_kafka_metadata_destroy(md);
     std::vector<std::shared_ptr<Topic>> opened;

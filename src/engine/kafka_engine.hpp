@@ -43,6 +43,7 @@
 #include "engine/dedup_window.hpp"
 #include "engine/engine.hpp"
 #include "engine/kafka_record.hpp"
+#include "engine/kafka_shared_state.hpp"
 
 // librdkafka types, kept out of every includer.
 struct rd_kafka_s;
@@ -73,6 +74,8 @@ struct KafkaOptions {
     std::int64_t linger_ms = 1;
     std::int64_t refresh_interval_ms = 2'000;
     std::map<std::string, std::string> properties;  // more librdkafka properties (security.protocol, sasl.*)
+    bool shared = true;                   // keep the nodes' shared state (webhook leases, records) in Kafka
+    std::int64_t lease_ttl_ms = 10'000;   // shared state: a dead lease holder is replaced after this
 };
 
 class KafkaEngine final : public Engine {
@@ -90,6 +93,7 @@ public:
     bool auto_create() const override { return options_.auto_create; }
     std::string health() const override;
     std::vector<EngineStat> stats() const override;
+    SharedState* shared_state() override { return shared_.get(); }
 
     struct Topic;
     struct Request;
@@ -97,7 +101,8 @@ public:
 
 private:
     Result<std::shared_ptr<Topic>> open(std::string_view name, bool create);
-    Result<void> create_kafka_topic(const std::string& kafka_topic, const TopicSettings& settings);
+    Result<void> create_kafka_topic(const std::string& kafka_topic, const TopicSettings& settings,
+                                    bool compacted = false);
     Result<bool> kafka_topic_exists(const std::string& kafka_topic);
     void submit(std::shared_ptr<Request> req);
     void on_delivery(const rd_kafka_message_s& msg);
@@ -129,6 +134,7 @@ private:
     rd_kafka_s* producer_ = nullptr;
     rd_kafka_s* consumer_ = nullptr;
     std::string cluster_id_;
+    std::unique_ptr<KafkaSharedState> shared_;
 
     mutable std::mutex topics_mutex_;
     std::map<std::string, std::shared_ptr<Topic>, std::less<>> topics_;          // by Herald name

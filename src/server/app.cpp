@@ -138,6 +138,7 @@ std::unique_ptr<engine::Engine> make_engine(const config::Config& c, std::map<st
         o.request_timeout_ms = k.request_timeout_ms;
         o.linger_ms = k.linger_ms;
         o.properties = k.properties;
+        o.lease_ttl_ms = k.lease_ttl_ms;
         for (auto& b : k.bridges) {
             engine::KafkaBridge eb;
             eb.kafka_topic = b.kafka_topic;
@@ -417,7 +418,8 @@ int serve(ServeOptions options) {
     if (auto* shared = engine.shared_state()) {
         webhook::ClusterSyncOptions co;
         co.node = node_name();
-        co.lease_ttl = std::chrono::milliseconds(cfg.engine.jetstream.lease_ttl_ms);
+        co.lease_ttl = std::chrono::milliseconds(cfg.engine.kind == "kafka" ? cfg.engine.kafka.lease_ttl_ms
+                                                                            : cfg.engine.jetstream.lease_ttl_ms);
         co.interval = std::max(std::chrono::milliseconds(100), co.lease_ttl / 5);
         webhook_cluster = std::make_unique<webhook::ClusterSync>(
             *shared, co,

@@ -325,3 +325,75 @@ engine:
   await h.stop();
   h.cleanup();
 });
+
+test('Kafka engine: a webhook subscription is delivered by one node at a time and survives that node', async (t) => {
+  const kafka = await new KafkaMock({ topics: ['herald.shipments:1'] }).start();
+  // The lease is a consumer group whose session timeout is the lease TTL (the mock wants more than 3 s).
+  const nodes = await startNodes(kafka, 3, '    lease_ttl: 4s\n', `webhooks:
+  allow_destinations: ["127.0.0.1/32"]
+  retry_schedule: [50ms, 100ms]
+  retry_jitter: false
+`);
+  const received = [];
+  const receiver = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      received.push(JSON.parse(Buffer.concat(chunks).toString('utf8')).data.seq);
+      res.writeHead(204);
+      res.end();
+    });
+  });
+  await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+  t.after(async () => {
+    receiver.closeAllConnections();
+    await new Promise((r) => receiver.close(r));
+    await stopAll(nodes);
+    await kafka.stop();
+  });
+  assert.equal((await publish(nodes[0].url, 'shipments', { seq: -1 })).status, 201);
+  const created = await request(`${nodes[1].url}/v1/subscriptions`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ topic: 'shipments', url: `http://127.0.0.1:${receiver.address().port}/hook` }),
+  });
+  assert.equal(created.status, 201, created.body);
+  const sub = JSON.parse(created.body);
+  const dispatchers = async (hs) => {
+    const out = [];
+    for (const h of hs) {
+      const r = await request(`${h.url}/v1/subscriptions/${sub.id}`);
+      if (r.status !== 200) return null;
+      if (JSON.parse(r.body).dispatched_here) out.push(h);
+    }
+    return out;
+  };
+  const [holder] = await waitFor(async () => {
+    const d = await dispatchers(nodes);
+    return d && d.length === 1 ? d : null;
+  }, { timeout: 30000, interval: 200, what: 'every node to know the subscription and one to dispatch it' });
+  for (const h of nodes)
+    assert.equal((await metrics(h.admin)).herald_webhook_dispatching, h === holder ? 1 : 0, 'one node dispatches');
+
+  for (let i = 0; i < 30; i++) assert.equal((await publish(nodes[i % 3].url, 'shipments', { seq: i })).status, 201);
+  await waitFor(() => received.length >= 30, { timeout: 15000, what: 'the first 30 deliveries' });
+  await sleep(300);
+  assert.deepEqual(received, Array.from({ length: 30 }, (_, i) => i), 'one node dispatches: each event once, in order');
+
+  await sleep(1500);  // the holder's progress reaches Kafka (a round is 800 ms here)
+  await holder.kill9();
+  const survivors = nodes.filter((h) => h !== holder);
+  for (let i = 30; i < 60; i++) assert.equal((await publish(survivors[i % 2].url, 'shipments', { seq: i })).status, 201);
+  // The group notices the dead member after its session timeout, then a survivor is assigned the lease.
+  await waitFor(() => new Set(received).size >= 60, { timeout: 30000, what: 'the takeover to deliver the rest' });
+  const next = await waitFor(async () => {
+    const d = await dispatchers(survivors);
+    return d && d.length === 1 ? d : null;
+  }, { timeout: 10000, interval: 200, what: 'one survivor to dispatch' });
+  assert.notEqual(next[0], holder);
+  const firsts = [];
+  const seen = new Set();
+  for (const n of received) if (!seen.has(n)) { seen.add(n); firsts.push(n); }
+  assert.deepEqual(firsts, Array.from({ length: 60 }, (_, i) => i), 'at least once, in order');
+  t.diagnostic(`deliveries ${received.length} for 60 events (${received.length - 60} repeated across the takeover)`);
+  assert.ok(received.length - 60 <= 10, `too many repeats: ${received.length - 60}`);
+});
