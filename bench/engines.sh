@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Engine benchmarks (issue "Scale-out"): the same load on the embedded log and on NATS JetStream, and fan-out
-# from one Herald node vs three Herald nodes over one JetStream cluster, with the same subscriber count.
+# Engine benchmarks (issue "Scale-out"): the same load on the embedded log, on NATS JetStream and on Kafka, and
+# fan-out from one Herald node vs three Herald nodes over one shared engine, with the same subscriber count.
 #
-# Usage: bash bench/engines.sh [OUT.md]     (default bench/results/engines.md; about 3 minutes)
+# Usage: bash bench/engines.sh [OUT.md]     (default bench/results/engines.md; about 4 minutes)
 #
 # Runs, each with fresh servers and data directories:
 #   publish-embedded   1 KiB events, 16 keep-alive connections, 5 s, closed loop, embedded log (fsync interval)
@@ -11,6 +11,9 @@
 #   fanout-embedded    1,000 SSE subscribers, 200 events/s of 512 B for 10 s, embedded log
 #   fanout-js3-1node   the same, one Herald node over the 3-node cluster (R3)
 #   fanout-js3-3nodes  the same subscriber count spread over three Herald nodes (R3); events published on node 1
+#   publish-kafka      the publish load on Kafka: librdkafka's MOCK cluster (3 brokers, herald-kafka-mock; there
+#                      is no Kafka broker in Debian) — it shows Herald's producer path, not a real broker's disk
+#   fanout-kafka-1node / fanout-kafka-3nodes   the fan-out runs over the mock cluster
 # Every Herald node and every nats-server runs on core 0 (taskset), the generator on core 1: on this two-core
 # machine three nodes cannot add capacity, so the multi-node figures show what sharing the stream costs (the
 # extra consumers, the replication), not how it scales. Server CPU is summed over every Herald and nats-server
@@ -22,10 +25,11 @@ OUT=${1:-$ROOT/bench/results/engines.md}
 HERALD=${HERALD_BIN:-$ROOT/build/herald}
 LOADGEN=${LOADGEN_BIN:-$ROOT/build/bench/herald-loadgen}
 NATS=${NATS_SERVER:-/usr/sbin/nats-server}
+KAFKA_MOCK=${HERALD_KAFKA_MOCK:-$ROOT/build/tests/herald-kafka-mock}
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
 GEN_CPU=${BENCH_GEN_CPU:-1}
-for bin in "$HERALD" "$LOADGEN" "$NATS"; do
-    [[ -x $bin ]] || { echo "engines.sh: $bin is missing (build: ninja -C build herald herald-loadgen; nats-server: scripts/install-deps.sh)" >&2; exit 1; }
+for bin in "$HERALD" "$LOADGEN" "$NATS" "$KAFKA_MOCK"; do
+    [[ -x $bin ]] || { echo "engines.sh: $bin is missing (build: ninja -C build herald herald-loadgen herald-kafka-mock; nats-server: scripts/install-deps.sh)" >&2; exit 1; }
 done
 for tool in jq taskset timeout curl; do
     command -v "$tool" >/dev/null || { echo "engines.sh: $tool is required" >&2; exit 1; }
@@ -88,6 +92,21 @@ start_nats() {
     exit 1
 }
 
+KAFKA_BROKERS=""
+# start_kafka NAME: the mock Kafka cluster (3 brokers) on the server core; sets KAFKA_BROKERS. Its stdin is a
+# FIFO held open by this script, so it lives until stopped by PID.
+start_kafka() {
+    local dir=$WORK/$1
+    mkdir -p "$dir"
+    mkfifo "$dir/in"
+    taskset -c "$SERVER_CPU" "$KAFKA_MOCK" --brokers 3 --ready-file "$dir/ready" <"$dir/in" >"$dir/log" 2>&1 &
+    PIDS+=($!)
+    exec {KAFKA_IN}>"$dir/in"
+    for _ in $(seq 100); do [[ -s $dir/ready ]] && break; sleep 0.05; done
+    KAFKA_BROKERS=$(sed -n 's/^bootstrap=//p' "$dir/ready" | sed 's/,/, /g')
+    [[ -n $KAFKA_BROKERS ]] || { echo "engines.sh: the Kafka mock did not start" >&2; exit 1; }
+}
+
 URLS=()
 HERALD_PIDS=()
 # start_herald NAME CONFIG: one Herald node; appends to URLS and HERALD_PIDS.
@@ -126,6 +145,7 @@ reset() { stop_all; URLS=(); HERALD_PIDS=(); }
 PUBLISH=(--topic bench --max --publishers 16 --size 1024 --duration 5)
 FANOUT=(--topic fanout --subscribers 1000 --rate 200 --publishers 16 --size 512 --duration 10 --drain 5)
 EMBEDDED=$'topics:\n  defaults:\n    fsync: interval'
+kafka_config() { printf 'engine:\n  kind: kafka\n  kafka:\n    brokers: [%s]\n    create_topics: broker\n' "$1"; }
 js_config() { printf 'engine:\n  kind: jetstream\n  jetstream:\n    servers: [%s]\n    replicas: %s\n' "$1" "$2"; }
 
 # Topics exist before the subscribers open (as the core benchmarks do: the fan-out topic is created first).
@@ -163,6 +183,24 @@ ports=$(for u in "${URLS[@]}"; do echo "${u##*:}"; done | paste -sd,)
 run fanout-js3-3nodes --url "${URLS[0]}" --subscribe-ports "$ports" "${FANOUT[@]}"
 reset
 
+start_kafka publish-kafka-mock
+start_herald publish-kafka "$(kafka_config "$KAFKA_BROKERS")"
+run publish-kafka --url "${URLS[0]}" "${PUBLISH[@]}"
+reset
+
+start_kafka fanout-kafka-1
+start_herald fanout-kafka-1node "$(kafka_config "$KAFKA_BROKERS")"
+make_topic "${URLS[0]}" fanout
+run fanout-kafka-1node --url "${URLS[0]}" "${FANOUT[@]}"
+reset
+
+start_kafka fanout-kafka-3
+for i in 1 2 3; do start_herald "fanout-kafka-node$i" "$(kafka_config "$KAFKA_BROKERS")"; done
+make_topic "${URLS[0]}" fanout
+ports=$(for u in "${URLS[@]}"; do echo "${u##*:}"; done | paste -sd,)
+run fanout-kafka-3nodes --url "${URLS[0]}" --subscribe-ports "$ports" "${FANOUT[@]}"
+reset
+
 j() { jq -r "$2" "$WORK/$1.json" 2>/dev/null || echo "n/a"; }
 publish_row() {
     if [[ $(j "$1" '.failed // false') == true ]]; then echo "| $2 | run failed | | | |"; return; fi
@@ -174,22 +212,27 @@ fanout_row() {
 }
 
 {
-    echo "# Engines: embedded log vs NATS JetStream, one node vs three"
+    echo "# Engines: embedded log vs NATS JetStream vs Kafka (mock), one node vs three"
     echo
     echo "Measured $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(nproc) cores, revision $(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown),"
     echo "nats-server $("$NATS" --version | awk '{print $2}'). Command: \`bash bench/engines.sh\`. Every server process on core $SERVER_CPU,"
-    echo "the generator on core $GEN_CPU; server CPU sums every Herald and nats-server process (JetStream's own work included)."
+    echo "the generator on core $GEN_CPU; server CPU sums every Herald, nats-server and Kafka-mock process (the engine's own work included)."
+    echo "Kafka rows run on librdkafka's MOCK cluster (in-memory brokers, no disk, no network hop): they measure Herald's"
+    echo "Kafka path (idempotent producer with acks=all, delivery reports, the consumer), not a production Kafka."
     echo
     echo "| publishing: 1 KiB events, 16 connections, closed loop, 5 s | events/s | ack p50 / p99 ms | failed | server CPU |"
     echo "|---|---|---|---|---|"
     publish_row publish-embedded "embedded log (fsync interval)"
     publish_row publish-js1 "JetStream, 1 server, R1"
     publish_row publish-js3 "JetStream, 3-server cluster, R3"
+    publish_row publish-kafka "Kafka MOCK cluster, 3 brokers, acks=all"
     echo
     echo "| fan-out: 1,000 SSE subscribers, 200 events/s × 512 B, 10 s | latency p50 / p99 / max ms | lost / duplicated | deliveries/s | server CPU |"
     echo "|---|---|---|---|---|"
     fanout_row fanout-embedded "embedded log, 1 Herald node"
     fanout_row fanout-js3-1node "JetStream R3, 1 Herald node"
     fanout_row fanout-js3-3nodes "JetStream R3, 3 Herald nodes (333/333/334 subscribers; published on node 1)"
+    fanout_row fanout-kafka-1node "Kafka MOCK, 1 Herald node"
+    fanout_row fanout-kafka-3nodes "Kafka MOCK, 3 Herald nodes (333/333/334 subscribers; published on node 1)"
 } >"$OUT"
 cat "$OUT"
