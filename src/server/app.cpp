@@ -33,6 +33,7 @@
 #include "server/proxy_plane.hpp"
 #include "server/gateway_admin.hpp"
 #include "server/key_admin.hpp"
+#include "server/shared_follower.hpp"
 #include "server/topic_admin.hpp"
 #include "gateway/gateway.hpp"
 #include "gateway/health_prober.hpp"
@@ -549,6 +550,19 @@ int serve(ServeOptions options) {
     (*topic_admin)->attach(engine, (*schemas)->contracts(), &webhooks);  // before any listener starts
     admin.add_resource(**topic_admin);
     admin.add_resource(**key_admin);
+    // Several nodes: admin API keys are records in the engine's shared state, followed by every node.
+    std::unique_ptr<SharedFollower> key_follower;
+    if (auto* shared = engine.shared_state()) {
+        (*key_admin)->attach_shared(shared);
+        auto* keys = key_admin->get();
+        key_follower = std::make_unique<SharedFollower>(
+            *shared, "key.", std::chrono::milliseconds(1000), [keys] { return keys->generation(); },
+            [keys, io = &workers[0]->io](std::vector<engine::SharedEntry> entries, std::uint64_t generation) {
+                asio::post(*io, [keys, entries = std::move(entries), generation] { keys->apply_shared(entries, generation); });
+            },
+            &logger);
+        key_follower->start();
+    }
     auto admin_opts = lopts;
     admin_opts.max_connections = 256;
     admin_opts.max_connections_per_address = 0;
@@ -559,6 +573,7 @@ int serve(ServeOptions options) {
                                                  admin_connections);
     if (!admin_listener) {
         logger.error("server", "admin listener: " + admin_listener.error().message);
+        if (key_follower) key_follower->stop();
         engine.stop();
         return 1;
     }
@@ -642,6 +657,7 @@ int serve(ServeOptions options) {
     });
     // After the service queued its last progress: written, and the dispatch lease handed over.
     if (webhook_cluster) webhook_cluster->stop();
+    if (key_follower) key_follower->stop();
     engine.stop();
     webhook_worker.guard.reset();
     webhook_worker.io.stop();

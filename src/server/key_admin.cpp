@@ -35,6 +35,14 @@ http::Response invalid_response(const Error& e) {
     return problem(400, "invalid-parameter", "Invalid parameter", e.message, e.attribute);
 }
 
+// A change the other nodes could not learn of is not made at all.
+http::Response shared_unavailable(const Error& e) {
+    auto res = problem(503, "engine-unavailable", "Engine unavailable",
+                       "the API key was not changed: the engine's shared state cannot be written (" + e.message + ")");
+    res.set("Retry-After", "1");
+    return res;
+}
+
 std::int64_t to_ms(Clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
@@ -202,6 +210,45 @@ Result<std::shared_ptr<const security::ApiKeyStore>> merge_api_keys(
     return std::shared_ptr<const security::ApiKeyStore>(std::move(store));
 }
 
+std::string key_record_json(const ApiKeyRecord& r) {
+    json::object o;
+    o["name"] = r.name;
+    o["hash"] = r.hash_hex;
+    o["scopes"] = scope_texts(r.scopes);
+    o["created_at_ms"] = to_ms(r.created);
+    o["expires_at_ms"] = r.expires ? json::value(to_ms(*r.expires)) : json::value(nullptr);
+    return json::serialize(o);
+}
+
+Result<ApiKeyRecord> parse_key_record(std::string_view text) {
+    boost::system::error_code ec;
+    auto v = json::parse(text, ec);
+    auto bad = [](std::string why) { return make_error(Errc::corrupt, "shared API key record: " + why); };
+    if (ec || !v.is_object()) return bad("not a JSON object");
+    auto& o = v.as_object();
+    auto* name = o.if_contains("name");
+    auto* hash = o.if_contains("hash");
+    auto* scopes = o.if_contains("scopes");
+    auto* created = o.if_contains("created_at_ms");
+    auto* expires = o.if_contains("expires_at_ms");
+    if (!name || !name->is_string() || name->as_string().empty()) return bad("no name");
+    if (!hash || !hash->is_string() || hash->as_string().size() != 64) return bad("no SHA-256 hash");
+    if (!scopes || !scopes->is_array()) return bad("no scopes");
+    if (!created || !created->is_int64()) return bad("no created_at_ms");
+    ApiKeyRecord r;
+    r.name = std::string(name->as_string());
+    r.hash_hex = std::string(hash->as_string());
+    for (auto& sc : scopes->as_array()) {
+        auto parsed = sc.is_string() ? security::parse_scope(sc.as_string()) : std::nullopt;
+        if (!parsed) return bad("bad scope " + json::serialize(sc));
+        r.scopes.push_back(std::move(*parsed));
+    }
+    r.created = from_ms(created->as_int64());
+    if (expires && expires->is_int64()) r.expires = from_ms(expires->as_int64());
+    else if (expires && !expires->is_null()) return bad("expires_at_ms is not a number");
+    return r;
+}
+
 Result<std::unique_ptr<KeyAdmin>> KeyAdmin::open(SecurityContext& security, bool auth_enabled,
                                                  const std::string& meta_path,
                                                  log::Logger* logger) {
@@ -284,6 +331,49 @@ Result<void> KeyAdmin::unstore(const std::string& name) {
     if (!st) return std::move(st).error();
     st->bind(1, std::string_view(name));
     return st->run();
+}
+
+void KeyAdmin::apply_shared(const std::vector<engine::SharedEntry>& entries, std::uint64_t generation) {
+    if (generation != generation_.load(std::memory_order_acquire)) return;  // the listing may predate a change
+    std::map<std::string, ApiKeyRecord> wanted;
+    for (auto& e : entries) {
+        auto r = parse_key_record(e.value);
+        if (!r) {
+            log::emit(logger_, log::Level::warn, "admin", "ignoring a shared API key record",
+                      {{"key", e.key}, {"error", r.error().message}});
+            continue;
+        }
+        if (in_file(r->name)) continue;  // the file wins, as for keys made here
+        wanted.emplace(r->name, std::move(*r));
+    }
+    auto same = [](const ApiKeyRecord& a, const ApiKeyRecord& b) {
+        return a.hash_hex == b.hash_hex && scope_texts(a.scopes) == scope_texts(b.scopes) && a.created == b.created &&
+               a.expires == b.expires;
+    };
+    bool changed = false;
+    for (auto it = admin_keys_.begin(); it != admin_keys_.end();) {
+        if (wanted.count(it->first)) {
+            ++it;
+            continue;
+        }
+        (void)unstore(it->first);
+        log::emit(logger_, log::Level::info, "admin", "API key deleted on another node", {{"name", it->first}});
+        it = admin_keys_.erase(it);
+        changed = true;
+    }
+    for (auto& [name, r] : wanted) {
+        auto it = admin_keys_.find(name);
+        if (it != admin_keys_.end() && same(it->second, r)) continue;
+        (void)store(r);
+        log::emit(logger_, log::Level::info, "admin",
+                  it == admin_keys_.end() ? "API key created on another node" : "API key changed on another node",
+                  {{"name", name}});
+        admin_keys_[name] = r;
+        changed = true;
+    }
+    if (!changed) return;
+    if (auto r = publish(); !r)
+        log::emit(logger_, log::Level::error, "admin", "cannot apply the shared API keys", {{"error", r.error().message}});
 }
 
 bool KeyAdmin::in_file(const std::string& name) const {
@@ -401,6 +491,10 @@ http::Response KeyAdmin::create(const http::Request& req) {
     std::string key = security::ApiKeyStore::generate_key();
     ApiKeyRecord record{parsed->name, security::ApiKeyStore::hash_key(key), parsed->scopes,
                         Clock::time_point(std::chrono::milliseconds(to_ms(now))), parsed->expires};
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+    if (shared_)
+        if (auto r = shared_->put("key." + record.name, key_record_json(record)); !r)
+            return shared_unavailable(r.error());
     if (auto r = store(record); !r)
         return http::problem_response(http::problem_from_error(r.error()));
     admin_keys_[record.name] = record;
@@ -442,6 +536,10 @@ http::Response KeyAdmin::rotate(const std::string& name, const http::Request& re
     std::string key = security::ApiKeyStore::generate_key();
     ApiKeyRecord record{name, security::ApiKeyStore::hash_key(key), previous.scopes,
                         Clock::time_point(std::chrono::milliseconds(to_ms(now))), parsed->expires};
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+    if (shared_)
+        if (auto r = shared_->put("key." + record.name, key_record_json(record)); !r)
+            return shared_unavailable(r.error());
     if (auto r = store(record); !r)
         return http::problem_response(http::problem_from_error(r.error()));
     it->second = record;
@@ -466,6 +564,9 @@ http::Response KeyAdmin::remove(const std::string& name) {
     auto it = admin_keys_.find(name);
     if (it == admin_keys_.end())
         return problem(404, "not-found", "Not found", "no API key named '" + name + "'", "name");
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+    if (shared_)
+        if (auto r = shared_->remove("key." + name); !r) return shared_unavailable(r.error());
     if (auto r = unstore(name); !r)
         return http::problem_response(http::problem_from_error(r.error()));
     const ApiKeyRecord previous = it->second;

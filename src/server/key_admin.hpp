@@ -20,11 +20,18 @@
 // for routes and upstreams): two definitions of one credential must not be resolved silently;
 // delete the admin one first.
 //
+// Several nodes (docs/deployment.md): with an engine that has shared state (JetStream, Kafka), admin keys are
+// records "key.<name>" there. A change is written to the shared state first (503 when it cannot be) and then
+// locally; every node follows the records (server/shared_follower.hpp) and makes its meta.db copy match them,
+// so a key created on one node works on all within a round, and a deleted or rotated one stops working on all.
+// The shared records are the truth: admin keys a node had only locally are dropped when it joins.
+//
 // Every change builds a new immutable ApiKeyStore (file keys + admin keys) and publishes it through
 // SecurityContext::set_api_keys; each worker picks it up on its next authentication.
 //
 // Threading: the admin listener's worker only (its own meta.db connection).
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -32,6 +39,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "engine/engine.hpp"
 #include "log/logger.hpp"
 #include "meta/database.hpp"
 #include "security/api_keys.hpp"
@@ -57,6 +65,10 @@ struct KeyRequest {
 Result<KeyRequest> parse_key_request(const boost::json::value& body,
                                      std::chrono::system_clock::time_point now,
                                      bool rotate = false);
+// The shared-state form of an admin key ("key.<name>"): JSON with the hash, never the key.
+std::string key_record_json(const security::ApiKeyRecord& record);
+Result<security::ApiKeyRecord> parse_key_record(std::string_view json);
+
 // RFC 3339 date-time ("2030-01-31T12:00:00Z", "...+02:00", fractions allowed) to Unix milliseconds.
 std::optional<std::int64_t> parse_rfc3339_ms(std::string_view text);
 
@@ -72,6 +84,14 @@ public:
     boost::asio::awaitable<std::optional<http::Response>> handle(http::Request& request) override;
     std::string_view route(std::string_view path) const override;
     void dump(boost::json::object& config) const override;
+
+    // Several nodes: changes go to `shared` first. Call before the admin listener starts.
+    void attach_shared(engine::SharedState* shared) { shared_ = shared; }
+    // Bumped by every local change (read from any thread).
+    std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+    // Makes the admin keys those of `entries` (the records under "key."), unless a local change happened since
+    // `generation` was read. Admin listener's thread.
+    void apply_shared(const std::vector<engine::SharedEntry>& entries, std::uint64_t generation);
 
 private:
     KeyAdmin(SecurityContext& security, bool auth_enabled, log::Logger* logger)
@@ -95,6 +115,8 @@ private:
     std::unique_ptr<meta::Database> db_;
     std::vector<security::ApiKeyRecord> file_keys_;             // sorted by name
     std::map<std::string, security::ApiKeyRecord> admin_keys_;  // as in meta.db
+    engine::SharedState* shared_ = nullptr;
+    std::atomic<std::uint64_t> generation_{0};
 };
 
 }  // namespace herald::server

@@ -410,3 +410,54 @@ test('Kafka engine: a webhook subscription is delivered by one node at a time an
   t.diagnostic(`deliveries ${received.length} for 60 events (${received.length - 60} repeated across the takeover)`);
   assert.ok(received.length - 60 <= 10, `too many repeats: ${received.length - 60}`);
 });
+
+test('Kafka engine: API keys made through the admin API work, rotate and die on every node', async (t) => {
+  const kafka = await new KafkaMock({ topics: ['herald.orders:1'] }).start();
+  const ADMIN_TOKEN = 'admin-token-for-the-kafka-test-0123456789';
+  const nodes = await startNodes(kafka, 2, '', `auth:
+  enabled: true
+  admin_token: ${ADMIN_TOKEN}
+`);
+  const retired = [];
+  t.after(async () => {
+    await stopAll(nodes);
+    retired.forEach((h) => h.cleanup());
+    await kafka.stop();
+  });
+  const admin = (h, method, path, body) => request(`${h.admin}${path}`, {
+    method, headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${ADMIN_TOKEN}` },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const status = async (h, key) => (await publish(h.url, 'orders', { n: 1 }, { headers: { 'X-API-Key': key } })).status;
+
+  const created = await admin(nodes[0], 'POST', '/admin/api-keys', { name: 'ci', scopes: ['publish:orders'] });
+  assert.equal(created.status, 201, created.body);
+  const key = JSON.parse(created.body).key;
+  assert.equal(await status(nodes[0], key), 201, 'at once on the node that made it');
+  await waitFor(async () => (await status(nodes[1], key)) === 201, { timeout: 10000, interval: 200, what: 'the key on node 1' });
+  const listed = JSON.parse((await admin(nodes[1], 'GET', '/admin/api-keys/ci')).body);
+  assert.deepEqual(listed.scopes, ['publish:orders']);
+  assert.equal(listed.source, 'admin');
+
+  // Rotated on node 1: the old key stops on node 0 too, the new one works there.
+  const rotated = await admin(nodes[1], 'POST', '/admin/api-keys/ci/rotate', {});
+  assert.equal(rotated.status, 200, rotated.body);
+  const fresh = JSON.parse(rotated.body).key;
+  assert.equal(await status(nodes[1], key), 401);
+  await waitFor(async () => (await status(nodes[0], key)) === 401 && (await status(nodes[0], fresh)) === 201,
+    { timeout: 10000, interval: 200, what: 'the rotation on node 0' });
+
+  // Deleted on node 0: rejected on node 1 within a round.
+  assert.equal((await admin(nodes[0], 'DELETE', '/admin/api-keys/ci')).status, 204);
+  await waitFor(async () => (await status(nodes[1], fresh)) === 401, { timeout: 10000, interval: 200, what: 'the deletion on node 1' });
+  assert.equal((await admin(nodes[1], 'GET', '/admin/api-keys/ci')).status, 404);
+
+  // A node that restarts finds the cluster's keys, not only its own meta.db.
+  const again = await admin(nodes[1], 'POST', '/admin/api-keys', { name: 'late', scopes: ['publish:orders'] });
+  assert.equal(again.status, 201, again.body);
+  await nodes[0].stop();
+  retired.push(nodes[0]);
+  nodes[0] = await new Herald({ dataDir: nodes[0].dataDir, config: nodes[0].configText }).start();
+  await waitFor(async () => (await status(nodes[0], JSON.parse(again.body).key)) === 201,
+    { timeout: 10000, interval: 200, what: 'the key on the restarted node' });
+});

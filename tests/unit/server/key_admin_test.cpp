@@ -28,6 +28,41 @@ ApiKeyRecord record(std::string name, std::string_view key, std::vector<std::str
     return r;
 }
 
+TEST(SharedKeyRecord, RoundTripsWithoutTheKey) {
+    auto r = record("ci", "hk_secret_key_material_0123", {"publish:orders.*", "subscribe:*"});
+    r.created = Clock::time_point(std::chrono::milliseconds(1'764'000'000'123));
+    r.expires = Clock::time_point(std::chrono::milliseconds(1'800'000'000'000));
+    auto text = key_record_json(r);
+    EXPECT_EQ(text.find("hk_secret"), std::string::npos) << "only the hash is shared";
+    auto back = parse_key_record(text);
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(back->name, "ci");
+    EXPECT_EQ(back->hash_hex, r.hash_hex);
+    ASSERT_EQ(back->scopes.size(), 2u);
+    EXPECT_EQ(security::to_string(back->scopes[0]), "publish:orders.*");
+    EXPECT_EQ(back->created, r.created);
+    EXPECT_EQ(back->expires, r.expires);
+    r.expires.reset();
+    auto no_expiry = parse_key_record(key_record_json(r));
+    ASSERT_TRUE(no_expiry);
+    EXPECT_FALSE(no_expiry->expires);
+}
+
+TEST(SharedKeyRecord, WhatAnotherNodeCannotHaveWrittenIsRefused) {
+    const char* bad[] = {
+        "", "[]", R"({"hash":"00","scopes":[],"created_at_ms":1})",
+        R"({"name":"a","hash":"abc","scopes":[],"created_at_ms":1})",
+        R"({"name":"a","hash":"0000000000000000000000000000000000000000000000000000000000000000","scopes":["fly:x"],"created_at_ms":1})",
+        R"({"name":"a","hash":"0000000000000000000000000000000000000000000000000000000000000000","scopes":[],"created_at_ms":"x"})",
+        R"({"name":"a","hash":"0000000000000000000000000000000000000000000000000000000000000000","scopes":[],"created_at_ms":1,"expires_at_ms":"soon"})",
+    };
+    for (auto* text : bad) {
+        auto r = parse_key_record(text);
+        ASSERT_FALSE(r) << text;
+        EXPECT_EQ(r.error().code, Errc::corrupt);
+    }
+}
+
 TEST(MergeApiKeys, FileKeysAndAdminKeysBothAuthenticate) {
     auto merged = merge_api_keys({record("file", "hk_file_key_0123456789", {"publish:a"})},
                                  {record("made", "hk_made_key_0123456789", {"subscribe:b"})});
