@@ -552,7 +552,19 @@ int serve(ServeOptions options) {
     admin.add_resource(**key_admin);
     // Several nodes: admin API keys are records in the engine's shared state, followed by every node.
     std::unique_ptr<SharedFollower> key_follower;
+    std::unique_ptr<SharedFollower> schema_follower;
     if (auto* shared = engine.shared_state()) {
+        auto* registry = schemas->get();
+        registry->attach_shared(shared, &logger);
+        schema_follower = std::make_unique<SharedFollower>(
+            *shared, "schema.", std::chrono::milliseconds(1000), [registry] { return registry->generation(); },
+            [registry, io = &workers[0]->io](std::vector<engine::SharedEntry> entries, std::uint64_t generation) {
+                asio::post(*io, [registry, entries = std::move(entries), generation] {
+                    registry->apply_shared(entries, generation);
+                });
+            },
+            &logger);
+        schema_follower->start();
         (*key_admin)->attach_shared(shared);
         auto* keys = key_admin->get();
         key_follower = std::make_unique<SharedFollower>(
@@ -574,6 +586,7 @@ int serve(ServeOptions options) {
     if (!admin_listener) {
         logger.error("server", "admin listener: " + admin_listener.error().message);
         if (key_follower) key_follower->stop();
+        if (schema_follower) schema_follower->stop();
         engine.stop();
         return 1;
     }
@@ -658,6 +671,7 @@ int serve(ServeOptions options) {
     // After the service queued its last progress: written, and the dispatch lease handed over.
     if (webhook_cluster) webhook_cluster->stop();
     if (key_follower) key_follower->stop();
+    if (schema_follower) schema_follower->stop();
     engine.stop();
     webhook_worker.guard.reset();
     webhook_worker.io.stop();

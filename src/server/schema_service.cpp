@@ -3,10 +3,12 @@
 #include <boost/json.hpp>
 
 #include <charconv>
+#include <map>
 #include <fstream>
 #include <sstream>
 
 #include "http/problem.hpp"
+#include "log/logger.hpp"
 
 namespace herald::server {
 
@@ -42,7 +44,58 @@ json::object version_json(const schema::SchemaVersion& v) {
     return o;
 }
 
+std::string version_record(const schema::SchemaVersion& v) {
+    return json::serialize(json::object{{"type", v.type}, {"version", v.version}, {"document", v.document}});
+}
+
+std::string tombstone_record(std::string_view type, std::uint32_t version) {
+    return json::serialize(json::object{{"type", type}, {"version", version}, {"deleted", true}});
+}
+
+http::Response shared_unavailable(const Error& e) {
+    auto res = problem(503, "engine-unavailable", "Engine unavailable",
+                       "the schema registry was not changed: the engine's shared state cannot be written (" +
+                           e.message + ")");
+    res.set("Retry-After", "1");
+    return res;
+}
+
 }  // namespace
+
+std::string schema_record_key(std::string_view type, std::uint32_t version) {
+    // Types may hold characters a shared-state key cannot ([A-Za-z0-9_.=-]): hex keeps any type.
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string k = "schema.";
+    for (unsigned char c : type) {
+        k.push_back(kHex[c >> 4]);
+        k.push_back(kHex[c & 15]);
+    }
+    k += "." + std::to_string(version);
+    return k;
+}
+
+std::optional<std::pair<std::string, std::uint32_t>> parse_schema_record_key(std::string_view key) {
+    if (!key.starts_with("schema.")) return std::nullopt;
+    key.remove_prefix(7);
+    auto dot = key.find('.');
+    if (dot == std::string_view::npos || dot == 0 || dot % 2 != 0) return std::nullopt;
+    std::string type;
+    auto nibble = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        return -1;
+    };
+    for (std::size_t i = 0; i < dot; i += 2) {
+        int hi = nibble(key[i]), lo = nibble(key[i + 1]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        type.push_back(static_cast<char>(hi * 16 + lo));
+    }
+    auto digits = key.substr(dot + 1);
+    std::uint32_t version = 0;
+    auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), version);
+    if (ec != std::errc() || p != digits.data() + digits.size() || version == 0) return std::nullopt;
+    return std::make_pair(std::move(type), version);
+}
 
 Result<std::unique_ptr<SchemaService>> SchemaService::open(const config::Config& config,
                                                            const std::string& meta_path) {
@@ -132,6 +185,64 @@ Result<void> SchemaService::persist(const schema::SchemaVersion& v) {
     return st->run();
 }
 
+void SchemaService::unpersist(const std::string& type, std::uint32_t version) {
+    auto st = db_->prepare("DELETE FROM schema_versions WHERE type = ?1 AND version = ?2");
+    if (st) (void)st->bind(1, std::string_view(type)).bind(2, std::int64_t{version}).run();
+}
+
+void SchemaService::apply_shared(const std::vector<engine::SharedEntry>& entries, std::uint64_t generation) {
+    if (generation != generation_.load(std::memory_order_acquire)) return;  // the listing may predate a change
+    auto& reg = *registry_;
+    struct Shared {
+        bool deleted = false;
+        json::value document;
+    };
+    std::map<std::pair<std::string, std::uint32_t>, Shared> shared;
+    for (auto& e : entries) {
+        auto key = parse_schema_record_key(e.key);
+        boost::system::error_code ec;
+        auto v = json::parse(e.value, ec);
+        if (!key || ec || !v.is_object()) continue;  // not one of ours
+        auto& o = v.as_object();
+        Shared rec;
+        if (auto* d = o.if_contains("deleted"); d && d->is_bool() && d->as_bool()) rec.deleted = true;
+        else if (auto* doc = o.if_contains("document")) rec.document = *doc;
+        else continue;
+        shared[*key] = std::move(rec);
+    }
+    // Removed elsewhere, or replaced by another node's document under the same number.
+    for (auto& [key, rec] : shared) {
+        auto local = reg.get(key.first, key.second);
+        if (!local) continue;
+        if (!rec.deleted && (*local)->document == rec.document) continue;
+        if (auto r = reg.remove_version(key.first, key.second); !r) {
+            log::emit(logger_, log::Level::warn, "schemas", "cannot follow a shared removal", {{"error", r.error().message}});
+            continue;
+        }
+        unpersist(key.first, key.second);
+    }
+    // Versions this node lacks, in number order; a pass that restores nothing ends (a reference to a version
+    // not there yet waits for the next round).
+    for (bool progress = true; progress;) {
+        progress = false;
+        for (auto& [key, rec] : shared) {
+            if (rec.deleted || reg.get(key.first, key.second)) continue;
+            if (auto r = reg.restore(key.first, key.second, rec.document); r) {
+                (void)persist(**r);
+                progress = true;
+            }
+        }
+    }
+    // Versions only this node has (its configured files, versions from before it joined): shared now.
+    auto snap = reg.snapshot();
+    for (auto& type : snap->types())
+        for (auto v : snap->versions(type)) {
+            if (shared.count({type, v})) continue;
+            if (auto local = reg.get(type, v))
+                if (auto w = shared_->put(schema_record_key(type, v), version_record(**local)); !w) return;
+        }
+}
+
 std::optional<http::Response> SchemaService::handle(const http::Request& req) {
     auto seg = http::split_path(req.path);
     if (seg.empty() || seg[0] != "schemas") return std::nullopt;
@@ -174,7 +285,19 @@ std::optional<http::Response> SchemaService::handle(const http::Request& req) {
                 return problem(400, "invalid-schema", "Invalid schema", e.message, e.attribute);
             }
             if (r.created) {
-                if (auto p = persist(*r.version); !p) return http::problem_response(http::problem_from_error(p.error()));
+                generation_.fetch_add(1, std::memory_order_acq_rel);
+                if (auto p = persist(*r.version); !p) {
+                    (void)reg.remove_version(type, r.version->version);
+                    return http::problem_response(http::problem_from_error(p.error()));
+                }
+                if (shared_)
+                    if (auto w = shared_->put(schema_record_key(type, r.version->version), version_record(*r.version));
+                        !w) {
+                        // Not shared, not made: other nodes would never learn of it.
+                        (void)reg.remove_version(type, r.version->version);
+                        unpersist(type, r.version->version);
+                        return shared_unavailable(w.error());
+                    }
             }
             auto o = version_json(*r.version);
             o["created"] = r.created;
@@ -201,10 +324,16 @@ std::optional<http::Response> SchemaService::handle(const http::Request& req) {
     if (ec != std::errc() || p != seg[3].data() + seg[3].size() || seg.size() != 4)
         return problem(404, "not-found", "Not found", "no version '" + std::string(seg[3]) + "'", "version");
     if (req.method == "DELETE") {
+        auto removed = reg.get(type, n);
         auto r = reg.remove_version(type, n);
         if (!r) return http::problem_response(http::problem_from_error(r.error()));
-        auto st = db_->prepare("DELETE FROM schema_versions WHERE type = ?1 AND version = ?2");
-        if (st) (void)st->bind(1, std::string_view(type)).bind(2, std::int64_t{n}).run();
+        generation_.fetch_add(1, std::memory_order_acq_rel);
+        if (shared_)
+            if (auto w = shared_->put(schema_record_key(type, n), tombstone_record(type, n)); !w) {
+                if (removed) (void)reg.restore(type, n, (*removed)->document);  // undone: still everywhere
+                return shared_unavailable(w.error());
+            }
+        unpersist(type, n);
         http::Response res;
         res.status = 204;
         return res;

@@ -461,3 +461,50 @@ test('Kafka engine: API keys made through the admin API work, rotate and die on 
   await waitFor(async () => (await status(nodes[0], JSON.parse(again.body).key)) === 201,
     { timeout: 10000, interval: 200, what: 'the key on the restarted node' });
 });
+
+test('Kafka engine: schema versions registered on one node validate on every node', async (t) => {
+  const kafka = await new KafkaMock({ topics: ['herald.parcels:1'] }).start();
+  const nodes = await startNodes(kafka, 2);
+  const retired = [];
+  t.after(async () => {
+    await stopAll(nodes);
+    retired.forEach((h) => h.cleanup());
+    await kafka.stop();
+  });
+  const admin = (h, method, path, body) => request(`${h.admin}${path}`, {
+    method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const TYPE = 'shipping.parcelSent.v1';
+  const post = (h, id, data) => publishEvent(h.url, 'parcels', { specversion: '1.0', id, source: '/it', type: TYPE, data });
+  const versions = async (h) => {
+    const r = await admin(h, 'GET', `/schemas/${TYPE}/versions`);
+    return r.status === 200 ? JSON.parse(r.body).versions : [];
+  };
+
+  const v1 = { type: 'object', required: ['parcelId'], properties: { parcelId: { type: 'string' } } };
+  const r1 = await admin(nodes[0], 'PUT', `/schemas/${TYPE}`, v1);
+  assert.equal(r1.status, 201, r1.body);
+  // Node 1 learns of it and refuses what does not match.
+  await waitFor(async () => (await post(nodes[1], `bad-${Date.now()}`, { weight: 1 })).status === 422,
+    { timeout: 10000, interval: 200, what: 'node 1 to validate against v1' });
+  assert.equal((await post(nodes[1], 'ok-1', { parcelId: 'p1' })).status, 201);
+
+  // v2 registered on node 1 (a compatible change) has number 2 on node 0 too.
+  const v2 = { type: 'object', required: ['parcelId'], properties: { parcelId: { type: 'string' }, weight: { type: 'number' } } };
+  const r2 = await admin(nodes[1], 'PUT', `/schemas/${TYPE}`, v2);
+  assert.equal(r2.status, 201, r2.body);
+  assert.equal(JSON.parse(r2.body).version, 2);
+  await waitFor(async () => JSON.stringify(await versions(nodes[0])) === '[1,2]', { timeout: 10000, interval: 200, what: 'v2 on node 0' });
+  const got = JSON.parse((await admin(nodes[0], 'GET', `/schemas/${TYPE}/versions/2`)).body);
+  assert.deepEqual(got.schema, v2);
+
+  // Removed on node 0: gone on node 1, and a node that was down while it happened does not bring it back.
+  await nodes[1].stop();
+  retired.push(nodes[1]);
+  assert.equal((await admin(nodes[0], 'DELETE', `/schemas/${TYPE}/versions/2`)).status, 204);
+  nodes[1] = await new Herald({ dataDir: nodes[1].dataDir, config: nodes[1].configText }).start();
+  await waitFor(async () => JSON.stringify(await versions(nodes[1])) === '[1]', { timeout: 10000, interval: 200, what: 'the removal on the restarted node' });
+  await sleep(1500);  // a few rounds: neither node brings v2 back
+  assert.deepEqual(await versions(nodes[0]), [1]);
+  assert.deepEqual(await versions(nodes[1]), [1]);
+});
