@@ -553,7 +553,17 @@ int serve(ServeOptions options) {
     // Several nodes: admin API keys are records in the engine's shared state, followed by every node.
     std::unique_ptr<SharedFollower> key_follower;
     std::unique_ptr<SharedFollower> schema_follower;
+    std::unique_ptr<SharedFollower> gateway_follower;
     if (auto* shared = engine.shared_state()) {
+        auto* gw = gateway_admin->get();
+        gw->attach_shared(shared, &logger);
+        gateway_follower = std::make_unique<SharedFollower>(
+            *shared, "gw.", std::chrono::milliseconds(1000), [gw] { return gw->generation(); },
+            [gw, io = &workers[0]->io](std::vector<engine::SharedEntry> entries, std::uint64_t generation) {
+                asio::post(*io, [gw, entries = std::move(entries), generation] { gw->apply_shared(entries, generation); });
+            },
+            &logger);
+        gateway_follower->start();
         auto* registry = schemas->get();
         registry->attach_shared(shared, &logger);
         schema_follower = std::make_unique<SharedFollower>(
@@ -587,6 +597,7 @@ int serve(ServeOptions options) {
         logger.error("server", "admin listener: " + admin_listener.error().message);
         if (key_follower) key_follower->stop();
         if (schema_follower) schema_follower->stop();
+        if (gateway_follower) gateway_follower->stop();
         engine.stop();
         return 1;
     }
@@ -672,6 +683,7 @@ int serve(ServeOptions options) {
     if (webhook_cluster) webhook_cluster->stop();
     if (key_follower) key_follower->stop();
     if (schema_follower) schema_follower->stop();
+    if (gateway_follower) gateway_follower->stop();
     engine.stop();
     webhook_worker.guard.reset();
     webhook_worker.io.stop();

@@ -1,5 +1,7 @@
 #include "server/gateway_admin.hpp"
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -150,6 +152,9 @@ http::Response GatewayAdmin::put_upstream(const std::string& name, const std::st
     // Routes made through the API were validated against the upstreams of their time; re-check them all.
     auto snapshot = compose(gateway_, next);
     if (!snapshot) return invalid(snapshot.error());
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+    const std::string record = json::serialize(json::object{{"definition", u->definition}});
+    if (auto failed = share(gateway_record_key(false, name), &record)) return std::move(*failed);
     auto st = db_->prepare(
         "INSERT INTO gateway_upstreams (name, definition, updated_ms) VALUES (?1, ?2, ?3) "
         "ON CONFLICT(name) DO UPDATE SET definition = excluded.definition, updated_ms = excluded.updated_ms");
@@ -184,6 +189,8 @@ http::Response GatewayAdmin::delete_upstream(const std::string& name) {
     next.admin_upstreams.erase(name);
     auto snapshot = compose(gateway_, next);
     if (!snapshot) return invalid(snapshot.error());
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+    if (auto failed = share(gateway_record_key(false, name), nullptr)) return std::move(*failed);
     auto st = db_->prepare("DELETE FROM gateway_upstreams WHERE name = ?1");
     if (!st) return http::problem_response(http::problem_from_error(st.error()));
     st->bind(1, std::string_view(name));
@@ -222,6 +229,11 @@ http::Response GatewayAdmin::put_route(const std::string& name, const std::strin
         *it = *r;
     auto snapshot = compose(gateway_, next);
     if (!snapshot) return invalid(snapshot.error());
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+    auto position = route_positions_.count(name) ? route_positions_[name] : now_ms();
+    const std::string record = json::serialize(json::object{{"definition", r->definition}, {"position", position}});
+    if (auto failed = share(gateway_record_key(true, name), &record)) return std::move(*failed);
+    route_positions_[name] = position;
     auto st = db_->prepare(
         "INSERT INTO gateway_routes (name, definition, position, updated_ms) VALUES "
         "(?1, ?2, (SELECT COALESCE(MAX(position), 0) + 1 FROM gateway_routes), ?3) "
@@ -250,6 +262,9 @@ http::Response GatewayAdmin::delete_route(const std::string& name) {
     next.admin_routes.erase(it);
     auto snapshot = compose(gateway_, next);
     if (!snapshot) return invalid(snapshot.error());
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+    if (auto failed = share(gateway_record_key(true, name), nullptr)) return std::move(*failed);
+    route_positions_.erase(name);
     auto st = db_->prepare("DELETE FROM gateway_routes WHERE name = ?1");
     if (!st) return http::problem_response(http::problem_from_error(st.error()));
     st->bind(1, std::string_view(name));
@@ -293,6 +308,152 @@ http::Response GatewayAdmin::list(bool routes, const std::string* name) {
         return http::json_response(200, json::serialize(out[0]));
     }
     return http::json_response(200, json::serialize(json::object{{routes ? "routes" : "upstreams", std::move(out)}}));
+}
+
+std::string gateway_record_key(bool route, std::string_view name) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string k = route ? "gw.route." : "gw.upstream.";
+    for (unsigned char c : name) {
+        k.push_back(kHex[c >> 4]);
+        k.push_back(kHex[c & 15]);
+    }
+    return k;
+}
+
+std::optional<std::pair<bool, std::string>> parse_gateway_record_key(std::string_view key) {
+    bool route;
+    if (key.starts_with("gw.route.")) {
+        route = true;
+        key.remove_prefix(9);
+    } else if (key.starts_with("gw.upstream.")) {
+        route = false;
+        key.remove_prefix(12);
+    } else {
+        return std::nullopt;
+    }
+    if (key.empty() || key.size() % 2 != 0) return std::nullopt;
+    auto nibble = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        return -1;
+    };
+    std::string name;
+    for (std::size_t i = 0; i < key.size(); i += 2) {
+        int hi = nibble(key[i]), lo = nibble(key[i + 1]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        name.push_back(static_cast<char>(hi * 16 + lo));
+    }
+    return std::make_pair(route, std::move(name));
+}
+
+std::optional<http::Response> GatewayAdmin::share(const std::string& key, const std::string* value) {
+    if (!shared_) return std::nullopt;
+    auto r = value ? shared_->put(key, *value) : shared_->remove(key);
+    if (r) return std::nullopt;
+    // Not shared, not made: other nodes would never learn of it.
+    auto res = problem(503, "engine-unavailable", "Engine unavailable",
+                       "the gateway was not changed: the engine's shared state cannot be written (" +
+                           r.error().message + ")");
+    res.set("Retry-After", "1");
+    return res;
+}
+
+Result<void> GatewayAdmin::store_all(const Composition& c) {
+    for (const char* sql : {"DELETE FROM gateway_upstreams", "DELETE FROM gateway_routes"}) {
+        auto st = db_->prepare(sql);
+        if (!st) return std::move(st).error();
+        if (auto r = st->run(); !r) return r;
+    }
+    for (auto& [name, u] : c.admin_upstreams) {
+        auto st = db_->prepare("INSERT INTO gateway_upstreams (name, definition, updated_ms) VALUES (?1, ?2, ?3)");
+        if (!st) return std::move(st).error();
+        st->bind(1, std::string_view(name)).bind(2, std::string_view(u.definition)).bind(3, now_ms());
+        if (auto r = st->run(); !r) return r;
+    }
+    std::int64_t position = 0;
+    for (auto& r : c.admin_routes) {
+        auto st = db_->prepare(
+            "INSERT INTO gateway_routes (name, definition, position, updated_ms) VALUES (?1, ?2, ?3, ?4)");
+        if (!st) return std::move(st).error();
+        st->bind(1, std::string_view(r.name)).bind(2, std::string_view(r.definition)).bind(3, ++position);
+        st->bind(4, now_ms());
+        if (auto x = st->run(); !x) return x;
+    }
+    return ok();
+}
+
+void GatewayAdmin::apply_shared(const std::vector<engine::SharedEntry>& entries, std::uint64_t generation) {
+    std::lock_guard lock(mutex_);
+    if (generation != generation_.load(std::memory_order_acquire)) return;  // the listing may predate a change
+    Composition next = current_;
+    next.admin_upstreams.clear();
+    next.admin_routes.clear();
+    struct SharedRoute {
+        std::int64_t position;
+        std::string name;
+        std::string definition;
+    };
+    std::vector<SharedRoute> routes;
+    for (auto& e : entries) {
+        auto key = parse_gateway_record_key(e.key);
+        boost::system::error_code ec;
+        auto v = json::parse(e.value, ec);
+        if (!key || ec || !v.is_object()) continue;
+        auto* def = v.as_object().if_contains("definition");
+        if (!def || !def->is_string()) continue;
+        if (key->first) {
+            auto* pos = v.as_object().if_contains("position");
+            routes.push_back({pos && pos->is_int64() ? pos->as_int64() : 0, key->second, std::string(def->as_string())});
+        } else {
+            auto u = config::parse_upstream_entry(key->second, std::string(def->as_string()), "shared upstream " + key->second);
+            if (!u) {
+                log::emit(logger_, log::Level::warn, "gateway", "ignoring a shared upstream", {{"error", u.error().message}});
+                continue;
+            }
+            next.admin_upstreams.emplace(key->second, std::move(*u));
+        }
+    }
+    std::sort(routes.begin(), routes.end(),
+              [](auto& a, auto& b) { return a.position != b.position ? a.position < b.position : a.name < b.name; });
+    std::map<std::string, config::UpstreamSettings> all = next.file_upstreams;
+    for (auto& [n, u] : next.admin_upstreams) all.emplace(n, u);
+    std::map<std::string, std::int64_t> positions;
+    for (auto& sr : routes) {
+        auto r = config::parse_route_entry(sr.definition, all, "shared route " + sr.name);
+        if (!r) {
+            log::emit(logger_, log::Level::warn, "gateway", "ignoring a shared route", {{"error", r.error().message}});
+            continue;
+        }
+        next.admin_routes.push_back(std::move(*r));
+        positions[sr.name] = sr.position;
+    }
+    auto same = [](const Composition& a, const Composition& b) {
+        if (a.admin_upstreams.size() != b.admin_upstreams.size() || a.admin_routes.size() != b.admin_routes.size())
+            return false;
+        for (auto& [n, u] : a.admin_upstreams) {
+            auto it = b.admin_upstreams.find(n);
+            if (it == b.admin_upstreams.end() || it->second.definition != u.definition) return false;
+        }
+        for (std::size_t i = 0; i < a.admin_routes.size(); ++i)
+            if (a.admin_routes[i].name != b.admin_routes[i].name ||
+                a.admin_routes[i].definition != b.admin_routes[i].definition)
+                return false;
+        return true;
+    };
+    route_positions_ = std::move(positions);
+    if (same(next, current_)) return;
+    auto snapshot = compose(gateway_, next);
+    if (!snapshot) {
+        log::emit(logger_, log::Level::warn, "gateway", "cannot apply the shared routes and upstreams",
+                  {{"error", snapshot.error().message}});
+        return;
+    }
+    if (auto r = store_all(next); !r)
+        log::emit(logger_, log::Level::error, "gateway", "cannot store the shared routes and upstreams",
+                  {{"error", r.error().message}});
+    gateway_.install(std::move(*snapshot));
+    current_ = std::move(next);
+    log::emit(logger_, log::Level::info, "gateway", "applied routes and upstreams changed on another node");
 }
 
 std::optional<http::Response> GatewayAdmin::handle(const http::Request& req) {

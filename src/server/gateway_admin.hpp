@@ -20,8 +20,16 @@
 // snapshot; only when that succeeds is it stored and installed. Requests in flight finish on the snapshot they
 // started with; established connections and streams are untouched.
 //
+// Several nodes (docs/deployment.md): with an engine that has shared state (JetStream, Kafka), admin entries are
+// records there — "gw.upstream.<hex name>" {"definition"} and "gw.route.<hex name>" {"definition","position"} —
+// written after validation and before the local change (503 when they cannot be, and nothing changes). Every
+// node follows them (server/shared_follower.hpp) and makes its admin entries match, in the records' route order
+// (creation time, then name). The shared records are the truth: admin entries a node had only locally are
+// dropped when it joins. A shared entry that clashes with a node's own file is not applied there (logged).
+//
 // Threading: all calls on one thread (the admin listener's); a mutex makes a SIGHUP reload from elsewhere safe.
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -30,6 +38,8 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "engine/engine.hpp"
+#include "log/logger.hpp"
 #include "gateway/gateway.hpp"
 #include "http/message.hpp"
 #include "meta/database.hpp"
@@ -53,6 +63,16 @@ public:
     // {"routes":[...], "upstreams":[...]} with sources and definitions: for GET /config.
     std::string dump_json();
 
+    // Several nodes: changes go to `shared` first. Before the admin listener starts.
+    void attach_shared(engine::SharedState* shared, log::Logger* logger) {
+        shared_ = shared;
+        logger_ = logger;
+    }
+    std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+    // Makes the admin entries those of `entries` (records under "gw."), unless a local change happened since
+    // `generation` was read. Admin listener's thread.
+    void apply_shared(const std::vector<engine::SharedEntry>& entries, std::uint64_t generation);
+
 private:
     GatewayAdmin(gateway::Gateway& gateway) : gateway_(gateway) {}
     struct Composition {
@@ -73,10 +93,22 @@ private:
     http::Response delete_route(const std::string& name);
     http::Response list(bool routes, const std::string* name);
 
+    // The shared write of one change; an error response when it failed (nullopt: written, or no shared state).
+    std::optional<http::Response> share(const std::string& key, const std::string* value);
+    Result<void> store_all(const Composition& c);
+
     gateway::Gateway& gateway_;
     std::unique_ptr<meta::Database> db_;
     std::mutex mutex_;
     Composition current_;
+    engine::SharedState* shared_ = nullptr;
+    log::Logger* logger_ = nullptr;
+    std::atomic<std::uint64_t> generation_{0};
+    std::map<std::string, std::int64_t> route_positions_;  // shared route order: creation time (ms)
 };
+
+// The shared-state key of an admin route or upstream, and the name back (nullopt when it is not one).
+std::string gateway_record_key(bool route, std::string_view name);
+std::optional<std::pair<bool, std::string>> parse_gateway_record_key(std::string_view key);
 
 }  // namespace herald::server

@@ -382,3 +382,33 @@ test('JetStream engine: a webhook subscription is delivered by one node at a tim
   await sleep(1000);
   assert.equal(received.length, after, 'a deleted subscription delivers nothing');
 });
+
+test('JetStream engine: schema versions and admin routes made on one node apply on every node', async (t) => {
+  const cluster = await new NatsCluster(1).start();
+  const nodes = await startNodes(cluster, 2);
+  const backend = http.createServer((req, res) => { res.writeHead(200); res.end(`backend saw ${req.url}`); });
+  await new Promise((r) => backend.listen(0, '127.0.0.1', r));
+  t.after(async () => {
+    await stopAll(nodes);
+    backend.closeAllConnections();
+    await new Promise((r) => backend.close(r));
+    await cluster.stop();
+  });
+  const put = (h, path, body) => request(`${h.admin}${path}`, {
+    method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  });
+  const TYPE = 'shipping.parcelSent.v1';
+  const schema = { type: 'object', required: ['parcelId'], properties: { parcelId: { type: 'string' } } };
+  assert.equal((await put(nodes[0], `/schemas/${TYPE}`, schema)).status, 201);
+  const post = (h, id, data) => publishEvent(h.url, 'parcels', { specversion: '1.0', id, source: '/it', type: TYPE, data });
+  await waitFor(async () => (await post(nodes[1], `bad-${Date.now()}`, { weight: 1 })).status === 422,
+    { timeout: 10000, interval: 200, what: 'node 1 to validate against the schema made on node 0' });
+  assert.equal((await post(nodes[1], 'ok-1', { parcelId: 'p1' })).status, 201);
+
+  assert.equal((await put(nodes[1], '/admin/upstreams/b', { targets: [`127.0.0.1:${backend.address().port}`] })).status, 201);
+  assert.equal((await put(nodes[1], '/admin/routes/b', { match: { prefix: '/b/' }, upstream: 'b' })).status, 201);
+  await waitFor(async () => {
+    const r = await request(`${nodes[0].url}/b/1`);
+    return r.status === 200 && r.body === 'backend saw /b/1';
+  }, { timeout: 10000, interval: 200, what: 'the route made on node 1 to serve on node 0' });
+});

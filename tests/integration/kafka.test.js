@@ -508,3 +508,44 @@ test('Kafka engine: schema versions registered on one node validate on every nod
   assert.deepEqual(await versions(nodes[0]), [1]);
   assert.deepEqual(await versions(nodes[1]), [1]);
 });
+
+test('Kafka engine: routes and upstreams made through the admin API serve on every node', async (t) => {
+  const kafka = await new KafkaMock({ topics: [] }).start();
+  const backend = http.createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    res.end(`backend saw ${req.url}`);
+  });
+  await new Promise((r) => backend.listen(0, '127.0.0.1', r));
+  const nodes = await startNodes(kafka, 2);
+  t.after(async () => {
+    await stopAll(nodes);
+    backend.closeAllConnections();
+    await new Promise((r) => backend.close(r));
+    await kafka.stop();
+  });
+  const put = (h, path, body) => request(`${h.admin}${path}`, {
+    method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+  });
+  const get = async (h, path) => {
+    const r = await request(`${h.url}${path}`);
+    return r.status === 200 ? r.body : r.status;
+  };
+  assert.equal((await put(nodes[0], '/admin/upstreams/orders', { targets: [`127.0.0.1:${backend.address().port}`] })).status, 201);
+  const route = await put(nodes[0], '/admin/routes/orders', { match: { prefix: '/api/orders/' }, upstream: 'orders', rewrite: { strip_prefix: '/api' } });
+  assert.equal(route.status, 201, route.body);
+  assert.equal(await get(nodes[0], '/api/orders/7'), 'backend saw /orders/7');
+  await waitFor(async () => (await get(nodes[1], '/api/orders/7')) === 'backend saw /orders/7',
+    { timeout: 10000, interval: 200, what: 'the route on node 1' });
+  const listed = JSON.parse((await request(`${nodes[1].admin}/admin/routes/orders`)).body);
+  assert.equal(listed.source, 'admin');
+
+  // Changed on node 1 (no prefix strip): node 0 follows; deleted on node 0: node 1 answers 404 again.
+  assert.equal((await put(nodes[1], '/admin/routes/orders', { match: { prefix: '/api/orders/' }, upstream: 'orders' })).status, 200);
+  await waitFor(async () => (await get(nodes[0], '/api/orders/8')) === 'backend saw /api/orders/8',
+    { timeout: 10000, interval: 200, what: 'the change on node 0' });
+  assert.equal((await request(`${nodes[0].admin}/admin/routes/orders`, { method: 'DELETE' })).status, 204);
+  await waitFor(async () => (await get(nodes[1], '/api/orders/9')) === 404, { timeout: 10000, interval: 200, what: 'the deletion on node 1' });
+  assert.equal((await request(`${nodes[1].admin}/admin/upstreams/orders`, { method: 'DELETE' })).status, 204);
+  await waitFor(async () => (await request(`${nodes[0].admin}/admin/upstreams/orders`)).status === 404,
+    { timeout: 10000, interval: 200, what: 'the upstream deletion on node 0' });
+});

@@ -1,7 +1,9 @@
-// The shared-state keys of schema versions (server/schema_service.hpp): any type text round-trips, and keys that
-// are not one of ours — written by another program, or damaged — are refused rather than misread.
+// The shared-state keys of schema versions (server/schema_service.hpp) and admin routes and upstreams
+// (server/gateway_admin.hpp): any name round-trips, and keys that are not one of ours — written by another
+// program, or damaged — are refused rather than misread.
 #include <gtest/gtest.h>
 
+#include "server/gateway_admin.hpp"
 #include "server/schema_service.hpp"
 
 namespace herald::server {
@@ -26,6 +28,22 @@ TEST(SchemaRecordKey, RefusesWhatIsNotOne) {
                             "schema.zz.1", "schema.61.1.2", "key.61.1", "schema..1", "schema.61.-1"}) {
         EXPECT_FALSE(parse_schema_record_key(key)) << key;
     }
+}
+
+TEST(GatewayRecordKey, RoundTripsRoutesAndUpstreams) {
+    for (bool route : {true, false}) {
+        for (std::string name : {std::string("orders"), std::string("a.b-c_d"), std::string("odd name/x")}) {
+            auto key = gateway_record_key(route, name);
+            for (char c : key)
+                EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-') << key;
+            auto back = parse_gateway_record_key(key);
+            ASSERT_TRUE(back) << key;
+            EXPECT_EQ(back->first, route);
+            EXPECT_EQ(back->second, name);
+        }
+    }
+    for (const char* key : {"", "gw.", "gw.route.", "gw.route.6", "gw.route.zz", "gw.other.61", "key.61"})
+        EXPECT_FALSE(parse_gateway_record_key(key)) << key;
 }
 
 }  // namespace
