@@ -34,9 +34,10 @@ Error kafka_failure(const std::string& what, rd_kafka_resp_err_t err) {
 }
 
 // A client configuration with the brokers and the user's extra properties; `extra` are this client's own.
-Result<rd_kafka_conf_t*> make_conf(const KafkaOptions& o,
+Result<rd_kafka_conf_t*> make_conf(const KafkaOptions& o, kafka::ClientContext* context,
                                    std::initializer_list<std::pair<const char*, std::string>> extra) {
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    kafka::route_logs(conf, context);
     char err[512];
     std::string brokers;
     for (auto& b : o.brokers) brokers += (brokers.empty() ? "" : ",") + b;
@@ -49,7 +50,7 @@ Result<rd_kafka_conf_t*> make_conf(const KafkaOptions& o,
     };
     if (auto r = set("bootstrap.servers", brokers); !r) return std::move(r).error();
     if (auto r = set("client.id", "herald"); !r) return std::move(r).error();
-    if (auto r = set("log_level", "3"); !r) return std::move(r).error();
+    if (auto r = set("log_level", "4"); !r) return std::move(r).error();
     for (auto& [k, v] : extra)
         if (auto r = set(k, v); !r) return std::move(r).error();
     for (auto& [k, v] : o.properties)
@@ -164,7 +165,7 @@ Result<void> KafkaEngine::start(CommitListener& listener) {
     listener_ = &listener;
     if (options_.brokers.empty()) return make_error(Errc::invalid_argument, "engine.kafka.brokers is empty");
     char err[512];
-    auto pconf = make_conf(options_, {{"enable.idempotence", "true"},
+    auto pconf = make_conf(options_, &client_context_, {{"enable.idempotence", "true"},
                                       {"acks", "all"},
                                       {"linger.ms", std::to_string(options_.linger_ms)},
                                       {"message.timeout.ms", std::to_string(options_.publish_timeout_ms)},
@@ -185,7 +186,7 @@ Result<void> KafkaEngine::start(CommitListener& listener) {
 
     // librdkafka wants a group.id for assign(); this consumer never joins the group (no subscribe), it only
     // names it, so every node may use the same one.
-    auto cconf = make_conf(options_, {{"group.id", "herald-node"},
+    auto cconf = make_conf(options_, &client_context_, {{"group.id", "herald-node"},
                                       {"enable.auto.commit", "false"},
                                       {"auto.offset.reset", "earliest"},
                                       {"fetch.wait.max.ms", "10"},
@@ -217,6 +218,7 @@ Result<void> KafkaEngine::start(CommitListener& listener) {
         so.topic_prefix = options_.topic_prefix;
         so.lease_ttl_ms = options_.lease_ttl_ms;
         so.request_timeout_ms = options_.request_timeout_ms;
+        so.log = options_.log;
         auto shared = KafkaSharedState::open(so, [this](const std::string& topic, bool compacted) -> Result<void> {
             auto exists = kafka_topic_exists(topic);
             if (!exists) return std::move(exists).error();
@@ -769,7 +771,7 @@ rd_kafka_s* KafkaEngine::borrow_reader() {
             return r;
         }
     }
-    auto conf = make_conf(options_, {{"group.id", "herald-reader"},
+    auto conf = make_conf(options_, &client_context_, {{"group.id", "herald-reader"},
                                      {"enable.auto.commit", "false"},
                                      {"auto.offset.reset", "error"},
                                      {"enable.partition.eof", "true"},

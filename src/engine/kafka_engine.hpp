@@ -42,6 +42,7 @@
 
 #include "engine/dedup_window.hpp"
 #include "engine/engine.hpp"
+#include "engine/kafka_log.hpp"
 #include "engine/kafka_record.hpp"
 #include "engine/kafka_shared_state.hpp"
 
@@ -74,6 +75,7 @@ struct KafkaOptions {
     std::int64_t linger_ms = 1;
     std::int64_t refresh_interval_ms = 2'000;
     std::map<std::string, std::string> properties;  // more librdkafka properties (security.protocol, sasl.*)
+    kafka::LogSink log;                   // librdkafka's own log lines (none when empty)
     bool shared = true;                   // keep the nodes' shared state (webhook leases, records) in Kafka
     std::int64_t lease_ttl_ms = 10'000;   // shared state: a dead lease holder is replaced after this
 };
@@ -130,6 +132,7 @@ private:
     TopicSettings settings_for(const std::string& name) const;
 
     KafkaOptions options_;
+    kafka::ClientContext client_context_{&options_.log};  // every client's opaque (kafka_log.hpp)
     CommitListener* listener_ = nullptr;
     rd_kafka_s* producer_ = nullptr;
     rd_kafka_s* consumer_ = nullptr;

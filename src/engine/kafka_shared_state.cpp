@@ -27,11 +27,11 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
     d->done = true;
 }
 
-Result<rd_kafka_t*> make_client(const KafkaSharedStateOptions& o, rd_kafka_type_t type,
+Result<rd_kafka_t*> make_client(const KafkaSharedStateOptions& o, kafka::ClientContext* context, rd_kafka_type_t type,
                                 std::initializer_list<std::pair<const char*, std::string>> extra,
                                 void (*rebalance)(rd_kafka_t*, rd_kafka_resp_err_t, rd_kafka_topic_partition_list_t*,
                                                   void*) = nullptr,
-                                void* opaque = nullptr,
+                                kafka::ClientContext* opaque = nullptr,
                                 void (*delivery)(rd_kafka_t*, const rd_kafka_message_t*, void*) = nullptr) {
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
     char err[512];
@@ -40,7 +40,7 @@ Result<rd_kafka_t*> make_client(const KafkaSharedStateOptions& o, rd_kafka_type_
     auto set = [&](const std::string& k, const std::string& v) {
         return rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) == RD_KAFKA_CONF_OK;
     };
-    bool ok = set("bootstrap.servers", brokers) && set("log_level", "3");
+    bool ok = set("bootstrap.servers", brokers) && set("log_level", "4");
     for (auto& [k, v] : extra) ok = ok && set(k, v);
     for (auto& [k, v] : o.properties) ok = ok && set(k, v);
     if (!ok) {
@@ -49,7 +49,8 @@ Result<rd_kafka_t*> make_client(const KafkaSharedStateOptions& o, rd_kafka_type_
     }
     if (rebalance) rd_kafka_conf_set_rebalance_cb(conf, rebalance);
     if (delivery) rd_kafka_conf_set_dr_msg_cb(conf, delivery);
-    if (opaque) rd_kafka_conf_set_opaque(conf, opaque);
+    // The opaque is the lease (rebalance callbacks) or the state's own context; both are ClientContexts.
+    kafka::route_logs(conf, opaque ? static_cast<kafka::ClientContext*>(opaque) : context);
     rd_kafka_t* rk = rd_kafka_new(type, conf, err, sizeof err);
     if (!rk) {
         rd_kafka_conf_destroy(conf);
@@ -62,7 +63,7 @@ Result<rd_kafka_t*> make_client(const KafkaSharedStateOptions& o, rd_kafka_type_
 }  // namespace
 
 // One lease: a consumer in the lease's group. `held` follows the rebalance callbacks.
-struct KafkaSharedState::Lease {
+struct KafkaSharedState::Lease : kafka::ClientContext {
     rd_kafka_t* consumer = nullptr;
     std::string topic;
     bool held = false;
@@ -71,7 +72,8 @@ struct KafkaSharedState::Lease {
 namespace {
 
 void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts, void* opaque) {
-    auto* lease = static_cast<KafkaSharedState::Lease*>(opaque);
+    // The opaque was set as the lease's ClientContext base.
+    auto* lease = static_cast<KafkaSharedState::Lease*>(static_cast<kafka::ClientContext*>(opaque));
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         rd_kafka_assign(rk, parts);
         lease->held = false;
@@ -95,12 +97,12 @@ Result<std::unique_ptr<KafkaSharedState>> KafkaSharedState::open(KafkaSharedStat
     s->leases_topic_ = s->options_.topic_prefix + "__leases";
     if (auto r = create(s->records_topic_, true); !r) return std::move(r).error();
     if (auto r = create(s->leases_topic_, false); !r) return std::move(r).error();
-    auto producer = make_client(s->options_, RD_KAFKA_PRODUCER,
+    auto producer = make_client(s->options_, &s->client_context_, RD_KAFKA_PRODUCER,
                                 {{"enable.idempotence", "true"}, {"acks", "all"}, {"linger.ms", "0"}}, nullptr,
                                 nullptr, on_delivery);
     if (!producer) return std::move(producer).error();
     s->producer_ = *producer;
-    auto reader = make_client(s->options_, RD_KAFKA_CONSUMER, {{"group.id", "herald-shared-reader"},
+    auto reader = make_client(s->options_, &s->client_context_, RD_KAFKA_CONSUMER, {{"group.id", "herald-shared-reader"},
                                                                {"enable.auto.commit", "false"},
                                                                {"auto.offset.reset", "earliest"},
                                                                {"fetch.wait.max.ms", "10"}});
@@ -198,9 +200,10 @@ Result<bool> KafkaSharedState::hold_lease(std::string_view name, std::string_vie
     auto it = leases_.find(name);
     if (it == leases_.end()) {
         auto lease = std::make_unique<Lease>();
+        lease->log = &options_.log;
         lease->topic = leases_topic_;
         const auto ttl = std::max<std::int64_t>(options_.lease_ttl_ms, 1000);
-        auto rk = make_client(options_, RD_KAFKA_CONSUMER,
+        auto rk = make_client(options_, &client_context_, RD_KAFKA_CONSUMER,
                               {{"group.id", options_.topic_prefix + "lease." + std::string(name)},
                                {"client.id", std::string(holder)},
                                {"session.timeout.ms", std::to_string(ttl)},

@@ -21,6 +21,7 @@
 #include <string>
 
 #include "engine/engine.hpp"
+#include "engine/kafka_log.hpp"
 
 struct rd_kafka_s;
 
@@ -32,6 +33,7 @@ struct KafkaSharedStateOptions {
     std::string topic_prefix = "herald.";
     std::int64_t lease_ttl_ms = 10'000;  // the groups' session timeout
     std::int64_t request_timeout_ms = 5'000;
+    kafka::LogSink log;
 };
 
 class KafkaSharedState final : public SharedState {
@@ -54,6 +56,7 @@ private:
     Result<void> write(std::string_view key, const std::string* value);
 
     KafkaSharedStateOptions options_;
+    kafka::ClientContext client_context_{&options_.log};
     std::string records_topic_;
     std::string leases_topic_;
     rd_kafka_s* producer_ = nullptr;

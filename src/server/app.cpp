@@ -105,7 +105,8 @@ engine::EmbeddedOptions engine_options(const config::Config& c) {
 }
 
 // The engine the config names; the declared topics (file and admin API) are created by either.
-std::unique_ptr<engine::Engine> make_engine(const config::Config& c, std::map<std::string, engine::TopicSettings> declared) {
+std::unique_ptr<engine::Engine> make_engine(const config::Config& c, std::map<std::string, engine::TopicSettings> declared,
+                                            log::Logger* logger) {
     if (c.engine.kind == "jetstream") {
         const auto& j = c.engine.jetstream;
         engine::JetStreamOptions o;
@@ -140,6 +141,10 @@ std::unique_ptr<engine::Engine> make_engine(const config::Config& c, std::map<st
         o.linger_ms = k.linger_ms;
         o.properties = k.properties;
         o.lease_ttl_ms = k.lease_ttl_ms;
+        o.log = [logger](int level, std::string_view facility, std::string_view message) {
+            auto l = level <= 3 ? log::Level::error : level == 4 ? log::Level::warn : log::Level::info;
+            log::emit(logger, l, "kafka", message, {{"facility", std::string(facility)}});
+        };
         for (auto& b : k.bridges) {
             engine::KafkaBridge eb;
             eb.kafka_topic = b.kafka_topic;
@@ -380,7 +385,7 @@ int serve(ServeOptions options) {
     std::map<std::string, engine::TopicSettings> declared;
     for (auto& [name, t] : cfg.topics) declared.emplace(name, t.settings);
     (*topic_admin)->declare(declared);
-    auto engine_owner = make_engine(cfg, std::move(declared));
+    auto engine_owner = make_engine(cfg, std::move(declared), &logger);
     engine::Engine& engine = *engine_owner;
     if (auto started = engine.start(hub); !started) {
         logger.error("server", cfg.engine.kind == "jetstream" ? "cannot start the JetStream engine"
