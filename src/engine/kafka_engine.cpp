@@ -29,6 +29,13 @@ std::int64_t steady_ns() {
         .count();
 }
 
+// Counts a call in progress for stop(), which waits until none is left before freeing the clients.
+struct CallGate {
+    explicit CallGate(std::atomic<int>& n) : n_(n) { n_.fetch_add(1, std::memory_order_acq_rel); }
+    ~CallGate() { n_.fetch_sub(1, std::memory_order_acq_rel); }
+    std::atomic<int>& n_;
+};
+
 Error kafka_failure(const std::string& what, rd_kafka_resp_err_t err) {
     return make_error(Errc::unavailable, what + ": " + rd_kafka_err2str(err));
 }
@@ -56,6 +63,34 @@ Result<rd_kafka_conf_t*> make_conf(const KafkaOptions& o, kafka::ClientContext* 
     for (auto& [k, v] : o.properties)
         if (auto r = set(k, v); !r) return std::move(r).error();
     return conf;
+}
+
+// One admin request (CreateTopics, AlterConfigs, DeleteTopics) sent by `issue` on the queue it is given and waited
+// for: its answer, or why there is none (no answer within the timeout, or a request-level error).
+using EventPtr = std::unique_ptr<rd_kafka_event_t, decltype(&rd_kafka_event_destroy)>;
+Result<EventPtr> admin_request(rd_kafka_t* rk, rd_kafka_admin_op_t op, std::int64_t timeout_ms, const std::string& what,
+                               const std::function<void(rd_kafka_AdminOptions_t*, rd_kafka_queue_t*)>& issue) {
+    char err[512];
+    rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
+    rd_kafka_AdminOptions_t* ao = rd_kafka_AdminOptions_new(rk, op);
+    rd_kafka_AdminOptions_set_request_timeout(ao, static_cast<int>(timeout_ms), err, sizeof err);
+    issue(ao, q);
+    EventPtr ev(rd_kafka_queue_poll(q, static_cast<int>(timeout_ms + 1000)), rd_kafka_event_destroy);
+    rd_kafka_AdminOptions_destroy(ao);
+    rd_kafka_queue_destroy(q);
+    if (!ev) return make_error(Errc::unavailable, "Kafka did not answer " + what);
+    if (rd_kafka_event_error(ev.get()))
+        return make_error(Errc::unavailable, what + ": " + rd_kafka_event_error_string(ev.get()));
+    return ev;
+}
+
+// The first per-topic error of a CreateTopics or DeleteTopics answer (`tolerated` is not one).
+Result<void> topic_errors(const rd_kafka_topic_result_t** results, std::size_t n, const std::string& what,
+                          rd_kafka_resp_err_t tolerated = RD_KAFKA_RESP_ERR_NO_ERROR) {
+    for (std::size_t i = 0; i < n; ++i)
+        if (auto e = rd_kafka_topic_result_error(results[i]); e != RD_KAFKA_RESP_ERR_NO_ERROR && e != tolerated)
+            return kafka_failure(what, e);
+    return ok();
 }
 
 std::vector<kafka::RecordHeader> headers_of(const rd_kafka_message_t& m) {
@@ -96,10 +131,9 @@ struct KafkaEngine::Topic final : TopicReader {
     std::deque<std::shared_ptr<Request>> deferred;
     std::mutex produce_mutex;  // a request's events are produced back to back (contiguous offsets)
 
-    // Consumer thread only: the Idempotency-Key run being read, so other nodes' requests are replayable.
-    std::string run_key;
-    std::uint64_t run_start = 0;
-    std::uint32_t run_count = 0;
+    // Requests whose parts are being read (consumer thread, under `mutex`), so other nodes' requests are
+    // replayable once complete.
+    kafka::RequestRuns runs;
 
     explicit Topic(DedupOptions d) : dedup(d) {}
     ~Topic() override {
@@ -233,6 +267,7 @@ Result<void> KafkaEngine::start(CommitListener& listener) {
 }
 
 void KafkaEngine::stop() {
+    stopping_ = true;  // no new open() or publish() past their gate from now on
     if (!started_.exchange(false)) {
         if (producer_ || consumer_) {
             // start() failed part way: nothing is running yet, only clients to free.
@@ -242,9 +277,14 @@ void KafkaEngine::stop() {
         }
         return;
     }
+    // Calls already inside open() or publish() finish with the clients still there.
+    while (active_calls_.load(std::memory_order_acquire) > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     // Every pending publish gets its answer: flush waits for the delivery reports (and runs their callbacks).
     rd_kafka_flush(producer_, static_cast<int>(options_.publish_timeout_ms));
-    stopping_ = true;
+    {
+        std::lock_guard lock(control_mutex_);
+        threads_stop_ = true;
+    }
     control_cv_.notify_all();
     if (produce_thread_.joinable()) produce_thread_.join();
     if (consume_thread_.joinable()) consume_thread_.join();
@@ -266,11 +306,15 @@ void KafkaEngine::stop() {
     rd_kafka_consumer_close(consumer_);
     rd_kafka_destroy(consumer_);
     consumer_ = nullptr;
-    for (auto* r : readers_) {
+    std::vector<rd_kafka_s*> readers;
+    {
+        std::lock_guard lock(readers_mutex_);
+        readers.swap(readers_);
+    }
+    for (auto* r : readers) {
         rd_kafka_consumer_close(r);
         rd_kafka_destroy(r);
     }
-    readers_.clear();
     rd_kafka_destroy(producer_);
     producer_ = nullptr;
 }
@@ -327,32 +371,16 @@ Result<void> KafkaEngine::create_kafka_topic(const std::string& kafka_topic, con
     else rd_kafka_NewTopic_set_config(nt, "retention.ms", "-1");
     if (settings.retention_bytes && !compacted)
         rd_kafka_NewTopic_set_config(nt, "retention.bytes", std::to_string(*settings.retention_bytes).c_str());
-    rd_kafka_queue_t* q = rd_kafka_queue_new(producer_);
-    rd_kafka_AdminOptions_t* ao = rd_kafka_AdminOptions_new(producer_, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-    rd_kafka_AdminOptions_set_request_timeout(ao, static_cast<int>(options_.request_timeout_ms), err, sizeof err);
-    rd_kafka_CreateTopics(producer_, &nt, 1, ao, q);
-    rd_kafka_event_t* ev = rd_kafka_queue_poll(q, static_cast<int>(options_.request_timeout_ms + 1000));
-    Result<void> outcome = ok();
-    if (!ev) {
-        outcome = make_error(Errc::unavailable, "Kafka did not answer CreateTopics for " + kafka_topic);
-    } else if (rd_kafka_event_error(ev)) {
-        outcome = make_error(Errc::unavailable, "creating Kafka topic " + kafka_topic + ": " +
-                                                    rd_kafka_event_error_string(ev));
-    } else {
-        std::size_t n = 0;
-        auto** results = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
-        for (std::size_t i = 0; i < n; ++i) {
-            auto e = rd_kafka_topic_result_error(results[i]);
-            if (e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
-                outcome = make_error(Errc::unavailable, "creating Kafka topic " + kafka_topic + ": " +
-                                                            rd_kafka_err2str(e));
-        }
-    }
-    if (ev) rd_kafka_event_destroy(ev);
-    rd_kafka_AdminOptions_destroy(ao);
+    auto answer = admin_request(producer_, RD_KAFKA_ADMIN_OP_CREATETOPICS, options_.request_timeout_ms,
+                                "CreateTopics for " + kafka_topic,
+                                [&](rd_kafka_AdminOptions_t* ao, rd_kafka_queue_t* q) {
+                                    rd_kafka_CreateTopics(producer_, &nt, 1, ao, q);
+                                });
     rd_kafka_NewTopic_destroy(nt);
-    rd_kafka_queue_destroy(q);
-    return outcome;
+    if (!answer) return std::move(answer).error();
+    std::size_t n = 0;
+    auto** results = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(answer->get()), &n);
+    return topic_errors(results, n, "creating Kafka topic " + kafka_topic, RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS);
 }
 
 Result<std::shared_ptr<TopicReader>> KafkaEngine::topic(std::string_view name, bool create) {
@@ -366,6 +394,7 @@ Result<std::shared_ptr<KafkaEngine::Topic>> KafkaEngine::open(std::string_view n
         std::lock_guard lock(topics_mutex_);
         if (auto it = topics_.find(name); it != topics_.end()) return it->second;
     }
+    CallGate gate(active_calls_);
     if (!started_ || stopping_) return make_error(Errc::unavailable, "the engine is stopping");
     std::lock_guard opening(open_mutex_);
     {
@@ -412,13 +441,7 @@ Result<std::shared_ptr<KafkaEngine::Topic>> KafkaEngine::open(std::string_view n
         std::uint64_t from = std::max<std::uint64_t>(lo, hi > static_cast<std::int64_t>(window.max_entries)
                                                              ? static_cast<std::uint64_t>(hi) - window.max_entries
                                                              : 0);
-        std::string run_key;
-        std::uint64_t run_start = 0;
-        std::uint32_t run_count = 0;
-        auto flush_run = [&] {
-            if (!run_key.empty()) t->dedup.insert(DedupWindow::request_key(run_key), {run_start, run_count}, now);
-            run_key.clear();
-        };
+        kafka::RequestRuns runs;
         while (from < static_cast<std::uint64_t>(hi)) {
             auto got = fetch(*t, from, 4096, 8u << 20);
             if (!got) {
@@ -433,35 +456,32 @@ Result<std::shared_ptr<KafkaEngine::Topic>> KafkaEngine::open(std::string_view n
                 from = ev.offset + 1;
                 if (ev.timestamp_ms >= 0 && ev.timestamp_ms < now - window.window_ms) continue;
                 t->dedup.insert(DedupWindow::event_key(ev.event.source, ev.event.id), {ev.offset, 1}, now);
-                const auto& key = ev.event.idempotency_key;
-                if (!key.empty() && key == run_key && run_start + run_count == ev.offset) {
-                    ++run_count;
-                } else {
-                    flush_run();
-                    if (!key.empty()) {
-                        run_key = key;
-                        run_start = ev.offset;
-                        run_count = 1;
-                    }
-                }
+                if (!ev.event.idempotency_key.empty() && ev.event.request_count > 0)
+                    if (auto done = runs.add(ev.event.idempotency_key, ev.offset, ev.event.request_index,
+                                             ev.event.request_count))
+                        t->dedup.insert(DedupWindow::request_key(ev.event.idempotency_key), *done, now);
             }
         }
-        flush_run();
     }
 
-    // From now on this node's consumer delivers the topic's new records.
+    // From now on this node's consumer delivers the topic's new records; the maps hold the topic first, so
+    // that the consumer thread finds it for the very first record.
+    {
+        std::lock_guard lock(topics_mutex_);
+        by_kafka_topic_[kt] = t;
+    }
     rd_kafka_topic_partition_list_t* parts = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(parts, kt.c_str(), t->partition)->offset = hi;
     rd_kafka_error_t* aerr = rd_kafka_incremental_assign(consumer_, parts);
     rd_kafka_topic_partition_list_destroy(parts);
+    std::lock_guard lock(topics_mutex_);
     if (aerr) {
+        by_kafka_topic_.erase(kt);
         std::string why = rd_kafka_error_string(aerr);
         rd_kafka_error_destroy(aerr);
         return make_error(Errc::unavailable, "cannot consume Kafka topic " + kt + ": " + why);
     }
-    std::lock_guard lock(topics_mutex_);
     topics_.emplace(n, t);
-    by_kafka_topic_[kt] = t;
     listed_.erase(n);
     return t;
 }
@@ -469,6 +489,7 @@ Result<std::shared_ptr<KafkaEngine::Topic>> KafkaEngine::open(std::string_view n
 // ---- publishing ---------------------------------------------------------------------------------------------
 
 void KafkaEngine::publish(PublishRequest request, PublishCallback done) {
+    CallGate gate(active_calls_);
     if (!started_ || stopping_) {
         done(make_error(Errc::unavailable, "the engine is stopping"));
         return;
@@ -503,6 +524,12 @@ void KafkaEngine::submit(std::shared_ptr<Request> req) {
     {
         std::unique_lock lock(t.mutex);
         if (!request_key.empty()) {
+            if (t.inflight.count(request_key)) {
+                lock.unlock();
+                req->done(make_error(Errc::conflict, "a request with this Idempotency-Key is being processed",
+                                     "Idempotency-Key"));
+                return;
+            }
             if (auto hit = t.dedup.find(request_key, now)) {
                 lock.unlock();
                 // A retried request: answer with what the original got, read back from Kafka (off this thread).
@@ -510,20 +537,25 @@ void KafkaEngine::submit(std::shared_ptr<Request> req) {
                     PublishResult res;
                     res.epoch = req->topic->topic_epoch;
                     res.replayed = true;
-                    auto got = fetch(*req->topic, hit.offset, hit.count, 64u << 20);
-                    if (!got) {
-                        req->done(std::move(got).error());
-                        return;
+                    // The request's records start at hit.offset; other nodes' records may sit between them.
+                    std::uint64_t from = hit.offset;
+                    const std::uint64_t scan_end = hit.offset + hit.count + 4096;
+                    while (res.outcomes.size() < hit.count && from < scan_end) {
+                        auto got = fetch(*req->topic, from, 512, 8u << 20);
+                        if (!got) {
+                            req->done(std::move(got).error());
+                            return;
+                        }
+                        if (got->empty()) break;
+                        for (auto& ev : *got) {
+                            from = ev.offset + 1;
+                            if (ev.event.idempotency_key == req->request.idempotency_key &&
+                                res.outcomes.size() < hit.count)
+                                res.outcomes.push_back(PublishOutcome{ev.offset, ev.event.id, true});
+                        }
                     }
-                    for (auto& ev : *got) res.outcomes.push_back(PublishOutcome{ev.offset, ev.event.id, true});
                     req->done(std::move(res));
                 });
-                return;
-            }
-            if (t.inflight.count(request_key)) {
-                lock.unlock();
-                req->done(make_error(Errc::conflict, "a request with this Idempotency-Key is being processed",
-                                     "Idempotency-Key"));
                 return;
             }
         }
@@ -568,12 +600,18 @@ void KafkaEngine::submit(std::shared_ptr<Request> req) {
         return;
     }
     req->remaining = count;
+    // The request's last event refused here finishes it after the produce lock is released: finish() may
+    // resubmit deferred requests of this topic, which take that lock again.
+    bool finish_here = false;
+    {
     std::lock_guard produce_lock(t.produce_mutex);
+    const auto request_count = static_cast<std::uint32_t>(count);
+    std::uint32_t request_index = 0;
     for (std::size_t i = 0; i < items.size(); ++i) {
         if (!req->fresh[i]) continue;
         auto& item = items[i];
-        auto record = kafka::record_from_event(item.id, item.source, item.type, req->request.idempotency_key,
-                                               item.json, t.format);
+        kafka::RequestPart part{req->request.idempotency_key, request_index++, request_count};
+        auto record = kafka::record_from_event(item.id, item.source, item.type, part, item.json, t.format);
         rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
         auto* slot = new Slot{req, i};
         if (!record) {
@@ -597,9 +635,11 @@ void KafkaEngine::submit(std::shared_ptr<Request> req) {
                 std::lock_guard lock(req->error_mutex);
                 if (!req->error) req->error = kafka_failure("Kafka refused event " + item.id, e);
             }
-            if (--req->remaining == 0) finish(*req);
+            if (--req->remaining == 0) finish_here = true;
         }
     }
+    }
+    if (finish_here) finish(*req);
 }
 
 void KafkaEngine::on_delivery(const rd_kafka_message_s& msg) {
@@ -651,18 +691,21 @@ void KafkaEngine::finish(Request& req) {
     }
     if (req.error) req.done(std::move(*req.error));
     else req.done(std::move(req.result));
-    for (auto& r : retry) submit(std::move(r));
+    for (auto& r : retry) {
+        if (stopping_) r->done(make_error(Errc::unavailable, "the engine is stopping"));  // never produced
+        else submit(std::move(r));
+    }
 }
 
 void KafkaEngine::produce_loop() {
-    while (!stopping_) rd_kafka_poll(producer_, 50);
+    while (!threads_stop_) rd_kafka_poll(producer_, 50);
 }
 
 // ---- live events --------------------------------------------------------------------------------------------
 
 void KafkaEngine::consume_loop() {
     std::vector<rd_kafka_message_t*> msgs;
-    while (!stopping_) {
+    while (!threads_stop_) {
         rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_, 100);
         if (!m) continue;
         msgs.push_back(m);
@@ -680,7 +723,6 @@ void KafkaEngine::consume_loop() {
 
 void KafkaEngine::on_live(std::vector<rd_kafka_message_t*>& msgs) {
     std::shared_ptr<Topic> topic;
-    std::vector<std::shared_ptr<Topic>> touched;
     CommittedBatch batch;
     auto hand_over = [&] {
         if (!topic || batch.events.empty()) return;
@@ -709,7 +751,6 @@ void KafkaEngine::on_live(std::vector<rd_kafka_message_t*>& msgs) {
             // A batch holds consecutive offsets of one topic (a gap — a transaction marker in a bridged
             // topic — starts a new one; the hub reads across it from Kafka).
             hand_over();
-            if (std::find(touched.begin(), touched.end(), t) == touched.end()) touched.push_back(t);
             topic = t;
             batch.topic = t->topic_name;
             batch.epoch = t->topic_epoch;
@@ -729,18 +770,14 @@ void KafkaEngine::on_live(std::vector<rd_kafka_message_t*>& msgs) {
         if (ev.wrapped) wrapped_.fetch_add(1, std::memory_order_relaxed);
         consumed_.fetch_add(1, std::memory_order_relaxed);
         {
-            // Events other nodes stored join this node's dedup window (ours are there already).
+            // Events other nodes stored join this node's dedup window (ours are there already), and so does a
+            // request's Idempotency-Key once every part of it has been read (a request that failed part way is
+            // never recorded, so its retry stores what is missing).
             std::lock_guard lock(t->mutex);
             t->dedup.insert(DedupWindow::event_key(ev.source, ev.id), {offset, 1}, now);
-            if (!ev.idempotency_key.empty() && ev.idempotency_key == t->run_key &&
-                t->run_start + t->run_count == offset) {
-                ++t->run_count;
-            } else {
-                if (!t->run_key.empty())
-                    t->dedup.insert(DedupWindow::request_key(t->run_key), {t->run_start, t->run_count}, now);
-                t->run_key = ev.idempotency_key;
-                t->run_start = offset;
-                t->run_count = 1;
+            if (!ev.idempotency_key.empty() && ev.request_count > 0) {
+                if (auto done = t->runs.add(ev.idempotency_key, offset, ev.request_index, ev.request_count))
+                    t->dedup.insert(DedupWindow::request_key(ev.idempotency_key), *done, now);
             }
         }
         std::int64_t lo = 0, hi = 0;
@@ -750,14 +787,6 @@ void KafkaEngine::on_live(std::vector<rd_kafka_message_t*>& msgs) {
         batch.events.push_back(CommittedEvent{offset, std::move(ev.type), std::move(ev.json)});
     }
     hand_over();
-    // A run of one request's events ends with the batch that held its last event, as far as this node can tell.
-    for (auto& t : touched) {
-        std::lock_guard tl(t->mutex);
-        if (!t->run_key.empty() && t->run_start + t->run_count == t->end_offset()) {
-            t->dedup.insert(DedupWindow::request_key(t->run_key), {t->run_start, t->run_count}, now);
-            t->run_key.clear();
-        }
-    }
 }
 
 // ---- reading ------------------------------------------------------------------------------------------------
@@ -900,7 +929,7 @@ void KafkaEngine::control_loop() {
     std::unique_lock lock(control_mutex_);
     for (;;) {
         control_cv_.wait_for(lock, std::chrono::milliseconds(std::max<std::int64_t>(1, next_refresh - steady_ms())),
-                             [this] { return stopping_.load() || !control_tasks_.empty(); });
+                             [this] { return threads_stop_.load() || !control_tasks_.empty(); });
         // Tasks still queued at stop are run: each one answers a caller who is waiting for it.
         while (!control_tasks_.empty()) {
             auto task = std::move(control_tasks_.front());
@@ -909,7 +938,7 @@ void KafkaEngine::control_loop() {
             task();
             lock.lock();
         }
-        if (stopping_) return;
+        if (threads_stop_) return;
         if (steady_ms() >= next_refresh) {
             lock.unlock();
             refresh();
@@ -1002,12 +1031,14 @@ void KafkaEngine::configure_topic(std::string name, TopicSettings settings, Conf
             done(std::move(exists).error());
             return;
         }
+        if (options_.bridges.count(name)) {
+            // AlterConfigs would replace the configuration another service gave its topic.
+            done(make_error(Errc::conflict, "topic " + name + " is a bridge to a Kafka topic Herald does not own; "
+                                            "configure it in Kafka"));
+            return;
+        }
         bool created = false;
         if (!*exists) {
-            if (options_.bridges.count(name)) {
-                done(make_error(Errc::not_found, "Kafka topic " + kt + " does not exist"));
-                return;
-            }
             if (auto made = create_kafka_topic(kt, settings); !made) {
                 done(std::move(made).error());
                 return;
@@ -1015,27 +1046,30 @@ void KafkaEngine::configure_topic(std::string name, TopicSettings settings, Conf
             created = true;
         } else {
             // Kafka's AlterConfigs replaces the topic's dynamic configuration: both retention values are set.
-            char err[512];
             rd_kafka_ConfigResource_t* res = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, kt.c_str());
             rd_kafka_ConfigResource_set_config(res, "retention.ms",
                                                settings.retention_ms ? std::to_string(*settings.retention_ms).c_str() : "-1");
             rd_kafka_ConfigResource_set_config(
                 res, "retention.bytes",
                 settings.retention_bytes ? std::to_string(*settings.retention_bytes).c_str() : "-1");
-            rd_kafka_queue_t* q = rd_kafka_queue_new(producer_);
-            rd_kafka_AdminOptions_t* ao = rd_kafka_AdminOptions_new(producer_, RD_KAFKA_ADMIN_OP_ALTERCONFIGS);
-            rd_kafka_AdminOptions_set_request_timeout(ao, static_cast<int>(options_.request_timeout_ms), err, sizeof err);
-            rd_kafka_AlterConfigs(producer_, &res, 1, ao, q);
-            rd_kafka_event_t* ev = rd_kafka_queue_poll(q, static_cast<int>(options_.request_timeout_ms + 1000));
-            Result<void> altered = ok();
-            if (!ev) altered = make_error(Errc::unavailable, "Kafka did not answer AlterConfigs for " + kt);
-            else if (rd_kafka_event_error(ev))
-                altered = make_error(Errc::unavailable, "configuring Kafka topic " + kt + ": " +
-                                                            rd_kafka_event_error_string(ev));
-            if (ev) rd_kafka_event_destroy(ev);
-            rd_kafka_AdminOptions_destroy(ao);
+            auto altered = admin_request(producer_, RD_KAFKA_ADMIN_OP_ALTERCONFIGS, options_.request_timeout_ms,
+                                         "configuring Kafka topic " + kt,
+                                         [&](rd_kafka_AdminOptions_t* ao, rd_kafka_queue_t* q) {
+                                             rd_kafka_AlterConfigs(producer_, &res, 1, ao, q);
+                                         });
             rd_kafka_ConfigResource_destroy(res);
-            rd_kafka_queue_destroy(q);
+            if (altered) {
+                // The request can succeed while the resource is refused (authorisation, an invalid value).
+                std::size_t n = 0;
+                auto** resources =
+                    rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(altered->get()), &n);
+                for (std::size_t i = 0; i < n; ++i)
+                    if (auto e = rd_kafka_ConfigResource_error(resources[i]); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+                        const char* why = rd_kafka_ConfigResource_error_string(resources[i]);
+                        altered = make_error(Errc::unavailable, "configuring Kafka topic " + kt + ": " +
+                                                                    (why ? why : rd_kafka_err2str(e)));
+                    }
+            }
             if (!altered) {
                 done(std::move(altered).error());
                 return;
@@ -1084,29 +1118,20 @@ void KafkaEngine::delete_topic(std::string name, DeleteCallback done) {
             done(make_error(Errc::not_found, "no topic named '" + name + "'"));
             return;
         }
-        char err[512];
         rd_kafka_DeleteTopic_t* dt = rd_kafka_DeleteTopic_new(kt.c_str());
-        rd_kafka_queue_t* q = rd_kafka_queue_new(producer_);
-        rd_kafka_AdminOptions_t* ao = rd_kafka_AdminOptions_new(producer_, RD_KAFKA_ADMIN_OP_DELETETOPICS);
-        rd_kafka_AdminOptions_set_request_timeout(ao, static_cast<int>(options_.request_timeout_ms), err, sizeof err);
-        rd_kafka_DeleteTopics(producer_, &dt, 1, ao, q);
-        rd_kafka_event_t* ev = rd_kafka_queue_poll(q, static_cast<int>(options_.request_timeout_ms + 1000));
+        auto answer = admin_request(producer_, RD_KAFKA_ADMIN_OP_DELETETOPICS, options_.request_timeout_ms,
+                                    "DeleteTopics for " + kt, [&](rd_kafka_AdminOptions_t* ao, rd_kafka_queue_t* q) {
+                                        rd_kafka_DeleteTopics(producer_, &dt, 1, ao, q);
+                                    });
+        rd_kafka_DeleteTopic_destroy(dt);
         Result<void> deleted = ok();
-        if (!ev) {
-            deleted = make_error(Errc::unavailable, "Kafka did not answer DeleteTopics for " + kt);
-        } else if (rd_kafka_event_error(ev)) {
-            deleted = make_error(Errc::unavailable, "deleting Kafka topic " + kt + ": " + rd_kafka_event_error_string(ev));
+        if (!answer) {
+            deleted = std::move(answer).error();
         } else {
             std::size_t n = 0;
-            auto** results = rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &n);
-            for (std::size_t i = 0; i < n; ++i)
-                if (auto e = rd_kafka_topic_result_error(results[i]); e != RD_KAFKA_RESP_ERR_NO_ERROR)
-                    deleted = kafka_failure("deleting Kafka topic " + kt, e);
+            auto** results = rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(answer->get()), &n);
+            deleted = topic_errors(results, n, "deleting Kafka topic " + kt);
         }
-        if (ev) rd_kafka_event_destroy(ev);
-        rd_kafka_AdminOptions_destroy(ao);
-        rd_kafka_DeleteTopic_destroy(dt);
-        rd_kafka_queue_destroy(q);
         if (!deleted) {
             done(std::move(deleted).error());
             return;

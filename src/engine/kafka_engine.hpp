@@ -155,7 +155,9 @@ private:
     mutable std::mutex health_mutex_;
     std::string health_;
 
-    std::atomic<bool> stopping_{false};
+    std::atomic<bool> stopping_{false};      // refuse new calls
+    std::atomic<bool> threads_stop_{false};  // end the poll, consume and control threads (after the flush)
+    std::atomic<int> active_calls_{0};       // open()/publish() calls in progress
     std::atomic<bool> started_{false};
     std::thread produce_thread_;
     std::thread consume_thread_;

@@ -73,6 +73,27 @@ Result<core::CloudEvent> decode_binary_record(const RecordIn& r) {
     return core::decode_binary(headers, ct ? std::string_view(*ct) : std::string_view(), r.value);
 }
 
+std::uint32_t header_number(const RecordIn& r, std::string_view name) {
+    const std::string* v = find_header(r.headers, name);
+    if (!v || v->empty() || v->size() > 9) return 0;
+    std::uint32_t n = 0;
+    for (char c : *v) {
+        if (c < '0' || c > '9') return 0;
+        n = n * 10 + static_cast<std::uint32_t>(c - '0');
+    }
+    return n;
+}
+
+// Herald's own request headers (a record without all three is no part of a replayable request).
+void read_request_part(const RecordIn& r, EventOut& out) {
+    const std::string* key = find_header(r.headers, "herald-idempotency-key");
+    if (!key) return;
+    out.idempotency_key = *key;
+    out.request_count = header_number(r, "herald-request-count");
+    out.request_index = header_number(r, "herald-request-index");
+    if (out.request_index >= out.request_count) out.request_count = 0;
+}
+
 EventOut wrap_record(const RecordIn& r, const WrapSettings& wrap) {
     core::CloudEvent e;
     e.id = std::string(r.topic) + "-" + std::to_string(r.partition) + "-" + std::to_string(r.offset);
@@ -116,7 +137,7 @@ EventOut event_from_record(const RecordIn& r, const WrapSettings& wrap) {
         out.id = *id;
         out.type = *type;
         out.source = *source;
-        if (auto* key = find_header(r.headers, "herald-idempotency-key")) out.idempotency_key = *key;
+        read_request_part(r, out);
         out.json = std::string(r.value);
         return out;
     }
@@ -125,9 +146,7 @@ EventOut event_from_record(const RecordIn& r, const WrapSettings& wrap) {
     } else if (find_header(r.headers, "ce_specversion")) {
         if (auto e = decode_binary_record(r)) {
             auto out = from_cloud_event(*e);
-            if (id && type && source) {
-                if (auto* key = find_header(r.headers, "herald-idempotency-key")) out.idempotency_key = *key;
-            }
+            if (id && type && source) read_request_part(r, out);
             return out;
         }
     }
@@ -135,7 +154,7 @@ EventOut event_from_record(const RecordIn& r, const WrapSettings& wrap) {
 }
 
 Result<RecordOut> record_from_event(std::string_view id, std::string_view source, std::string_view type,
-                                    std::string_view idempotency_key, std::string_view json, WriteFormat format) {
+                                    const RequestPart& request, std::string_view json, WriteFormat format) {
     RecordOut out;
     out.headers.reserve(8);
     if (format == WriteFormat::structured) {
@@ -167,8 +186,36 @@ Result<RecordOut> record_from_event(std::string_view id, std::string_view source
     out.headers.emplace_back("herald-id", std::string(id));
     out.headers.emplace_back("herald-type", std::string(type));
     out.headers.emplace_back("herald-source", std::string(source));
-    if (!idempotency_key.empty()) out.headers.emplace_back("herald-idempotency-key", std::string(idempotency_key));
+    if (!request.key.empty()) {
+        out.headers.emplace_back("herald-idempotency-key", std::string(request.key));
+        out.headers.emplace_back("herald-request-index", std::to_string(request.index));
+        out.headers.emplace_back("herald-request-count", std::to_string(request.count));
+    }
     return out;
+}
+
+std::optional<DedupWindow::Hit> RequestRuns::add(const std::string& key, std::uint64_t offset, std::uint32_t index,
+                                                 std::uint32_t count) {
+    if (count == 0 || index >= count) return std::nullopt;
+    if (index == 0) {
+        if (count == 1) {
+            open_.erase(key);
+            return DedupWindow::Hit{offset, 1};
+        }
+        if (open_.size() >= max_open_ && !open_.count(key)) open_.erase(open_.begin());
+        open_[key] = Run{offset, 1, count};
+        return std::nullopt;
+    }
+    auto it = open_.find(key);
+    if (it == open_.end()) return std::nullopt;
+    if (it->second.next != index || it->second.count != count) {
+        open_.erase(it);  // a part missing or out of order: not a complete request
+        return std::nullopt;
+    }
+    if (++it->second.next < count) return std::nullopt;
+    DedupWindow::Hit hit{it->second.first, count};
+    open_.erase(it);
+    return hit;
 }
 
 std::uint64_t topic_epoch(std::string_view cluster_id, std::string_view kafka_topic) {

@@ -4,8 +4,9 @@
 //
 // Records Herald writes (structured mode by default): the value is the event's structured JSON, header
 // `content-type: application/cloudevents+json; charset=UTF-8`, plus `herald-id`, `herald-type`, `herald-source`
-// and, for a request with one, `herald-idempotency-key` — so that every node reads id, type and dedup key back
-// without parsing the JSON. In binary mode (a bridged topic whose consumers expect it) the value is the event's
+// and, for a request with an Idempotency-Key, `herald-idempotency-key`, `herald-request-index` and
+// `herald-request-count` — so that every node reads id, type and dedup key back without parsing the JSON, and
+// records a request's key only once it has read every part of it (RequestRuns). In binary mode (a bridged topic whose consumers expect it) the value is the event's
 // data and every attribute is a `ce_<name>` header, with `content-type` = datacontenttype.
 //
 // Records other services write (bridge mode) are read in this order:
@@ -17,6 +18,7 @@
 //      timestamp, extension `partitionkey` the record key (CloudEvents partitioning extension).
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +26,7 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "engine/dedup_window.hpp"
 
 namespace herald::engine::kafka {
 
@@ -52,6 +55,8 @@ struct EventOut {
     std::string source;
     std::string type;
     std::string idempotency_key;  // only on records Herald wrote for a request with one
+    std::uint32_t request_index = 0;  // this event's place among the request's stored events
+    std::uint32_t request_count = 0;  // how many the request stored (0: no key, or not Herald's record)
     std::string json;             // structured JSON on one line
     bool wrapped = false;         // the record was not a CloudEvent (rule 3)
 };
@@ -66,9 +71,36 @@ struct RecordOut {
     std::string value;
     std::vector<RecordHeader> headers;
 };
+// The part of an Idempotency-Key request one record is: its index among the `count` events the request stores.
+struct RequestPart {
+    std::string_view key;  // empty: the request has no Idempotency-Key
+    std::uint32_t index = 0;
+    std::uint32_t count = 0;
+};
 // Errc::invalid_argument only when `json` is not a structured event (the publishing pipeline never passes one).
 Result<RecordOut> record_from_event(std::string_view id, std::string_view source, std::string_view type,
-                                    std::string_view idempotency_key, std::string_view json, WriteFormat format);
+                                    const RequestPart& request, std::string_view json, WriteFormat format);
+
+// Follows the parts of Idempotency-Key requests as records are read in offset order: add() answers the request's
+// first offset and event count when its last part arrives after all the others in order, and nothing for a
+// request read only in part (it failed part way: its retry must store the rest, not be answered as a replay).
+// Bounded: past `max_open` requests in progress the oldest knowledge is dropped (those requests are then not
+// replayable from this node; their events still deduplicate one by one).
+class RequestRuns {
+public:
+    explicit RequestRuns(std::size_t max_open = 4096) : max_open_(max_open) {}
+    std::optional<DedupWindow::Hit> add(const std::string& key, std::uint64_t offset, std::uint32_t index,
+                                        std::uint32_t count);
+
+private:
+    struct Run {
+        std::uint64_t first = 0;
+        std::uint32_t next = 0;
+        std::uint32_t count = 0;
+    };
+    std::size_t max_open_;
+    std::map<std::string, Run> open_;
+};
 
 // Epoch of a Kafka-backed topic: a hash of the cluster id and the Kafka topic name, the same on every node.
 std::uint64_t topic_epoch(std::string_view cluster_id, std::string_view kafka_topic);

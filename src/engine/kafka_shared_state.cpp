@@ -98,13 +98,17 @@ Result<std::unique_ptr<KafkaSharedState>> KafkaSharedState::open(KafkaSharedStat
     if (auto r = create(s->records_topic_, true); !r) return std::move(r).error();
     if (auto r = create(s->leases_topic_, false); !r) return std::move(r).error();
     auto producer = make_client(s->options_, &s->client_context_, RD_KAFKA_PRODUCER,
-                                {{"enable.idempotence", "true"}, {"acks", "all"}, {"linger.ms", "0"}}, nullptr,
+                                {{"enable.idempotence", "true"}, {"acks", "all"}, {"linger.ms", "0"},
+                                 // a write waits for its report: bounded like every other request
+                                 {"message.timeout.ms", std::to_string(s->options_.request_timeout_ms)}},
+                                nullptr,
                                 nullptr, on_delivery);
     if (!producer) return std::move(producer).error();
     s->producer_ = *producer;
     auto reader = make_client(s->options_, &s->client_context_, RD_KAFKA_CONSUMER, {{"group.id", "herald-shared-reader"},
                                                                {"enable.auto.commit", "false"},
                                                                {"auto.offset.reset", "earliest"},
+                                                               {"enable.partition.eof", "true"},
                                                                {"fetch.wait.max.ms", "10"}});
     if (!reader) return std::move(reader).error();
     s->reader_ = *reader;
@@ -147,9 +151,15 @@ Result<std::vector<SharedEntry>> KafkaSharedState::list(std::string_view prefix)
         if (!m) continue;
         if (m->err) {
             const bool eof = m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF;
+            const auto eof_offset = m->offset;
             std::string why = rd_kafka_message_errstr(m);
             rd_kafka_message_destroy(m);
-            if (eof) continue;
+            // At the end: compaction may have removed the records just below `hi`, so the end is where the
+            // reading stops, not the offset of a record.
+            if (eof) {
+                if (eof_offset >= hi) read_to_ = eof_offset;
+                continue;
+            }
             return make_error(Errc::unavailable, "reading " + records_topic_ + ": " + why);
         }
         std::string key(static_cast<const char*>(m->key), m->key_len);
@@ -208,6 +218,9 @@ Result<bool> KafkaSharedState::hold_lease(std::string_view name, std::string_vie
                                {"client.id", std::string(holder)},
                                {"session.timeout.ms", std::to_string(ttl)},
                                {"heartbeat.interval.ms", std::to_string(std::max<std::int64_t>(ttl / 4, 100))},
+                               // A holder that stops asking (stuck, not dead: librdkafka heartbeats from its
+                               // own thread) leaves the group after the TTL too.
+                               {"max.poll.interval.ms", std::to_string(ttl)},
                                {"enable.auto.commit", "false"},
                                {"partition.assignment.strategy", "range"}},
                               on_rebalance, lease.get());
@@ -229,6 +242,8 @@ Result<bool> KafkaSharedState::hold_lease(std::string_view name, std::string_vie
         if (!m) break;
         rd_kafka_message_destroy(m);
     }
+    // Expired by the coordinator but not told yet (no callback until the next poll): not held.
+    if (rd_kafka_assignment_lost(it->second->consumer)) it->second->held = false;
     return it->second->held;
 }
 

@@ -349,7 +349,11 @@ std::optional<std::pair<bool, std::string>> parse_gateway_record_key(std::string
 std::optional<http::Response> GatewayAdmin::share(const std::string& key, const std::string* value) {
     if (!shared_) return std::nullopt;
     auto r = value ? shared_->put(key, *value) : shared_->remove(key);
-    if (r) return std::nullopt;
+    if (r) {
+        // Again after the write: a listing taken while it was in flight predates it and must not be applied.
+        generation_.fetch_add(1, std::memory_order_acq_rel);
+        return std::nullopt;
+    }
     // Not shared, not made: other nodes would never learn of it.
     auto res = problem(503, "engine-unavailable", "Engine unavailable",
                        "the gateway was not changed: the engine's shared state cannot be written (" +
@@ -410,6 +414,12 @@ void GatewayAdmin::apply_shared(const std::vector<engine::SharedEntry>& entries,
                 log::emit(logger_, log::Level::warn, "gateway", "ignoring a shared upstream", {{"error", u.error().message}});
                 continue;
             }
+            // A name this node's file defines stays the file's here (the file wins); the rest still applies.
+            if (next.file_upstreams.count(key->second)) {
+                log::emit(logger_, log::Level::warn, "gateway", "a shared upstream has a name this node's file defines",
+                          {{"name", key->second}});
+                continue;
+            }
             next.admin_upstreams.emplace(key->second, std::move(*u));
         }
     }
@@ -419,6 +429,11 @@ void GatewayAdmin::apply_shared(const std::vector<engine::SharedEntry>& entries,
     for (auto& [n, u] : next.admin_upstreams) all.emplace(n, u);
     std::map<std::string, std::int64_t> positions;
     for (auto& sr : routes) {
+        if (std::any_of(next.file_routes.begin(), next.file_routes.end(), [&](auto& f) { return f.name == sr.name; })) {
+            log::emit(logger_, log::Level::warn, "gateway", "a shared route has a name this node's file defines",
+                      {{"name", sr.name}});
+            continue;
+        }
         auto r = config::parse_route_entry(sr.definition, all, "shared route " + sr.name);
         if (!r) {
             log::emit(logger_, log::Level::warn, "gateway", "ignoring a shared route", {{"error", r.error().message}});

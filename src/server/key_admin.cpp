@@ -495,6 +495,8 @@ http::Response KeyAdmin::create(const http::Request& req) {
     if (shared_)
         if (auto r = shared_->put("key." + record.name, key_record_json(record)); !r)
             return shared_unavailable(r.error());
+    // Again after the write: a listing taken while it was in flight predates it and must not be applied.
+    generation_.fetch_add(1, std::memory_order_acq_rel);
     if (auto r = store(record); !r)
         return http::problem_response(http::problem_from_error(r.error()));
     admin_keys_[record.name] = record;
@@ -540,6 +542,8 @@ http::Response KeyAdmin::rotate(const std::string& name, const http::Request& re
     if (shared_)
         if (auto r = shared_->put("key." + record.name, key_record_json(record)); !r)
             return shared_unavailable(r.error());
+    // Again after the write: a listing taken while it was in flight predates it and must not be applied.
+    generation_.fetch_add(1, std::memory_order_acq_rel);
     if (auto r = store(record); !r)
         return http::problem_response(http::problem_from_error(r.error()));
     it->second = record;
@@ -567,6 +571,7 @@ http::Response KeyAdmin::remove(const std::string& name) {
     generation_.fetch_add(1, std::memory_order_acq_rel);
     if (shared_)
         if (auto r = shared_->remove("key." + name); !r) return shared_unavailable(r.error());
+    generation_.fetch_add(1, std::memory_order_acq_rel);  // as above
     if (auto r = unstore(name); !r)
         return http::problem_response(http::problem_from_error(r.error()));
     const ApiKeyRecord previous = it->second;

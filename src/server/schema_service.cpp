@@ -298,6 +298,8 @@ std::optional<http::Response> SchemaService::handle(const http::Request& req) {
                         unpersist(type, r.version->version);
                         return shared_unavailable(w.error());
                     }
+                // Again after the write: a listing taken while it was in flight predates it.
+                generation_.fetch_add(1, std::memory_order_acq_rel);
             }
             auto o = version_json(*r.version);
             o["created"] = r.created;
@@ -333,6 +335,7 @@ std::optional<http::Response> SchemaService::handle(const http::Request& req) {
                 if (removed) (void)reg.restore(type, n, (*removed)->document);  // undone: still everywhere
                 return shared_unavailable(w.error());
             }
+        generation_.fetch_add(1, std::memory_order_acq_rel);  // as above
         unpersist(type, n);
         http::Response res;
         res.status = 204;

@@ -63,7 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // The value as a structured event: written in binary mode, it reads back as itself.
     if (auto e = core::decode_structured(value)) {
         auto json = core::encode_structured(*e);
-        auto rec = kafka::record_from_event(e->id, e->source, e->type, "", json, kafka::WriteFormat::binary);
+        auto rec = kafka::record_from_event(e->id, e->source, e->type, {}, json, kafka::WriteFormat::binary);
         HERALD_FUZZ_CHECK(rec);
         kafka::RecordIn back;
         back.topic = "legacy";

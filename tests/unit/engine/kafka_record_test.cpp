@@ -27,7 +27,7 @@ RecordIn record(std::string_view value, const std::vector<RecordHeader>& headers
 }
 
 TEST(KafkaRecord, StructuredWriteRoundTripsWithoutParsing) {
-    auto out = record_from_event("e-1", "/shop", "shop.orderPlaced.v1", "key-1", kEvent, WriteFormat::structured);
+    auto out = record_from_event("e-1", "/shop", "shop.orderPlaced.v1", {"key-1", 1, 3}, kEvent, WriteFormat::structured);
     ASSERT_TRUE(out);
     EXPECT_EQ(out->value, kEvent);
     auto ev = event_from_record(record(out->value, out->headers), {});
@@ -36,11 +36,13 @@ TEST(KafkaRecord, StructuredWriteRoundTripsWithoutParsing) {
     EXPECT_EQ(ev.source, "/shop");
     EXPECT_EQ(ev.type, "shop.orderPlaced.v1");
     EXPECT_EQ(ev.idempotency_key, "key-1");
+    EXPECT_EQ(ev.request_index, 1u);
+    EXPECT_EQ(ev.request_count, 3u);
     EXPECT_EQ(ev.json, kEvent);
 }
 
 TEST(KafkaRecord, BinaryWriteCarriesEveryAttributeAsHeaders) {
-    auto out = record_from_event("e-1", "/shop", "shop.orderPlaced.v1", "", kEvent, WriteFormat::binary);
+    auto out = record_from_event("e-1", "/shop", "shop.orderPlaced.v1", {}, kEvent, WriteFormat::binary);
     ASSERT_TRUE(out);
     EXPECT_EQ(out->value, R"({"n":1})");
     auto has = [&](std::string_view name, std::string_view value) {
@@ -66,7 +68,7 @@ TEST(KafkaRecord, BinaryWriteCarriesEveryAttributeAsHeaders) {
 }
 
 TEST(KafkaRecord, BinaryWriteRefusesWhatIsNotAnEvent) {
-    auto out = record_from_event("e", "/s", "t", "", "not json", WriteFormat::binary);
+    auto out = record_from_event("e", "/s", "t", {}, "not json", WriteFormat::binary);
     ASSERT_FALSE(out);
     EXPECT_EQ(out.error().code, Errc::invalid_argument);
 }
@@ -140,6 +142,41 @@ TEST(KafkaRecord, InvalidCloudEventsAreWrappedNotLost) {
     std::vector<RecordHeader> none;
     auto c = event_from_record(record("", none), {});
     EXPECT_FALSE(json::parse(c.json).as_object().contains("data"));
+}
+
+TEST(RequestRuns, ARequestCountsOnceEveryPartWasReadInOrder) {
+    RequestRuns runs;
+    EXPECT_FALSE(runs.add("k", 10, 0, 3));
+    EXPECT_FALSE(runs.add("other", 11, 0, 2));  // another request's parts may sit between
+    EXPECT_FALSE(runs.add("k", 12, 1, 3));
+    auto done = runs.add("k", 13, 2, 3);
+    ASSERT_TRUE(done);
+    EXPECT_EQ(done->offset, 10u);
+    EXPECT_EQ(done->count, 3u);
+    auto one = runs.add("single", 20, 0, 1);
+    ASSERT_TRUE(one);
+    EXPECT_EQ(one->count, 1u);
+}
+
+TEST(RequestRuns, APartMissingMeansTheRequestIsNotReplayable) {
+    RequestRuns runs;
+    // Part 1 failed (a 503): parts 0 and 2 were stored. The retry must store part 1, not be a replay.
+    EXPECT_FALSE(runs.add("k", 10, 0, 3));
+    EXPECT_FALSE(runs.add("k", 11, 2, 3));
+    EXPECT_FALSE(runs.add("k", 12, 1, 3)) << "the run was dropped at the gap";
+    // A part without its start, or an impossible index, is nothing.
+    EXPECT_FALSE(runs.add("late", 30, 1, 2));
+    EXPECT_FALSE(runs.add("bad", 31, 2, 2));
+    EXPECT_FALSE(runs.add("none", 32, 0, 0));
+}
+
+TEST(RequestRuns, BoundedInMemory) {
+    RequestRuns runs(2);
+    EXPECT_FALSE(runs.add("a", 1, 0, 2));
+    EXPECT_FALSE(runs.add("b", 2, 0, 2));
+    EXPECT_FALSE(runs.add("c", 3, 0, 2));  // drops the oldest knowledge ("a")
+    EXPECT_FALSE(runs.add("a", 4, 1, 2));
+    EXPECT_TRUE(runs.add("c", 5, 1, 2));
 }
 
 TEST(KafkaRecord, EpochIsStablePerClusterAndTopic) {
