@@ -9,8 +9,9 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
-const { Herald, metrics, publish, publishEvent, request, run, sseConnect, sleep, waitFor } = require('./lib/herald');
+const { Herald, metrics, publish, publishEvent, request, sseConnect, sleep, waitFor } = require('./lib/herald');
 const { KafkaMock } = require('./lib/kafka');
+const { metricsPassPromtool, oneOrderOnEveryNode, resumeAfterKill } = require('./lib/cluster_scenarios');
 
 function config(kafka, extra = '', top = '') {
   return `
@@ -46,31 +47,7 @@ test('Kafka engine: three Herald nodes over one Kafka cluster', async (t) => {
   });
 
   await t.test('a publish on any node reaches subscribers on every node, in one order', async () => {
-    const TOTAL = 300;
-    const first = await publish(nodes[0].url, 'orders', { seq: 0 });
-    assert.equal(first.status, 201, first.body);
-    const got = nodes.map(() => []);
-    const conns = nodes.map((h, i) => sseConnect(`${h.url}/v1/topics/orders/events?from=earliest`, {
-      onEvent: (e) => got[i].push({ id: e.id, seq: JSON.parse(e.data).data.seq }),
-    }));
-    try {
-      const agents = nodes.map(() => new http.Agent({ keepAlive: true, maxSockets: 2 }));
-      for (let i = 1; i < TOTAL; i++) {
-        const h = i % nodes.length;
-        const r = await publish(nodes[h].url, 'orders', { seq: i }, { agent: agents[h] });
-        assert.equal(r.status, 201, r.body);
-        assert.equal(JSON.parse(r.body).offset, i, 'offsets are the partition offsets, the same on every node');
-      }
-      await waitFor(() => got.every((g) => g.length >= TOTAL), { timeout: 20000, what: 'every event on every node' });
-      for (const g of got) {
-        assert.equal(g.length, TOTAL);
-        assert.deepEqual(g.map((e) => e.seq), Array.from({ length: TOTAL }, (_, i) => i));
-      }
-      assert.deepEqual(got[1].map((e) => e.id), got[0].map((e) => e.id));
-      assert.deepEqual(got[2].map((e) => e.id), got[0].map((e) => e.id));
-    } finally {
-      conns.forEach((c) => c.close());
-    }
+    await oneOrderOnEveryNode(nodes, 'orders');
   });
 
   await t.test("/metrics has the engine's figures and passes promtool", async () => {
@@ -82,10 +59,7 @@ test('Kafka engine: three Herald nodes over one Kafka cluster', async (t) => {
     await waitFor(async () => (await metrics(nodes[1].admin))['herald_engine_kafka_consumer_lag{topic="orders"}'] === 0,
       { timeout: 10000, what: 'no consumer lag' });
     assert.equal(m['herald_topic_end_offset{topic="orders"}'], 300);
-    const scrape = await request(`${nodes[1].admin}/metrics`);
-    const checked = await run('/usr/bin/promtool', ['check', 'metrics'], { input: scrape.body });
-    assert.equal(checked.code, 0, `${checked.stdout}${checked.stderr}`);
-    assert.equal(`${checked.stdout}${checked.stderr}`.trim(), '');
+    await metricsPassPromtool(nodes[1]);
   });
 
   await t.test('cursors, event ids and Idempotency-Keys work across nodes', async () => {
@@ -151,38 +125,7 @@ test('Kafka engine: three Herald nodes over one Kafka cluster', async (t) => {
   });
 
   await t.test('SIGKILL of a node mid-stream: its SSE client resumes on another node and misses nothing', async () => {
-    const victim = nodes[2];
-    const TOTAL = 400;
-    const acked = [];
-    const got = [];
-    let lastId;
-    await publish(nodes[0].url, 'failover', { seq: -1 });
-    const publisher = (async () => {
-      const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
-      for (let i = 0; i < TOTAL; i++) {
-        const r = await publish(nodes[0].url, 'failover', { seq: i }, { agent });
-        assert.equal(r.status, 201, r.body);
-        acked.push(i);
-        if (i % 10 === 0) await sleep(2);
-      }
-    })();
-    const onEvent = (e) => { got.push(JSON.parse(e.data).data.seq); lastId = e.id; };
-    const firstClosed = new Promise((resolve) => {
-      sseConnect(`${victim.url}/v1/topics/failover/events?from=earliest`, { onEvent, onClose: resolve });
-    });
-    await waitFor(() => got.length > 50, { timeout: 10000, what: 'events before the kill' });
-    await victim.kill9();
-    await firstClosed;
-    const before = got.length;
-    const conn = sseConnect(`${nodes[1].url}/v1/topics/failover/events`, { headers: { 'Last-Event-ID': lastId }, onEvent });
-    try {
-      await publisher;
-      await waitFor(() => got.length >= TOTAL + 1, { timeout: 20000, what: 'every event after the resume' });
-      assert.ok(before < TOTAL + 1, 'the kill happened mid-stream');
-      assert.deepEqual(got, [-1, ...acked]);
-    } finally {
-      conn.close();
-    }
+    await resumeAfterKill({ publisher: nodes[0], victim: nodes[2], survivor: nodes[1], topic: 'failover' });
   });
 });
 
