@@ -106,6 +106,21 @@ std::vector<kafka::RecordHeader> headers_of(const rd_kafka_message_t& m) {
     return out;
 }
 
+// A consumed record as Herald's event (the CloudEvents Kafka binding); `timestamp_ms` gets the record's time.
+kafka::EventOut event_of(const rd_kafka_message_t& m, std::string_view kafka_topic, const kafka::WrapSettings& wrap,
+                         std::int64_t& timestamp_ms) {
+    auto headers = headers_of(m);
+    kafka::RecordIn in;
+    in.topic = kafka_topic;
+    in.partition = m.partition;
+    in.offset = m.offset;
+    in.timestamp_ms = timestamp_ms = rd_kafka_message_timestamp(&m, nullptr);
+    if (m.key) in.key = std::string_view(static_cast<const char*>(m.key), m.key_len);
+    in.value = m.payload ? std::string_view(static_cast<const char*>(m.payload), m.len) : std::string_view();
+    in.headers = &headers;
+    return kafka::event_from_record(in, wrap);
+}
+
 }  // namespace
 
 // One Herald topic over one Kafka partition.
@@ -757,16 +772,8 @@ void KafkaEngine::on_live(std::vector<rd_kafka_message_t*>& msgs) {
             batch.base_offset = offset;
             batch.commit_ns = steady_ns();
         }
-        auto headers = headers_of(*m);
-        kafka::RecordIn in;
-        in.topic = kt;
-        in.partition = m->partition;
-        in.offset = m->offset;
-        in.timestamp_ms = rd_kafka_message_timestamp(m, nullptr);
-        if (m->key) in.key = std::string_view(static_cast<const char*>(m->key), m->key_len);
-        in.value = m->payload ? std::string_view(static_cast<const char*>(m->payload), m->len) : std::string_view();
-        in.headers = &headers;
-        auto ev = kafka::event_from_record(in, t->wrap);
+        std::int64_t timestamp_ms = -1;
+        auto ev = event_of(*m, kt, t->wrap, timestamp_ms);
         if (ev.wrapped) wrapped_.fetch_add(1, std::memory_order_relaxed);
         consumed_.fetch_add(1, std::memory_order_relaxed);
         {
@@ -876,19 +883,9 @@ Result<std::vector<KafkaEngine::Fetched>> KafkaEngine::fetch(const Topic& t, std
             rd_kafka_message_destroy(m);
             break;
         }
-        auto headers = headers_of(*m);
-        kafka::RecordIn in;
-        in.topic = t.kafka_topic;
-        in.partition = m->partition;
-        in.offset = m->offset;
-        in.timestamp_ms = rd_kafka_message_timestamp(m, nullptr);
-        if (m->key) in.key = std::string_view(static_cast<const char*>(m->key), m->key_len);
-        in.value = m->payload ? std::string_view(static_cast<const char*>(m->payload), m->len) : std::string_view();
-        in.headers = &headers;
         Fetched f;
         f.offset = static_cast<std::uint64_t>(m->offset);
-        f.timestamp_ms = in.timestamp_ms;
-        f.event = kafka::event_from_record(in, t.wrap);
+        f.event = event_of(*m, t.kafka_topic, t.wrap, f.timestamp_ms);
         rd_kafka_message_destroy(m);
         if (f.offset >= last) break;  // past what this read was asked about
         bytes += f.event.json.size();

@@ -137,7 +137,7 @@ KafkaSharedState::~KafkaSharedState() {
 }
 
 Result<std::vector<SharedEntry>> KafkaSharedState::list(std::string_view prefix) {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(read_mutex_);
     std::int64_t lo = 0, hi = 0;
     auto e = rd_kafka_query_watermark_offsets(reader_, records_topic_.c_str(), 0, &lo, &hi,
                                               static_cast<int>(options_.request_timeout_ms));
@@ -181,7 +181,7 @@ Result<std::vector<SharedEntry>> KafkaSharedState::list(std::string_view prefix)
 }
 
 Result<void> KafkaSharedState::write(std::string_view key, const std::string* value) {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(write_mutex_);
     Delivery d;
     auto e = rd_kafka_producev(producer_, RD_KAFKA_V_TOPIC(records_topic_.c_str()), RD_KAFKA_V_PARTITION(0),
                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(key.data(), key.size()),
@@ -206,7 +206,7 @@ Result<void> KafkaSharedState::put(std::string_view key, std::string_view value)
 Result<void> KafkaSharedState::remove(std::string_view key) { return write(key, nullptr); }
 
 Result<bool> KafkaSharedState::hold_lease(std::string_view name, std::string_view holder) {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(lease_mutex_);
     auto it = leases_.find(name);
     if (it == leases_.end()) {
         auto lease = std::make_unique<Lease>();
@@ -248,7 +248,7 @@ Result<bool> KafkaSharedState::hold_lease(std::string_view name, std::string_vie
 }
 
 void KafkaSharedState::release_lease(std::string_view name, std::string_view) {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(lease_mutex_);
     auto it = leases_.find(name);
     if (it == leases_.end()) return;
     // Leaving the group hands the partition to another member now, not after the session timeout.

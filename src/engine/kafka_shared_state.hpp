@@ -11,7 +11,7 @@
 //    lease together (as long as each calls hold_lease, which serves the group's callbacks, more often than
 //    the TTL).
 //
-// Threading: every method may be called from any thread; calls are serialised.
+// Threading: every method may be called from any thread; reads, writes and lease calls are each serialised.
 
 #include <cstdint>
 #include <functional>
@@ -61,7 +61,11 @@ private:
     std::string leases_topic_;
     rd_kafka_s* producer_ = nullptr;
     rd_kafka_s* reader_ = nullptr;  // assigned the records topic from the beginning, kept between calls
-    std::mutex mutex_;
+    // Reads, writes and leases each have their own lock, so that during an outage a write (an admin change,
+    // answered 503 after request_timeout) does not also wait out the other callers' listings and renewals.
+    std::mutex read_mutex_;   // reader_, read_to_, records_
+    std::mutex write_mutex_;  // producer_'s one outstanding write
+    std::mutex lease_mutex_;  // leases_
     std::int64_t read_to_ = 0;      // the offset after the last record read into `records_`
     std::map<std::string, SharedEntry, std::less<>> records_;
     std::map<std::string, std::unique_ptr<Lease>, std::less<>> leases_;

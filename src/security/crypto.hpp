@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,8 @@ Sha256Digest sha256(std::string_view data) noexcept;
 std::string sha256_hex(std::string_view data);
 
 std::string to_hex(std::string_view bytes);
+// The bytes of lower-case hex text; nullopt for an odd length or any other character.
+std::optional<std::string> from_hex(std::string_view hex);
 
 // True when a and b are equal. The time taken depends on the lengths only, never on where the first
 // difference lies (CRYPTO_memcmp), which is what comparing MACs needs.

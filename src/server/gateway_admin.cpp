@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "security/crypto.hpp"
+#include "server/shared_follower.hpp"
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -311,39 +314,18 @@ http::Response GatewayAdmin::list(bool routes, const std::string* name) {
 }
 
 std::string gateway_record_key(bool route, std::string_view name) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string k = route ? "gw.route." : "gw.upstream.";
-    for (unsigned char c : name) {
-        k.push_back(kHex[c >> 4]);
-        k.push_back(kHex[c & 15]);
-    }
-    return k;
+    // Hex keeps any name inside the shared-state key alphabet.
+    return (route ? "gw.route." : "gw.upstream.") + security::to_hex(name);
 }
 
 std::optional<std::pair<bool, std::string>> parse_gateway_record_key(std::string_view key) {
-    bool route;
-    if (key.starts_with("gw.route.")) {
-        route = true;
-        key.remove_prefix(9);
-    } else if (key.starts_with("gw.upstream.")) {
-        route = false;
-        key.remove_prefix(12);
-    } else {
-        return std::nullopt;
-    }
-    if (key.empty() || key.size() % 2 != 0) return std::nullopt;
-    auto nibble = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        return -1;
-    };
-    std::string name;
-    for (std::size_t i = 0; i < key.size(); i += 2) {
-        int hi = nibble(key[i]), lo = nibble(key[i + 1]);
-        if (hi < 0 || lo < 0) return std::nullopt;
-        name.push_back(static_cast<char>(hi * 16 + lo));
-    }
-    return std::make_pair(route, std::move(name));
+    bool route = key.starts_with("gw.route.");
+    if (route) key.remove_prefix(9);
+    else if (key.starts_with("gw.upstream.")) key.remove_prefix(12);
+    else return std::nullopt;
+    auto name = key.empty() ? std::nullopt : security::from_hex(key);
+    if (!name) return std::nullopt;
+    return std::make_pair(route, std::move(*name));
 }
 
 std::optional<http::Response> GatewayAdmin::share(const std::string& key, const std::string* value) {
@@ -354,12 +336,7 @@ std::optional<http::Response> GatewayAdmin::share(const std::string& key, const 
         generation_.fetch_add(1, std::memory_order_acq_rel);
         return std::nullopt;
     }
-    // Not shared, not made: other nodes would never learn of it.
-    auto res = problem(503, "engine-unavailable", "Engine unavailable",
-                       "the gateway was not changed: the engine's shared state cannot be written (" +
-                           r.error().message + ")");
-    res.set("Retry-After", "1");
-    return res;
+    return shared_write_failed("the gateway", r.error());
 }
 
 Result<void> GatewayAdmin::store_all(const Composition& c) {

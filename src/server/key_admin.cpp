@@ -1,5 +1,7 @@
 #include "server/key_admin.hpp"
 
+#include "server/shared_follower.hpp"
+
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cctype>
@@ -33,14 +35,6 @@ http::Response problem(unsigned status, std::string kind, std::string title, std
 
 http::Response invalid_response(const Error& e) {
     return problem(400, "invalid-parameter", "Invalid parameter", e.message, e.attribute);
-}
-
-// A change the other nodes could not learn of is not made at all.
-http::Response shared_unavailable(const Error& e) {
-    auto res = problem(503, "engine-unavailable", "Engine unavailable",
-                       "the API key was not changed: the engine's shared state cannot be written (" + e.message + ")");
-    res.set("Retry-After", "1");
-    return res;
 }
 
 std::int64_t to_ms(Clock::time_point t) {
@@ -494,7 +488,7 @@ http::Response KeyAdmin::create(const http::Request& req) {
     generation_.fetch_add(1, std::memory_order_acq_rel);
     if (shared_)
         if (auto r = shared_->put("key." + record.name, key_record_json(record)); !r)
-            return shared_unavailable(r.error());
+            return shared_write_failed("the API key", r.error());
     // Again after the write: a listing taken while it was in flight predates it and must not be applied.
     generation_.fetch_add(1, std::memory_order_acq_rel);
     if (auto r = store(record); !r)
@@ -541,7 +535,7 @@ http::Response KeyAdmin::rotate(const std::string& name, const http::Request& re
     generation_.fetch_add(1, std::memory_order_acq_rel);
     if (shared_)
         if (auto r = shared_->put("key." + record.name, key_record_json(record)); !r)
-            return shared_unavailable(r.error());
+            return shared_write_failed("the API key", r.error());
     // Again after the write: a listing taken while it was in flight predates it and must not be applied.
     generation_.fetch_add(1, std::memory_order_acq_rel);
     if (auto r = store(record); !r)
@@ -570,7 +564,7 @@ http::Response KeyAdmin::remove(const std::string& name) {
         return problem(404, "not-found", "Not found", "no API key named '" + name + "'", "name");
     generation_.fetch_add(1, std::memory_order_acq_rel);
     if (shared_)
-        if (auto r = shared_->remove("key." + name); !r) return shared_unavailable(r.error());
+        if (auto r = shared_->remove("key." + name); !r) return shared_write_failed("the API key", r.error());
     generation_.fetch_add(1, std::memory_order_acq_rel);  // as above
     if (auto r = unstore(name); !r)
         return http::problem_response(http::problem_from_error(r.error()));

@@ -9,6 +9,8 @@
 
 #include "http/problem.hpp"
 #include "log/logger.hpp"
+#include "security/crypto.hpp"
+#include "server/shared_follower.hpp"
 
 namespace herald::server {
 
@@ -52,49 +54,26 @@ std::string tombstone_record(std::string_view type, std::uint32_t version) {
     return json::serialize(json::object{{"type", type}, {"version", version}, {"deleted", true}});
 }
 
-http::Response shared_unavailable(const Error& e) {
-    auto res = problem(503, "engine-unavailable", "Engine unavailable",
-                       "the schema registry was not changed: the engine's shared state cannot be written (" +
-                           e.message + ")");
-    res.set("Retry-After", "1");
-    return res;
-}
 
 }  // namespace
 
 std::string schema_record_key(std::string_view type, std::uint32_t version) {
     // Types may hold characters a shared-state key cannot ([A-Za-z0-9_.=-]): hex keeps any type.
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string k = "schema.";
-    for (unsigned char c : type) {
-        k.push_back(kHex[c >> 4]);
-        k.push_back(kHex[c & 15]);
-    }
-    k += "." + std::to_string(version);
-    return k;
+    return "schema." + security::to_hex(type) + "." + std::to_string(version);
 }
 
 std::optional<std::pair<std::string, std::uint32_t>> parse_schema_record_key(std::string_view key) {
     if (!key.starts_with("schema.")) return std::nullopt;
     key.remove_prefix(7);
     auto dot = key.find('.');
-    if (dot == std::string_view::npos || dot == 0 || dot % 2 != 0) return std::nullopt;
-    std::string type;
-    auto nibble = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        return -1;
-    };
-    for (std::size_t i = 0; i < dot; i += 2) {
-        int hi = nibble(key[i]), lo = nibble(key[i + 1]);
-        if (hi < 0 || lo < 0) return std::nullopt;
-        type.push_back(static_cast<char>(hi * 16 + lo));
-    }
+    if (dot == std::string_view::npos || dot == 0) return std::nullopt;
+    auto type = security::from_hex(key.substr(0, dot));
+    if (!type) return std::nullopt;
     auto digits = key.substr(dot + 1);
     std::uint32_t version = 0;
     auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), version);
     if (ec != std::errc() || p != digits.data() + digits.size() || version == 0) return std::nullopt;
-    return std::make_pair(std::move(type), version);
+    return std::make_pair(std::move(*type), version);
 }
 
 Result<std::unique_ptr<SchemaService>> SchemaService::open(const config::Config& config,
@@ -296,7 +275,7 @@ std::optional<http::Response> SchemaService::handle(const http::Request& req) {
                         // Not shared, not made: other nodes would never learn of it.
                         (void)reg.remove_version(type, r.version->version);
                         unpersist(type, r.version->version);
-                        return shared_unavailable(w.error());
+                        return shared_write_failed("the schema registry", w.error());
                     }
                 // Again after the write: a listing taken while it was in flight predates it.
                 generation_.fetch_add(1, std::memory_order_acq_rel);
@@ -333,7 +312,7 @@ std::optional<http::Response> SchemaService::handle(const http::Request& req) {
         if (shared_)
             if (auto w = shared_->put(schema_record_key(type, n), tombstone_record(type, n)); !w) {
                 if (removed) (void)reg.restore(type, n, (*removed)->document);  // undone: still everywhere
-                return shared_unavailable(w.error());
+                return shared_write_failed("the schema registry", w.error());
             }
         generation_.fetch_add(1, std::memory_order_acq_rel);  // as above
         unpersist(type, n);

@@ -1,6 +1,17 @@
 #include "server/shared_follower.hpp"
 
+#include "http/problem.hpp"
+
 namespace herald::server {
+
+http::Response shared_write_failed(std::string_view what, const Error& error) {
+    auto res = http::problem_response({503, "engine-unavailable", "Engine unavailable",
+                                       std::string(what) + " was not changed: the engine's shared state cannot be written (" +
+                                           error.message + ")",
+                                       {}});
+    res.set("Retry-After", "1");
+    return res;
+}
 
 SharedFollower::SharedFollower(engine::SharedState& state, std::string prefix, std::chrono::milliseconds interval,
                                Generation generation, Apply apply, log::Logger* logger)

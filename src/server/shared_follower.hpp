@@ -19,9 +19,14 @@
 #include <vector>
 
 #include "engine/engine.hpp"
+#include "http/message.hpp"
 #include "log/logger.hpp"
 
 namespace herald::server {
+
+// The answer to an admin change whose shared write failed: 503 engine-unavailable with Retry-After, saying that
+// `what` ("the API key", ...) was not changed — a change other nodes could not learn of is not made at all.
+http::Response shared_write_failed(std::string_view what, const Error& error);
 
 class SharedFollower {
 public:

@@ -256,6 +256,14 @@ test('Kafka engine: with the brokers gone, publishing answers 503 with Retry-Aft
   await waitFor(async () => (await request(`${node.url}/readyz`)).status === 503, { timeout: 15000, what: '/readyz 503' });
   const ready = await request(`${node.url}/readyz`);
   assert.match(ready.body, /Kafka/);
+  // An admin change the other nodes could not learn of is not made at all.
+  const schema = await request(`${node.admin}/schemas/shipping.parcelSent.v1`, {
+    method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ type: 'object' }), timeout: 20000,
+  });
+  assert.equal(schema.status, 503, schema.body);
+  assert.equal(schema.headers['retry-after'], '1');
+  assert.match(JSON.parse(schema.body).detail, /schema registry was not changed/);
+  assert.equal((await request(`${node.admin}/schemas/shipping.parcelSent.v1`)).status, 404);
   // The brokers come back: publishing works again, and nothing acknowledged was lost.
   for (let i = 1; i <= 3; i++) await kafka.command(`up ${i}`);
   const back = await waitFor(async () => {

@@ -96,5 +96,15 @@ TEST(Base64Url, RefusesNonCanonicalTrailingBits) {
     EXPECT_TRUE(base64url_decode("Zm8"));
 }
 
+TEST(Hex, RoundTripsEveryByteAndRefusesWhatIsNotLowerCaseHex) {
+    std::string all;
+    for (int c = 0; c < 256; ++c) all.push_back(static_cast<char>(c));
+    auto back = from_hex(to_hex(all));
+    ASSERT_TRUE(back);
+    EXPECT_EQ(*back, all);
+    EXPECT_EQ(from_hex(""), std::optional<std::string>(""));
+    for (const char* bad : {"a", "0g", "AB", "12 4", "-1"}) EXPECT_FALSE(from_hex(bad)) << bad;
+}
+
 }  // namespace
 }  // namespace herald::security
