@@ -12,6 +12,31 @@ WorkerHub::WorkerHub(boost::asio::io_context& io, std::chrono::milliseconds tick
 WorkerHub::~WorkerHub() {
     for (auto& [topic, list] : topics_) list.clear();
     tickers_.clear();
+    flush_queue_.clear();
+}
+
+void WorkerHub::request_flush(Writer& w) {
+    if (w.WriterHook::is_linked()) return;
+    flush_queue_.push_back(w);
+    if (flush_posted_) return;
+    flush_posted_ = true;
+    boost::asio::post(io_, [this] { run_flushes(); });
+}
+
+void WorkerHub::run_flushes() {
+    flush_posted_ = false;
+    std::uint64_t n = 0;
+    for (; n < kFlushSlice && !flush_queue_.empty(); ++n) {
+        Writer& w = flush_queue_.front();
+        flush_queue_.pop_front();
+        w.flush();
+    }
+    stats_.flushes.fetch_add(n, std::memory_order_relaxed);
+    // The rest waits behind whatever was posted meanwhile (batches to dispatch, I/O completions).
+    if (!flush_queue_.empty() && !flush_posted_) {
+        flush_posted_ = true;
+        boost::asio::post(io_, [this] { run_flushes(); });
+    }
 }
 
 void WorkerHub::add_ticker(Ticker& t) {

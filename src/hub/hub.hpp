@@ -4,6 +4,14 @@
 // hands it to the subscribers of that topic living on that worker. No lock is taken on the delivery path; the
 // only cross-thread traffic is one post and one reference count per batch per worker.
 //
+// Writes are batched per worker (the write scheduler): a subscriber that a batch gave bytes to does not write
+// at once, it asks the WorkerHub for a flush. The worker then writes to the waiting connections in FIFO order,
+// a slice of kFlushSlice connections per handler, so batches committed meanwhile are dispatched between slices.
+// A connection still waiting for its turn when the next batch arrives writes both in one writev: under load
+// the events per system call grow by themselves instead of the backlog (one loopback send costs the same for
+// one event as for several, and that send is most of a delivery's cost), and a fan-out to many connections
+// no longer holds up the worker's other work (publish requests, reads) for its whole length.
+//
 // Threading: Hub::on_commit runs on the engine thread. A WorkerHub and its subscribers belong to one worker
 // thread; every WorkerHub method is called on it.
 
@@ -40,6 +48,21 @@ public:
 
 using SubscriberList = boost::intrusive::list<Subscriber, boost::intrusive::constant_time_size<false>>;
 
+using WriterHook = boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>,
+                                                    boost::intrusive::tag<struct writer_tag>>;
+
+// A connection whose writes the worker schedules (see the top of this file). It calls
+// WorkerHub::request_flush() when it has bytes queued and no write in flight; the worker calls flush() once, on
+// a later handler. Unlinks itself on destruction; flush() must not destroy any writer synchronously.
+class Writer : public WriterHook {
+public:
+    virtual ~Writer() = default;
+    virtual void flush() = 0;
+};
+
+using WriterList = boost::intrusive::list<Writer, boost::intrusive::base_hook<WriterHook>,
+                                          boost::intrusive::constant_time_size<false>>;
+
 using TickerHook = boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>,
                                                     boost::intrusive::tag<struct ticker_tag>>;
 
@@ -60,6 +83,7 @@ using TickerList = boost::intrusive::list<Ticker, boost::intrusive::base_hook<Ti
 struct FanoutStats {
     std::atomic<std::uint64_t> batches{0};
     std::atomic<std::uint64_t> deliveries{0};  // events handed to subscribers (live path)
+    std::atomic<std::uint64_t> flushes{0};     // scheduled writes started (Writer::flush calls)
 };
 
 class WorkerHub {
@@ -72,6 +96,10 @@ public:
     // Not needed for closing (auto_unlink); for moving a subscriber between topics.
     static void unsubscribe(Subscriber& s) { s.unlink(); }
     void dispatch(const BatchPtr& batch);
+    // Queues `w` for a flush on a later handler of this worker; a writer already waiting keeps its place.
+    void request_flush(Writer& w);
+    // Connections flushed per handler before the worker turns to its other work.
+    static constexpr std::size_t kFlushSlice = 64;
     void shutdown();
     boost::asio::io_context& io() noexcept { return io_; }
     std::size_t subscriber_count(const std::string& topic) const;
@@ -79,10 +107,13 @@ public:
 
 private:
     void arm_tick();
+    void run_flushes();
 
     boost::asio::io_context& io_;
     std::unordered_map<std::string, SubscriberList> topics_;
     TickerList tickers_;
+    WriterList flush_queue_;
+    bool flush_posted_ = false;
     boost::asio::steady_timer tick_;
     std::chrono::milliseconds tick_period_;
     FanoutStats stats_;

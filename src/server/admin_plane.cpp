@@ -261,15 +261,19 @@ std::string AdminPlane::metrics_text() const {
         o << out;
     }
 
-    std::uint64_t batches = 0, deliveries = 0;
+    std::uint64_t batches = 0, deliveries = 0, flushes = 0;
     for (auto* w : ctx_.worker_hubs) {
         batches += w->stats().batches.load(std::memory_order_relaxed);
         deliveries += w->stats().deliveries.load(std::memory_order_relaxed);
+        flushes += w->stats().flushes.load(std::memory_order_relaxed);
     }
     metric(o, "herald_hub_batches_total", "counter", "Committed batches dispatched to workers.");
     o << "herald_hub_batches_total " << batches << '\n';
     metric(o, "herald_hub_deliveries_total", "counter", "Events handed to live subscribers.");
     o << "herald_hub_deliveries_total " << deliveries << '\n';
+    metric(o, "herald_hub_flushes_total", "counter",
+           "Connections the write scheduler flushed; deliveries per flush is the events per write under load.");
+    o << "herald_hub_flushes_total " << flushes << '\n';
 
     if (ctx_.webhooks) webhook_metrics(o, *ctx_.webhooks);
     if (ctx_.security) security_metrics(o, *ctx_.security);

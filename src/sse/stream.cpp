@@ -53,7 +53,8 @@ Stream::~Stream() {
 void Stream::on_batch(const hub::BatchPtr& batch) {
     if (closed_ || closing_) return;
     feed_.on_batch(batch);
-    pump();
+    // Written on the worker's next flush slice, with whatever else arrives before it (hub/hub.hpp).
+    if (!writing_) hub_.request_flush(*this);
 }
 
 void Stream::on_tick(std::chrono::steady_clock::time_point now) {
@@ -176,7 +177,8 @@ void Stream::watch_peer_tls() {
 void Stream::close(bool graceful) {
     if (closed_) return;
     closed_ = true;
-    unlink();
+    hub::SubscriberHook::unlink();
+    hub::WriterHook::unlink();
     feed_.queue().clear();
     if (graceful)
         stream_.shutdown_and_close(http::kTlsCloseLimit, shared_from_this());

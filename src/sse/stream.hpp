@@ -48,7 +48,7 @@ struct StreamStart {
     std::shared_ptr<void> lease;  // counts the stream against its principal's limit while it lives
 };
 
-class Stream final : public hub::Subscriber, public std::enable_shared_from_this<Stream> {
+class Stream final : public hub::Subscriber, public hub::Writer, public std::enable_shared_from_this<Stream> {
 public:
     static void start(http::ByteStream stream, std::shared_ptr<void> connection_slot,
                       hub::WorkerHub& hub, const hub::Encoder& encoder, StreamStart start,
@@ -61,6 +61,7 @@ public:
     void on_batch(const hub::BatchPtr& batch) override;
     void on_tick(std::chrono::steady_clock::time_point now) override;
     void on_shutdown() override;
+    void flush() override { pump(); }
 
 private:
     void pump();

@@ -50,7 +50,7 @@ struct Session::Subscription final : hub::Subscriber {
     void on_batch(const hub::BatchPtr& batch) override {
         if (draining) return;
         feed.on_batch(batch);
-        session->pump();
+        session->request_flush();
     }
 };
 
@@ -522,6 +522,11 @@ void Session::on_shutdown() {
     pump();
 }
 
+void Session::request_flush() {
+    // Written on the worker's next flush slice, with whatever else arrives before it (hub/hub.hpp).
+    if (!writing_ && !terminated_) hub_.request_flush(*this);
+}
+
 void Session::pump() {
     if (writing_ || terminated_) return;
     buffers_.clear();
@@ -597,6 +602,7 @@ void Session::terminate(bool graceful) {
     terminated_ = true;
     for (auto& s : subs_) s->unlink();
     hub::TickerHook::unlink();
+    hub::WriterHook::unlink();
     if (graceful && !writing_)
         stream_.shutdown_and_close(http::kTlsCloseLimit, shared_from_this());
     else

@@ -118,7 +118,7 @@ struct SingleTopic {
     std::uint64_t missed = 0;
 };
 
-class Session final : public hub::Ticker, public std::enable_shared_from_this<Session> {
+class Session final : public hub::Ticker, public hub::Writer, public std::enable_shared_from_this<Session> {
 public:
     // `head` is the 101 response, written first. `single` selects single-topic mode.
     // `guard` may be null (everything allowed). A connection whose credential expires is closed with 1008.
@@ -134,6 +134,7 @@ public:
 
     void on_tick(std::chrono::steady_clock::time_point now) override;
     void on_shutdown() override;
+    void flush() override { pump(); }
 
     struct Subscription;
 
@@ -154,6 +155,8 @@ private:
     void send_error(std::string_view ref, std::string_view id, unsigned status, std::string kind,
                     std::string title, std::string detail, std::string member = {});
     void close(std::uint16_t code, std::string_view reason);
+    // A subscription queued live events: write them on the worker's next flush slice (hub/hub.hpp).
+    void request_flush();
     void pump();
     // `graceful`: the close handshake is done and nothing is being written (TLS then says close_notify);
     // otherwise the connection failed or the peer is gone, and it is only closed.
