@@ -314,6 +314,23 @@ void EmbeddedEngine::publish(PublishRequest request, PublishCallback done) {
     done(make_error(Errc::unavailable, "the server is shutting down"));
 }
 
+void EmbeddedEngine::publish_batch(std::vector<PendingPublish>& batch) {
+    {
+        std::lock_guard lock(queue_mutex_);
+        if (!stopping_) {
+            if (queue_.empty())
+                queue_.swap(batch);
+            else
+                for (auto& p : batch) queue_.push_back(std::move(p));
+            batch.clear();
+            queue_cv_.notify_one();
+            return;
+        }
+    }
+    for (auto& p : batch) p.done(make_error(Errc::unavailable, "the server is shutting down"));
+    batch.clear();
+}
+
 void EmbeddedEngine::writer_loop() {
     std::vector<Pending> batch;
     std::vector<std::function<void()>> controls;

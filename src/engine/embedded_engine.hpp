@@ -51,6 +51,7 @@ public:
     Result<void> start(CommitListener& listener) override;
     void stop() override;
     void publish(PublishRequest request, PublishCallback done) override;
+    void publish_batch(std::vector<PendingPublish>& batch) override;
     Result<std::shared_ptr<TopicReader>> topic(std::string_view name, bool create) override;
     std::vector<TopicInfo> topics() const override;
     void configure_topic(std::string name, TopicSettings settings, ConfigureCallback done) override;
@@ -61,10 +62,7 @@ public:
     struct Topic;  // defined in the .cpp
 
 private:
-    struct Pending {
-        PublishRequest request;
-        PublishCallback done;
-    };
+    using Pending = PendingPublish;
 
     // `settings`: create with these (even when auto_create is off) instead of the declared or default ones.
     // `created`: set to true when this call created the topic's entry.

@@ -57,6 +57,12 @@ struct PublishResult {
 
 using PublishCallback = std::function<void(Result<PublishResult>)>;
 
+// One request with its completion, for Engine::publish_batch.
+struct PendingPublish {
+    PublishRequest request;
+    PublishCallback done;
+};
+
 // The answer to configure_topic: the topic as it now is, and whether this call created it.
 struct TopicConfigured {
     bool created = false;
@@ -155,6 +161,12 @@ public:
     virtual void stop() = 0;
 
     virtual void publish(PublishRequest request, PublishCallback done) = 0;
+    // Several requests handed over at once, each as if by publish() in this order. An engine with a writer
+    // thread takes them with one lock and one wake-up (publish/outbox.hpp gathers them per worker).
+    virtual void publish_batch(std::vector<PendingPublish>& batch) {
+        for (auto& p : batch) publish(std::move(p.request), std::move(p.done));
+        batch.clear();
+    }
     // The topic's reader; creates the topic when `create` and the engine allows it, else Errc::not_found.
     virtual Result<std::shared_ptr<TopicReader>> topic(std::string_view name, bool create) = 0;
     virtual std::vector<TopicInfo> topics() const = 0;

@@ -2,6 +2,8 @@
 
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/execution/context.hpp>
+#include <boost/asio/query.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/container/small_vector.hpp>
@@ -9,6 +11,7 @@
 #include "core/codec.hpp"
 #include "core/event_record.hpp"
 #include "engine/topic_name.hpp"
+#include "publish/outbox.hpp"
 #include "trace/span.hpp"
 
 namespace herald::publish {
@@ -17,18 +20,21 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Bridges the engine's callback (engine thread) into the calling coroutine (its worker).
+// Bridges the engine's callback (engine thread) into the calling coroutine (its worker). Requests go through
+// the worker's Outbox: one hand-over to the engine per turn of the worker's loop.
 template <class Token>
 auto async_publish(engine::Engine& e, engine::PublishRequest req, Token&& token) {
     using Shared = std::shared_ptr<Result<engine::PublishResult>>;
     return asio::async_initiate<Token, void(Shared)>(
         [&e](auto handler, engine::PublishRequest req) {
             auto h = std::make_shared<decltype(handler)>(std::move(handler));
-            e.publish(std::move(req), [h](Result<engine::PublishResult> r) {
+            auto worker = asio::get_associated_executor(*h);
+            auto& outbox = asio::use_service<Outbox>(asio::query(worker, asio::execution::context));
+            outbox.submit(e, std::move(req), [h](Result<engine::PublishResult> r) {
                 auto ex = asio::get_associated_executor(*h);
                 auto res = std::make_shared<Result<engine::PublishResult>>(std::move(r));
                 asio::post(ex, [h, res]() mutable { std::move (*h)(res); });
-            });
+            }, worker);
         },
         token, std::move(req));
 }

@@ -182,6 +182,43 @@ TEST_F(EngineTest, TopicCreationFollowsTheConfig) {
     EXPECT_EQ(bad.error().code, Errc::invalid_argument);
 }
 
+// A worker's hand-over (publish/outbox.hpp): the requests are committed in their order, a duplicate within the
+// batch is answered from the first, and every request is completed.
+TEST_F(EngineTest, PublishBatchCommitsEveryRequestInOrder) {
+    start();
+    std::vector<std::promise<Result<PublishResult>>> promises(4);
+    std::vector<PendingPublish> batch;
+    const char* ids[] = {"a", "b", "a", "c"};
+    for (int i = 0; i < 4; ++i)
+        batch.push_back({PublishRequest{i == 3 ? "u" : "t", {item(ids[i])}, ""},
+                         [&promises, i](Result<PublishResult> r) { promises[i].set_value(std::move(r)); }});
+    engine_->publish_batch(batch);
+    EXPECT_TRUE(batch.empty());
+    std::vector<Result<PublishResult>> results;
+    for (auto& p : promises) results.push_back(p.get_future().get());
+    for (auto& r : results) ASSERT_TRUE(r);
+    EXPECT_EQ(results[0]->outcomes[0].offset, 0u);
+    EXPECT_EQ(results[1]->outcomes[0].offset, 1u);
+    EXPECT_TRUE(results[2]->outcomes[0].duplicate);
+    EXPECT_EQ(results[2]->outcomes[0].offset, 0u);
+    EXPECT_EQ(results[3]->outcomes[0].offset, 0u);  // topic "u"
+    EXPECT_EQ((*engine_->topic("t", false))->end_offset(), 2u);
+}
+
+TEST_F(EngineTest, PublishBatchAfterStopFailsEveryRequest) {
+    start();
+    engine_->stop();
+    int failed = 0;
+    std::vector<PendingPublish> batch;
+    for (int i = 0; i < 3; ++i)
+        batch.push_back({PublishRequest{"t", {item("a")}, ""}, [&](Result<PublishResult> r) {
+                             if (!r && r.error().code == Errc::unavailable) ++failed;
+                         }});
+    engine_->publish_batch(batch);
+    EXPECT_EQ(failed, 3);
+    EXPECT_TRUE(batch.empty());
+}
+
 TEST_F(EngineTest, PublishAfterStopFailsCleanly) {
     start();
     engine_->stop();
