@@ -11,14 +11,27 @@
 namespace herald::publish {
 namespace {
 
+// An engine that does nothing but publishing: what the tests below override.
+class PublishOnlyEngine : public engine::Engine {
+public:
+    Result<void> start(engine::CommitListener&) override { return {}; }
+    void stop() override {}
+    Result<std::shared_ptr<engine::TopicReader>> topic(std::string_view, bool) override {
+        return make_error(Errc::not_found, "none");
+    }
+    std::vector<engine::TopicInfo> topics() const override { return {}; }
+    void configure_topic(std::string, engine::TopicSettings, engine::ConfigureCallback) override {}
+    void delete_topic(std::string, engine::DeleteCallback) override {}
+    bool auto_create() const override { return true; }
+    std::string health() const override { return {}; }
+};
+
 // Records every hand-over (publish_batch) and completes each request with its topic's length as the epoch.
-class RecordingEngine final : public engine::Engine {
+class RecordingEngine final : public PublishOnlyEngine {
 public:
     std::vector<std::vector<std::string>> batches;  // topics of each hand-over, in order
     int single_publishes = 0;
 
-    Result<void> start(engine::CommitListener&) override { return {}; }
-    void stop() override {}
     void publish(engine::PublishRequest request, engine::PublishCallback done) override {
         ++single_publishes;
         complete(request, done);
@@ -31,14 +44,6 @@ public:
         }
         batch.clear();
     }
-    Result<std::shared_ptr<engine::TopicReader>> topic(std::string_view, bool) override {
-        return make_error(Errc::not_found, "none");
-    }
-    std::vector<engine::TopicInfo> topics() const override { return {}; }
-    void configure_topic(std::string, engine::TopicSettings, engine::ConfigureCallback) override {}
-    void delete_topic(std::string, engine::DeleteCallback) override {}
-    bool auto_create() const override { return true; }
-    std::string health() const override { return {}; }
 
 private:
     static void complete(const engine::PublishRequest& r, const engine::PublishCallback& done) {
@@ -124,19 +129,10 @@ TEST(OutboxLifetime, WaitingRequestsAreDroppedWithTheContext) {
 }
 
 TEST(EngineDefault, PublishBatchCallsPublishForEachInOrder) {
-    struct Plain final : engine::Engine {
+    // Only publish(): the engine's default publish_batch is under test.
+    struct Plain final : PublishOnlyEngine {
         std::vector<std::string> seen;
-        Result<void> start(engine::CommitListener&) override { return {}; }
-        void stop() override {}
         void publish(engine::PublishRequest r, engine::PublishCallback) override { seen.push_back(r.topic); }
-        Result<std::shared_ptr<engine::TopicReader>> topic(std::string_view, bool) override {
-            return make_error(Errc::not_found, "none");
-        }
-        std::vector<engine::TopicInfo> topics() const override { return {}; }
-        void configure_topic(std::string, engine::TopicSettings, engine::ConfigureCallback) override {}
-        void delete_topic(std::string, engine::DeleteCallback) override {}
-        bool auto_create() const override { return true; }
-        std::string health() const override { return {}; }
     } plain;
     std::vector<engine::PendingPublish> batch;
     batch.push_back({request("a"), nullptr});
