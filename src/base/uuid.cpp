@@ -1,6 +1,7 @@
 #include "base/uuid.hpp"
 
 #include <openssl/rand.h>
+#include <pthread.h>
 
 #include <array>
 #include <chrono>
@@ -16,8 +17,7 @@ void fill_random(unsigned char* p, std::size_t n) {
 
 // Event ids take their random bits from a per-thread pool filled by RAND_bytes 1 KiB at a time: one call per
 // 64 ids instead of one per id (each call takes the DRBG's lock and checks for a fork with getpid(), which
-// together cost several percent of a single-event publish). The bytes are the same CSPRNG's output; Herald
-// never forks after it starts, so no two processes share a pool.
+// together cost several percent of a single-event publish). The bytes are the same CSPRNG's output.
 class RandomPool {
 public:
     void take(unsigned char* out, std::size_t n) {
@@ -30,18 +30,33 @@ public:
         std::memset(pool_ + used_, 0, n);
         used_ += n;
     }
+    // What is left must not be used again (a forked child would repeat its parent's next ids).
+    void discard() noexcept {
+        std::memset(pool_, 0, sizeof pool_);
+        used_ = sizeof pool_;
+    }
 
 private:
     unsigned char pool_[1024];
     std::size_t used_ = sizeof pool_;
 };
 
+RandomPool& thread_pool() {
+    thread_local RandomPool pool;
+    return pool;
+}
+
+// After fork() the child has one thread, the one that forked, with a copy of that thread's pool: the child's
+// fork handler runs on it and empties the copy, so parent and child never hand out the same bytes. Registered
+// once, before the first id is made.
+void discard_pool_in_child() { thread_pool().discard(); }
+[[maybe_unused]] const bool fork_handler_registered = [] { return ::pthread_atfork(nullptr, nullptr, discard_pool_in_child) == 0; }();
+
 }  // namespace
 
 std::string make_uuid_v7(std::int64_t unix_ms) {
-    thread_local RandomPool pool;
     std::array<unsigned char, 16> b{};
-    pool.take(b.data(), b.size());
+    thread_pool().take(b.data(), b.size());
     auto ms = static_cast<std::uint64_t>(unix_ms);
     for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (40 - 8 * i));
     b[6] = static_cast<unsigned char>(0x70 | (b[6] & 0x0F));  // version 7

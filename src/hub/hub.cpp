@@ -18,9 +18,13 @@ WorkerHub::~WorkerHub() {
 void WorkerHub::request_flush(Writer& w) {
     if (w.WriterHook::is_linked()) return;
     flush_queue_.push_back(w);
-    if (flush_posted_) return;
-    flush_posted_ = true;
+    if (!flush_posted_) post_flushes();
+}
+
+void WorkerHub::post_flushes() {
+    // The flag is set only once the handler is posted: if posting throws, the next request tries again.
     boost::asio::post(io_, [this] { run_flushes(); });
+    flush_posted_ = true;
 }
 
 void WorkerHub::run_flushes() {
@@ -33,10 +37,7 @@ void WorkerHub::run_flushes() {
     }
     stats_.flushes.fetch_add(n, std::memory_order_relaxed);
     // The rest waits behind whatever was posted meanwhile (batches to dispatch, I/O completions).
-    if (!flush_queue_.empty() && !flush_posted_) {
-        flush_posted_ = true;
-        boost::asio::post(io_, [this] { run_flushes(); });
-    }
+    if (!flush_queue_.empty() && !flush_posted_) post_flushes();
 }
 
 void WorkerHub::add_ticker(Ticker& t) {

@@ -83,7 +83,7 @@ using TickerList = boost::intrusive::list<Ticker, boost::intrusive::base_hook<Ti
 struct FanoutStats {
     std::atomic<std::uint64_t> batches{0};
     std::atomic<std::uint64_t> deliveries{0};  // events handed to subscribers (live path)
-    std::atomic<std::uint64_t> flushes{0};     // scheduled writes started (Writer::flush calls)
+    std::atomic<std::uint64_t> flushes{0};     // Writer::flush calls (one write each, unless one was in flight)
 };
 
 class WorkerHub {
@@ -108,6 +108,7 @@ public:
 private:
     void arm_tick();
     void run_flushes();
+    void post_flushes();
 
     boost::asio::io_context& io_;
     std::unordered_map<std::string, SubscriberList> topics_;

@@ -10,8 +10,9 @@
 // already queued on the worker, never after a timer or a wait.
 //
 // An Asio service: one per io_context (asio::use_service<Outbox>), destroyed with it; requests still waiting
-// when the io_context is destroyed were never acknowledged and are dropped with their completions. Thread-safe
-// (a mutex, uncontended on a worker with one thread).
+// when the io_context is destroyed were never acknowledged and are dropped with their completions. Safe to call
+// from any thread (a mutex, uncontended on a worker with one thread); requests keep their order when the
+// io_context runs on one thread, as every worker's does. No engine code runs under the mutex.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/execution_context.hpp>
@@ -38,13 +39,16 @@ public:
     void submit(engine::Engine& engine, engine::PublishRequest request, engine::PublishCallback done,
                 const boost::asio::any_io_executor& executor);
 
-    // Hand-overs made (each one Engine::publish_batch call) and requests handed over, for tests and metrics.
+    // Hand-overs made (each one Engine::publish_batch call) and requests submitted, for tests.
     std::uint64_t hand_overs() const noexcept { return hand_overs_.load(std::memory_order_relaxed); }
     std::uint64_t requests() const noexcept { return requests_.load(std::memory_order_relaxed); }
 
 private:
     void shutdown() override;
     void hand_over();
+    // Engine::publish_batch. When it throws, the requests it had not taken yet are completed with
+    // Errc::unavailable; the one whose publish() threw is the engine's, as with a direct publish() call.
+    void deliver(engine::Engine& engine, std::vector<engine::PendingPublish>& batch);
 
     std::mutex mutex_;
     engine::Engine* engine_ = nullptr;

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <regex>
 #include <set>
 #include <thread>
@@ -35,6 +38,28 @@ TEST(Uuid, V7IsUniqueAcrossThreadsAndPoolRefills) {
     std::set<std::string> seen(a.begin(), a.end());
     seen.insert(b.begin(), b.end());
     EXPECT_EQ(seen.size(), 4000u);
+}
+
+// A forked child does not reuse the random bytes its parent's thread had drawn but not yet used.
+TEST(Uuid, V7DiffersBetweenParentAndForkedChild) {
+    (void)make_uuid_v7(42);  // the pool now holds bytes for the next ids
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        auto id = make_uuid_v7(42);
+        ssize_t n = ::write(fds[1], id.data(), id.size());
+        ::_exit(n == static_cast<ssize_t>(id.size()) ? 0 : 1);
+    }
+    auto mine = make_uuid_v7(42);
+    char buf[36];
+    ASSERT_EQ(::read(fds[0], buf, sizeof buf), 36);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    EXPECT_NE(std::string(buf, 36), mine);
 }
 
 TEST(Uuid, RandomValues) {

@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -113,6 +114,24 @@ TEST_F(OutboxTest, ASecondEngineFlushesWhatWaitsForTheFirst) {
     io.poll();
     ASSERT_EQ(other.batches.size(), 1u);
     EXPECT_EQ(other.batches[0], std::vector<std::string>{"b"});
+}
+
+// An engine that throws part way through a hand-over: the requests it had not taken are answered, not dropped.
+TEST_F(OutboxTest, RequestsAnEngineDidNotTakeAreAnsweredWhenItThrows) {
+    struct Throwing final : PublishOnlyEngine {
+        int taken = 0;
+        void publish(engine::PublishRequest, engine::PublishCallback done) override {
+            if (taken++ == 1) throw std::runtime_error("boom");
+            engine::PublishResult r;
+            r.epoch = 7;
+            done(std::move(r));
+        }
+    } throwing;
+    for (int i = 0; i < 3; ++i) submit("t", &throwing);
+    io.poll();
+    // The first committed (epoch 7); the third, which the engine never took, is answered with an error (0). The
+    // second's completion went into the publish() that threw, as with a direct publish() call.
+    EXPECT_EQ(completed, (std::vector<std::uint64_t>{7, 0}));
 }
 
 TEST(OutboxLifetime, WaitingRequestsAreDroppedWithTheContext) {
