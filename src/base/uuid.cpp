@@ -15,6 +15,13 @@ void fill_random(unsigned char* p, std::size_t n) {
     if (RAND_bytes(p, static_cast<int>(n)) != 1) throw std::runtime_error("RAND_bytes failed");
 }
 
+// Two lower-case hex digits of `c` at `out`.
+void put_hex(char* out, unsigned char c) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    out[0] = kHex[c >> 4];
+    out[1] = kHex[c & 15];
+}
+
 // Event ids take their random bits from a per-thread pool filled by RAND_bytes 1 KiB at a time: one call per
 // 64 ids instead of one per id (each call takes the DRBG's lock and checks for a fork with getpid(), which
 // together cost several percent of a single-event publish). The bytes are the same CSPRNG's output.
@@ -61,13 +68,12 @@ std::string make_uuid_v7(std::int64_t unix_ms) {
     for (int i = 0; i < 6; ++i) b[i] = static_cast<unsigned char>(ms >> (40 - 8 * i));
     b[6] = static_cast<unsigned char>(0x70 | (b[6] & 0x0F));  // version 7
     b[8] = static_cast<unsigned char>(0x80 | (b[8] & 0x3F));  // RFC 4122 variant
-    static constexpr char kHex[] = "0123456789abcdef";
     std::string out(36, '-');
     std::size_t pos = 0;
     for (std::size_t i = 0; i < b.size(); ++i) {
         if (i == 4 || i == 6 || i == 8 || i == 10) ++pos;  // keep the '-'
-        out[pos++] = kHex[b[i] >> 4];
-        out[pos++] = kHex[b[i] & 15];
+        put_hex(&out[pos], b[i]);
+        pos += 2;
     }
     return out;
 }
@@ -87,13 +93,8 @@ std::uint64_t random_u64() {
 std::string random_hex(std::size_t n_bytes) {
     std::string raw(n_bytes, '\0');
     fill_random(reinterpret_cast<unsigned char*>(raw.data()), n_bytes);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(n_bytes * 2);
-    for (unsigned char c : raw) {
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 15]);
-    }
+    std::string out(n_bytes * 2, '0');
+    for (std::size_t i = 0; i < n_bytes; ++i) put_hex(&out[2 * i], static_cast<unsigned char>(raw[i]));
     return out;
 }
 

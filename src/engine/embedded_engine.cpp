@@ -303,15 +303,10 @@ std::string EmbeddedEngine::health() const {
 }
 
 void EmbeddedEngine::publish(PublishRequest request, PublishCallback done) {
-    {
-        std::lock_guard lock(queue_mutex_);
-        if (!stopping_) {
-            queue_.push_back(Pending{std::move(request), std::move(done)});
-            queue_cv_.notify_one();
-            return;
-        }
-    }
-    done(make_error(Errc::unavailable, "the server is shutting down"));
+    // Workers hand requests over in batches (publish/outbox.hpp); a single request is a batch of one.
+    std::vector<PendingPublish> one;
+    one.push_back(PendingPublish{std::move(request), std::move(done)});
+    publish_batch(one);
 }
 
 void EmbeddedEngine::publish_batch(std::vector<PendingPublish>& batch) {

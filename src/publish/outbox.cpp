@@ -33,8 +33,11 @@ void Outbox::submit(engine::Engine& engine, engine::PublishRequest request, engi
     try {
         boost::asio::post(executor, [this] { hand_over(); });
     } catch (...) {
+        // Nothing was posted: take this request back (the caller gets the exception instead of an answer) and
+        // let the next submit post again. It is the last one queued: submit runs on the context's one thread.
         std::lock_guard lock(mutex_);
-        posted_ = false;  // the next submit tries again
+        pending_.pop_back();
+        posted_ = false;
         throw;
     }
 }

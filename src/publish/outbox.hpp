@@ -10,9 +10,10 @@
 // already queued on the worker, never after a timer or a wait.
 //
 // An Asio service: one per io_context (asio::use_service<Outbox>), destroyed with it; requests still waiting
-// when the io_context is destroyed were never acknowledged and are dropped with their completions. Safe to call
-// from any thread (a mutex, uncontended on a worker with one thread); requests keep their order when the
-// io_context runs on one thread, as every worker's does. No engine code runs under the mutex.
+// when the io_context is destroyed were never acknowledged and are dropped with their completions.
+// Threading: submit() is called on the thread running the io_context (a worker runs its io_context on one
+// thread), which keeps requests in order; the mutex only guards against a misuse from another thread. No engine
+// code runs under it.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/execution_context.hpp>

@@ -31,6 +31,12 @@ test('200 subscribers each receive every event in order', async () => {
     const logOrder = page.events.map((e) => e.data.seq);
     assert.equal(logOrder.length, EVENTS);
     for (const r of received) assert.deepEqual(r, logOrder);
+    // Every delivery went through the worker's write scheduler: at least one scheduled write, at most one per
+    // delivered event (fewer when a stream's write carried several events).
+    const m = await metrics(h.admin);
+    assert.ok(m.herald_hub_deliveries_total >= N * EVENTS);
+    assert.ok(m.herald_hub_flushes_total >= N, `flushes ${m.herald_hub_flushes_total}`);
+    assert.ok(m.herald_hub_flushes_total <= m.herald_hub_deliveries_total);
     conns.forEach((c) => c.close());
     agent.destroy();
   } finally {

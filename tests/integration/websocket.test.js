@@ -50,6 +50,7 @@ test('handshake negotiates herald.v1', async () => {
 });
 
 test('subscribe to three topics, publish on the same connection, receive each event once in per-topic order', async () => {
+  const flushesBefore = (await metrics(h.admin)).herald_hub_flushes_total;
   const c = connect();
   await c.opened;
   for (const t of ['wa', 'wb', 'wc']) c.send({ op: 'subscribe', id: `s-${t}`, topic: t, from: 'latest' });
@@ -66,6 +67,9 @@ test('subscribe to three topics, publish on the same connection, receive each ev
     assert.deepEqual(got.map((m) => m.event.data.i), [...Array(N).keys()]);
     assert.ok(got.every((m) => m.topic === t && /^1\.[0-9a-f]{16}\.\d+$/.test(m.cursor)));
   }
+  // Live events reach the session through the worker's write scheduler (one scheduled write per event at most).
+  const flushes = (await metrics(h.admin)).herald_hub_flushes_total - flushesBefore;
+  assert.ok(flushes >= 1 && flushes <= 3 * N, `flushes ${flushes}`);
   const published = c.messages.filter((m) => m.op === 'published');
   assert.equal(published.length, 3 * N);
   assert.ok(published.every((m) => m.results.length === 1 && typeof m.results[0].offset === 'number'));
