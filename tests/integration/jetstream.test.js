@@ -27,7 +27,14 @@ ${extra}${top}`;
 
 async function startNodes(cluster, n, extra = '', top = '') {
   const nodes = [];
-  for (let i = 0; i < n; i++) nodes.push(await new Herald({ config: config(cluster, i, extra, top) }).start());
+  try {
+    for (let i = 0; i < n; i++) nodes.push(await new Herald({ config: config(cluster, i, extra, top) }).start());
+  } catch (e) {
+    // The caller's cleanup is not registered yet: stop what was started, or the test run waits for it forever.
+    await stopAll(nodes);
+    await cluster.stop();
+    throw e;
+  }
   return nodes;
 }
 

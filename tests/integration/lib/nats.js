@@ -66,16 +66,19 @@ class NatsCluster {
     } catch { return null; }
   }
 
-  // The JetStream meta leader is elected: streams can be created.
+  // The JetStream meta leader is elected and every running node knows it: streams can be created through any
+  // of them (a node that has not heard of the leader yet lets JetStream API requests time out).
   async waitForLeader(timeout = 20000) {
     await waitFor(async () => {
+      let running = 0;
       for (const n of this.nodes) {
         if (!n.proc || n.proc.exitCode !== null || n.proc.signalCode) continue;
+        running++;
         const j = await this.jsz(n);
-        if (j && (this.size === 1 || (j.meta_cluster && j.meta_cluster.leader))) return true;
+        if (!j || (this.size !== 1 && !(j.meta_cluster && j.meta_cluster.leader))) return false;
       }
-      return false;
-    }, { timeout, interval: 100, what: 'a JetStream meta leader' });
+      return running > 0;
+    }, { timeout, interval: 100, what: 'a JetStream meta leader known to every node' });
   }
 
   // The node that leads `stream` (its name in the cluster), from any live node's monitoring endpoint.
