@@ -2,6 +2,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
+
 namespace herald::hub {
 
 WorkerHub::WorkerHub(boost::asio::io_context& io, std::chrono::milliseconds tick_period)
@@ -10,7 +12,7 @@ WorkerHub::WorkerHub(boost::asio::io_context& io, std::chrono::milliseconds tick
 }
 
 WorkerHub::~WorkerHub() {
-    for (auto& [topic, list] : topics_) list.clear();
+    for (auto& [topic, subs] : topics_) subs.list.clear();
     tickers_.clear();
     flush_queue_.clear();
 }
@@ -45,22 +47,69 @@ void WorkerHub::add_ticker(Ticker& t) {
     tickers_.push_back(t);
 }
 
+void Interest::announce(std::size_t worker, const std::string& topic) {
+    std::lock_guard lock(mu_);
+    auto& workers = by_topic_[topic];
+    workers.resize(workers_);
+    workers.at(worker) = true;
+}
+
+void Interest::withdraw(std::size_t worker, const std::string& topic) {
+    std::lock_guard lock(mu_);
+    auto it = by_topic_.find(topic);
+    if (it == by_topic_.end()) return;
+    it->second.at(worker) = false;
+    if (std::find(it->second.begin(), it->second.end(), true) == it->second.end()) by_topic_.erase(it);
+}
+
+std::vector<std::size_t> Interest::workers_of(const std::string& topic) const {
+    std::vector<std::size_t> out;
+    std::lock_guard lock(mu_);
+    auto it = by_topic_.find(topic);
+    if (it == by_topic_.end()) return out;
+    for (std::size_t i = 0; i < it->second.size(); ++i)
+        if (it->second[i]) out.push_back(i);
+    return out;
+}
+
+void WorkerHub::attach(std::shared_ptr<Interest> interest, std::size_t index) {
+    interest_ = std::move(interest);
+    index_ = index;
+    for (auto& [topic, subs] : topics_) {
+        subs.announced = !subs.list.empty();
+        if (subs.announced) interest_->announce(index_, topic);
+    }
+}
+
 void WorkerHub::subscribe(const std::string& topic, Subscriber& s) {
     s.unlink();
-    topics_[topic].push_back(s);
+    auto& subs = topics_[topic];
+    // Announced before the subscriber reads the log (it does so after this returns): see Interest.
+    if (interest_ && !subs.announced) {
+        interest_->announce(index_, topic);
+        subs.announced = true;
+    }
+    subs.list.push_back(s);
 }
 
 std::size_t WorkerHub::subscriber_count(const std::string& topic) const {
     auto it = topics_.find(topic);
-    return it == topics_.end() ? 0 : it->second.size();
+    return it == topics_.end() ? 0 : it->second.list.size();
 }
 
 void WorkerHub::dispatch(const BatchPtr& batch) {
     stats_.batches.fetch_add(1, std::memory_order_relaxed);
     auto it = topics_.find(batch->topic);
     if (it == topics_.end()) return;
+    auto& subs = it->second;
+    if (subs.list.empty()) {
+        // The last subscriber left since this worker announced the topic: later batches need not come here.
+        if (interest_ && subs.announced) interest_->withdraw(index_, batch->topic);
+        subs.announced = false;
+        return;
+    }
     std::uint64_t n = 0;
-    for (auto& s : it->second) {
+    for (auto& s : subs.list) {
         s.on_batch(batch);
         ++n;
     }
@@ -72,8 +121,8 @@ void WorkerHub::arm_tick() {
     tick_.async_wait([this](boost::system::error_code ec) {
         if (ec || shut_down_) return;
         auto now = std::chrono::steady_clock::now();
-        for (auto& [topic, list] : topics_)
-            for (auto& s : list) s.on_tick(now);
+        for (auto& [topic, subs] : topics_)
+            for (auto& s : subs.list) s.on_tick(now);
         for (auto& t : tickers_) t.on_tick(now);
         arm_tick();
     });
@@ -84,8 +133,8 @@ void WorkerHub::shutdown() {
     tick_.cancel();
     // Subscribers may unlink themselves in on_shutdown; walk a snapshot.
     std::vector<Subscriber*> all;
-    for (auto& [topic, list] : topics_)
-        for (auto& s : list) all.push_back(&s);
+    for (auto& [topic, subs] : topics_)
+        for (auto& s : subs.list) all.push_back(&s);
     std::vector<Ticker*> tickers;
     for (auto& t : tickers_) tickers.push_back(&t);
     for (auto* s : all) s->on_shutdown();
@@ -93,9 +142,19 @@ void WorkerHub::shutdown() {
 }
 
 Hub::Hub(Encoders encoders, std::vector<WorkerHub*> workers)
-    : encoders_(std::move(encoders)), workers_(std::move(workers)) {}
+    : encoders_(std::move(encoders)),
+      workers_(std::move(workers)),
+      interest_(std::make_shared<Interest>(workers_.size())) {
+    for (std::size_t i = 0; i < workers_.size(); ++i) workers_[i]->attach(interest_, i);
+}
 
 void Hub::on_commit(engine::CommittedBatch&& committed) {
+    // The engine made the batch visible before calling: asking now is what makes skipping it exact (Interest).
+    const auto targets = interest_->workers_of(committed.topic);
+    if (targets.empty()) {
+        unwatched_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
     auto batch = std::make_shared<EncodedBatch>();
     batch->topic = std::move(committed.topic);
     batch->epoch = committed.epoch;
@@ -116,8 +175,10 @@ void Hub::on_commit(engine::CommittedBatch&& committed) {
     }
     for (auto& e : committed.events) batch->types.push_back(std::move(e.type));
     BatchPtr shared = std::move(batch);
-    for (auto* w : workers_)
+    for (auto i : targets) {
+        WorkerHub* w = workers_[i];
         boost::asio::post(w->io(), [w, shared] { w->dispatch(shared); });
+    }
 }
 
 }  // namespace herald::hub

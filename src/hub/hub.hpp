@@ -1,6 +1,7 @@
 #pragma once
 // Fan-out (DESIGN.md §2). The Hub is the engine's commit listener: it encodes each committed batch once per wire
-// format on the engine thread, then posts the one immutable batch to every worker. Each worker's WorkerHub
+// format on the engine thread, then posts the one immutable batch to every worker that has subscribers of its
+// topic (Interest, below). Each worker's WorkerHub
 // hands it to the subscribers of that topic living on that worker. No lock is taken on the delivery path; the
 // only cross-thread traffic is one post and one reference count per batch per worker.
 //
@@ -23,6 +24,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -86,11 +88,37 @@ struct FanoutStats {
     std::atomic<std::uint64_t> flushes{0};     // Writer::flush calls (one write each, unless one was in flight)
 };
 
+// Which workers have subscribers of which topic, as each worker last said. The Hub encodes and posts a batch
+// only to the workers interested in its topic: a topic nobody reads costs its publishers no frame encoding
+// (about a seventh of the server's CPU when publishing batches) and the workers no wake-up.
+//
+// Exactness: a worker announces a topic before its new subscriber reads the log, and the engine makes a batch
+// visible before asking; the mutex orders the two, so a subscriber either gets the batch live or finds it in
+// the log. A worker withdraws only when a dispatch finds no subscriber left, so a stale announcement costs one
+// more encoded batch, never a missed one.
+//
+// Threading: thread-safe.
+class Interest {
+public:
+    explicit Interest(std::size_t workers) : workers_(workers) {}
+    void announce(std::size_t worker, const std::string& topic);
+    void withdraw(std::size_t worker, const std::string& topic);
+    // The interested workers' indexes, in order; empty when nobody reads the topic.
+    std::vector<std::size_t> workers_of(const std::string& topic) const;
+
+private:
+    std::size_t workers_;
+    mutable std::mutex mu_;
+    std::unordered_map<std::string, std::vector<bool>> by_topic_;
+};
+
 class WorkerHub {
 public:
     WorkerHub(boost::asio::io_context& io, std::chrono::milliseconds tick_period);
     ~WorkerHub();
 
+    // Joins the Hub's interest registry as worker `index` (the Hub does this for the workers it is given).
+    void attach(std::shared_ptr<Interest> interest, std::size_t index);
     void subscribe(const std::string& topic, Subscriber& s);
     void add_ticker(Ticker& t);
     // Not needed for closing (auto_unlink); for moving a subscriber between topics.
@@ -110,8 +138,15 @@ private:
     void run_flushes();
     void post_flushes();
 
+    struct TopicSubscribers {
+        SubscriberList list;
+        bool announced = false;  // this worker told interest_ it has subscribers of the topic
+    };
+
     boost::asio::io_context& io_;
-    std::unordered_map<std::string, SubscriberList> topics_;
+    std::unordered_map<std::string, TopicSubscribers> topics_;
+    std::shared_ptr<Interest> interest_;
+    std::size_t index_ = 0;
     TickerList tickers_;
     WriterList flush_queue_;
     bool flush_posted_ = false;
@@ -125,12 +160,16 @@ class Hub final : public engine::CommitListener {
 public:
     Hub(Encoders encoders, std::vector<WorkerHub*> workers);
     void on_commit(engine::CommittedBatch&& batch) override;
+    // Batches committed while no worker had a subscriber of their topic: neither encoded nor posted.
+    std::uint64_t unwatched_batches() const noexcept { return unwatched_.load(std::memory_order_relaxed); }
     const Encoders& encoders() const noexcept { return encoders_; }
     const Encoder& encoder(WireFormat f) const noexcept { return encoders_[static_cast<std::size_t>(f)]; }
 
 private:
     Encoders encoders_;
     std::vector<WorkerHub*> workers_;
+    std::shared_ptr<Interest> interest_;
+    std::atomic<std::uint64_t> unwatched_{0};
 };
 
 }  // namespace herald::hub

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
+#include <map>
+#include <random>
+
 namespace herald::engine {
 namespace {
 
@@ -51,6 +55,43 @@ TEST(DedupWindow, ZeroEntriesDisablesIt) {
     DedupWindow w({1000, 0});
     w.insert(DedupWindow::event_key("/s", "a"), {1, 1}, 0);
     EXPECT_FALSE(w.find(DedupWindow::event_key("/s", "a"), 0));
+}
+
+
+// The index is open-addressed with backward-shift deletion: drive it through many inserts, evictions by count
+// and by age, and lookups of present, evicted and never-seen keys, against a plain model.
+TEST(DedupWindow, AgreesWithAModelThroughEvictionsAndGrowth) {
+    std::mt19937 rng(7);
+    for (std::size_t max_entries : {1u, 5u, 37u, 1000u}) {
+        DedupWindow w({/*window_ms=*/500, max_entries});
+        std::map<std::string, std::pair<std::uint64_t, std::int64_t>> model;  // key -> offset, at
+        std::deque<std::string> order;
+        std::int64_t now = 0;
+        for (std::uint64_t n = 0; n < 20'000; ++n) {
+            now += rng() % 3;
+            // Expire in the model as the window does: oldest first, by age.
+            while (!order.empty() && model[order.front()].second < now - 500) {
+                model.erase(order.front());
+                order.pop_front();
+            }
+            const auto key = DedupWindow::event_key("/s", std::to_string(rng() % 3000));
+            const auto hit = w.find(key, now);
+            const auto it = model.find(key);
+            ASSERT_EQ(hit.has_value(), it != model.end()) << "max " << max_entries << " step " << n;
+            if (hit) {
+                EXPECT_EQ(hit->offset, it->second.first);
+                continue;
+            }
+            w.insert(key, {n, 1}, now);
+            model[key] = {n, now};
+            order.push_back(key);
+            while (order.size() > max_entries) {
+                model.erase(order.front());
+                order.pop_front();
+            }
+            ASSERT_EQ(w.size(), model.size());
+        }
+    }
 }
 
 }  // namespace
