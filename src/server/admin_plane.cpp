@@ -274,6 +274,11 @@ std::string AdminPlane::metrics_text() const {
     metric(o, "herald_hub_flushes_total", "counter",
            "Connections the write scheduler flushed; deliveries per flush is the events per write under load.");
     o << "herald_hub_flushes_total " << flushes << '\n';
+    if (ctx_.fanout) {
+        metric(o, "herald_hub_unwatched_batches_total", "counter",
+               "Committed batches no worker had a subscriber for: neither encoded nor dispatched.");
+        o << "herald_hub_unwatched_batches_total " << ctx_.fanout->unwatched_batches() << '\n';
+    }
 
     if (ctx_.webhooks) webhook_metrics(o, *ctx_.webhooks);
     if (ctx_.security) security_metrics(o, *ctx_.security);

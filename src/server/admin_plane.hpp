@@ -43,6 +43,7 @@ struct AdminContext {
     GatewayAdmin* gateway = nullptr;                 // /admin/routes, /admin/upstreams; null: 404
     gateway::Gateway* gateway_state = nullptr;       // proxy metrics; null: none
     std::function<Result<std::string>()> reload;     // POST /admin/reload; empty: 404
+    const hub::Hub* fanout = nullptr;                // herald_hub_unwatched_batches_total; null: not exported
 };
 
 class AdminPlane {

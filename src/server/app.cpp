@@ -551,7 +551,7 @@ int serve(ServeOptions options) {
         w->listener = *l;
         bound = w->listener->local_endpoint();
     }
-    AdminPlane admin(AdminContext{cfg, engine, stats, *connections, hubs, std::chrono::steady_clock::now(), &webhooks, security->get(), schemas->get(), &logger, &readiness, exporter.get(), gateway_admin->get(), &gateway, reload});
+    AdminPlane admin(AdminContext{cfg, engine, stats, *connections, hubs, std::chrono::steady_clock::now(), &webhooks, security->get(), schemas->get(), &logger, &readiness, exporter.get(), gateway_admin->get(), &gateway, reload, &hub});
     (*topic_admin)->attach(engine, (*schemas)->contracts(), &webhooks);  // before any listener starts
     admin.add_resource(**topic_admin);
     admin.add_resource(**key_admin);

@@ -44,3 +44,30 @@ test('200 subscribers each receive every event in order', async () => {
     h.cleanup();
   }
 });
+
+test('a topic nobody reads is not encoded, and a subscriber that comes later reads its events from the log', async () => {
+  const h = await new Herald().start();
+  try {
+    const before = (await metrics(h.admin)).herald_hub_unwatched_batches_total;
+    for (let i = 0; i < 5; i++) await publish(h.url, 'quiet', { seq: i });
+    const m = await metrics(h.admin);
+    assert.equal(m.herald_hub_unwatched_batches_total - before, 5);
+    assert.equal(m.herald_hub_batches_total, 0, 'no worker was handed a batch');
+    // A subscriber from the start gets the five from the log, then the next one live.
+    const seqs = [];
+    const conn = sseConnect(`${h.url}/v1/topics/quiet/events?from=earliest`, {
+      onEvent: (e) => seqs.push(JSON.parse(e.data).data.seq),
+    });
+    await waitFor(() => seqs.length === 5, { what: 'the five unwatched events' });
+    await publish(h.url, 'quiet', { seq: 5 });
+    await waitFor(() => seqs.length === 6, { what: 'the live event' });
+    assert.deepEqual(seqs, [0, 1, 2, 3, 4, 5]);
+    const after = await metrics(h.admin);
+    assert.equal(after.herald_hub_unwatched_batches_total - before, 5, 'the live event was dispatched');
+    assert.ok(after.herald_hub_batches_total >= 1);
+    conn.close();
+  } finally {
+    await h.stop();
+    h.cleanup();
+  }
+});

@@ -143,3 +143,88 @@ TEST_F(WorkerHubTest, OtherHandlersRunBetweenSlices) {
 
 }  // namespace
 }  // namespace herald::hub
+
+namespace herald::hub {
+namespace {
+
+// The Hub encodes and posts a batch only to the workers that have subscribers of its topic.
+struct HubInterestTest : ::testing::Test {
+    boost::asio::io_context io0, io1;
+    WorkerHub w0{io0, std::chrono::hours(1)};
+    WorkerHub w1{io1, std::chrono::hours(1)};
+    int encoded = 0;
+    Hub hub{make_encoders(), {&w0, &w1}};
+
+    Encoders make_encoders() {
+        Encoders e;
+        e[0] = [this](std::string& out, const EventView&) {
+            ++encoded;
+            out += "x";
+        };
+        return e;
+    }
+    void commit(const std::string& topic, std::uint64_t base) {
+        engine::CommittedBatch b;
+        b.topic = topic;
+        b.base_offset = base;
+        b.events.push_back(engine::CommittedEvent{base, "t", "{}"});
+        hub.on_commit(std::move(b));
+    }
+    void run_both() {
+        io0.restart();
+        io0.poll();
+        io1.restart();
+        io1.poll();
+    }
+};
+
+TEST_F(HubInterestTest, ATopicNobodyReadsIsNeitherEncodedNorPosted) {
+    commit("t", 0);
+    EXPECT_EQ(encoded, 0);
+    EXPECT_EQ(hub.unwatched_batches(), 1u);
+    run_both();
+    EXPECT_EQ(w0.stats().batches.load(), 0u);
+    EXPECT_EQ(w1.stats().batches.load(), 0u);
+}
+
+TEST_F(HubInterestTest, OnlyWorkersWithSubscribersGetTheBatch) {
+    FakeConnection c;
+    c.hub = &w1;
+    w1.subscribe("t", c);
+    commit("t", 0);
+    commit("other", 0);
+    EXPECT_EQ(encoded, 1);
+    run_both();
+    EXPECT_EQ(w0.stats().batches.load(), 0u);
+    EXPECT_EQ(w1.stats().batches.load(), 1u);
+    EXPECT_EQ(c.writes, std::vector<std::size_t>{1});
+}
+
+TEST_F(HubInterestTest, AWorkerWithdrawsOnceItsLastSubscriberHasGone) {
+    {
+        FakeConnection c;
+        c.hub = &w0;
+        w0.subscribe("t", c);
+        commit("t", 0);
+        run_both();
+        EXPECT_EQ(encoded, 1);
+    }  // the subscriber closes (auto-unlink): the worker learns it from the next batch
+    commit("t", 1);
+    EXPECT_EQ(encoded, 2);
+    run_both();
+    EXPECT_EQ(w0.stats().batches.load(), 2u);
+    commit("t", 2);
+    EXPECT_EQ(encoded, 2);
+    EXPECT_EQ(hub.unwatched_batches(), 1u);
+    // A new subscriber announces the topic again before it reads anything.
+    FakeConnection again;
+    again.hub = &w0;
+    w0.subscribe("t", again);
+    commit("t", 3);
+    EXPECT_EQ(encoded, 3);
+    run_both();
+    EXPECT_EQ(again.writes, std::vector<std::size_t>{1});
+}
+
+}  // namespace
+}  // namespace herald::hub
