@@ -562,8 +562,8 @@ Result<Config> parse_root(const Walker& w, const YAML::Node& root) {
     }
     if (auto s = root["tracing"]) {
         auto& tr = c.tracing;
-        if (auto k = w.keys(s, "tracing", {"otlp_endpoint", "service_name", "sample_ratio", "batch_size",
-                                           "queue_size", "flush_interval"});
+        if (auto k = w.keys(s, "tracing", {"otlp_endpoint", "service_name", "protocol", "sample_ratio",
+                                           "batch_size", "queue_size", "flush_interval"});
             !k)
             return std::move(k).error();
         if (auto n = s["otlp_endpoint"]) {
@@ -576,6 +576,12 @@ Result<Config> parse_root(const Walker& w, const YAML::Node& root) {
             HERALD_TRY(v, w.str(n, "tracing.service_name"));
             if (v.empty()) return w.error(n, "tracing.service_name", "must not be empty");
             tr.service_name = v;
+        }
+        if (auto n = s["protocol"]) {
+            HERALD_TRY(v, w.str(n, "tracing.protocol"));
+            if (v != "http/protobuf" && v != "http/json")
+                return w.error(n, "tracing.protocol", "expected http/protobuf or http/json");
+            tr.protocol = v;
         }
         if (auto n = s["sample_ratio"]) { HERALD_TRY(v, w.number(n, "tracing.sample_ratio", 0, 1)); tr.sample_ratio = v; }
         if (auto n = s["batch_size"]) { HERALD_TRY(v, w.count(n, "tracing.batch_size", 1, 100'000)); tr.batch_size = v; }

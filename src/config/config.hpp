@@ -176,6 +176,7 @@ struct LogSettings {
 struct TracingSettings {
     std::string otlp_endpoint;  // OTLP/HTTP collector base URL, e.g. http://127.0.0.1:4318; empty: no export
     std::string service_name = "herald";
+    std::string protocol = "http/protobuf";  // or http/json (OTEL_EXPORTER_OTLP_PROTOCOL's names)
     double sample_ratio = 1.0;  // of new traces (a caller's sampled flag is followed)
     std::size_t batch_size = 512;
     std::size_t queue_size = 2048;

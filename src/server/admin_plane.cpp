@@ -573,6 +573,7 @@ boost::asio::awaitable<http::Response> AdminPlane::handle(http::Request& req) {
         json::object tr;
         tr["otlp_endpoint"] = c.tracing.otlp_endpoint;
         tr["service_name"] = c.tracing.service_name;
+        tr["protocol"] = c.tracing.protocol;
         tr["sample_ratio"] = c.tracing.sample_ratio;
         o["tracing"] = std::move(tr);
         for (auto* resource : resources_) resource->dump(o);  // effective topics, API keys (with their source)

@@ -212,6 +212,7 @@ Result<std::unique_ptr<trace::OtlpExporter>> make_exporter(const config::Tracing
     o.endpoint = t.otlp_endpoint;
     o.resource.service_name = t.service_name;
     o.resource.service_version = HERALD_VERSION;
+    o.protocol = t.protocol == "http/json" ? trace::OtlpProtocol::json : trace::OtlpProtocol::protobuf;
     o.batch_size = t.batch_size;
     o.queue_size = t.queue_size;
     o.flush_interval = std::chrono::milliseconds(t.flush_interval_ms);

@@ -1,5 +1,5 @@
 #pragma once
-// The OTLP/HTTP JSON encoding of spans (opentelemetry-proto, ExportTraceServiceRequest in the protobuf JSON
+// The OTLP/HTTP encodings of spans, protobuf (below) and JSON. The JSON encoding (opentelemetry-proto, ExportTraceServiceRequest in the protobuf JSON
 // mapping): lowerCamelCase member names; trace and span ids as lower-case hex strings (OTLP's exception to the
 // base64 rule for bytes); 64-bit integers (timestamps, intValue) as decimal strings; enums (kind, status code)
 // as numbers.
@@ -25,7 +25,16 @@ struct Resource {
     std::string service_instance_id;  // empty: not sent
 };
 
+// The two OTLP/HTTP encodings (OTEL_EXPORTER_OTLP_PROTOCOL's names: http/protobuf, http/json).
+enum class OtlpProtocol { protobuf, json };
+
 // One request body for `spans` (all of one resource and one instrumentation scope, "herald").
 std::string encode_otlp_json(const Resource& resource, const std::vector<Span>& spans);
+
+// The same request in the protobuf binary encoding (Content-Type application/x-protobuf), the OTLP/HTTP
+// default: ids as raw bytes, integers as varints and fixed64, no escaping, so about 40% of the JSON's size and
+// a fraction of its encoding work. Fields at their proto3 default (empty trace_state, a root's parent id,
+// status unset) are left out, as protobuf encoders do.
+std::string encode_otlp_protobuf(const Resource& resource, const std::vector<Span>& spans);
 
 }  // namespace herald::trace

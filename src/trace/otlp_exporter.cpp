@@ -137,9 +137,11 @@ asio::awaitable<void> OtlpExporter::run() {
 
 asio::awaitable<void> OtlpExporter::send(std::vector<Span> batch) {
     const auto n = batch.size();
-    std::string body = encode_otlp_json(options_.resource, batch);
+    const bool json = options_.protocol == OtlpProtocol::json;
+    std::string body =
+        json ? encode_otlp_json(options_.resource, batch) : encode_otlp_protobuf(options_.resource, batch);
     batch.clear();
-    webhook::Headers headers{{"Content-Type", "application/json"}};
+    webhook::Headers headers{{"Content-Type", json ? "application/json" : "application/x-protobuf"}};
     std::string url = url_;
     stats_.batches.fetch_add(1, std::memory_order_relaxed);
     auto result = co_await client_->post(std::move(url), std::move(headers), std::move(body));

@@ -46,6 +46,7 @@ struct OtlpOptions {
     // ends with it.
     std::string endpoint;
     Resource resource;
+    OtlpProtocol protocol = OtlpProtocol::protobuf;
     std::size_t batch_size = 512;
     std::size_t queue_size = 2048;
     std::chrono::milliseconds flush_interval{5'000};

@@ -1,6 +1,6 @@
 'use strict';
 // Observability end to end on the real binary (docs/observability.md): W3C trace context from a publish to the
-// webhook delivery and into the stored event, spans exported as OTLP/HTTP JSON to a minimal local collector, structured
+// webhook delivery and into the stored event, spans exported over OTLP/HTTP (protobuf and JSON) to a minimal local collector, structured
 // access and application logs without secrets, the log level changed at run time, the health endpoints, and /metrics
 // checked by promtool after a mixed workload.
 const test = require('node:test');
@@ -10,6 +10,7 @@ const http = require('node:http');
 const crypto = require('node:crypto');
 const WebSocket = require('ws');
 const { Herald, request, publish, publishEvent, sseConnect, metrics, run, sleep, waitFor } = require('./lib/herald');
+const { decodeTraceRequest } = require('./lib/otlp');
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-(0[01])$/;
 const hex = (bytes) => crypto.randomBytes(bytes).toString('hex');
@@ -22,12 +23,19 @@ class Collector {
       const chunks = [];
       req.on('data', (c) => chunks.push(c));
       req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        this.requests.push({ method: req.method, url: req.url, contentType: req.headers['content-type'], body });
+        const raw = Buffer.concat(chunks);
+        const contentType = req.headers['content-type'] || '';
+        const entry = { method: req.method, url: req.url, contentType, traceIds: new Set() };
+        this.requests.push(entry);
         try {
-          const doc = JSON.parse(body);
+          const doc = contentType.startsWith('application/x-protobuf') ? decodeTraceRequest(raw) : JSON.parse(raw.toString('utf8'));
           for (const rs of doc.resourceSpans) {
-            for (const ss of rs.scopeSpans) for (const s of ss.spans) this.spans.push({ ...s, resource: rs.resource });
+            for (const ss of rs.scopeSpans) {
+              for (const s of ss.spans) {
+                this.spans.push({ ...s, resource: rs.resource, contentType });
+                entry.traceIds.add(s.traceId);
+              }
+            }
           }
         } catch { /* a body that does not parse fails the test through the assertions below */ }
         res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -189,7 +197,7 @@ test('OTLP: the collector receives the server, producer and webhook client spans
     assert.equal(client.name, 'webhook.deliver');
     for (const s of [server, producer, client]) {
       assert.match(s.spanId, /^[0-9a-f]{16}$/);
-      assert.match(s.startTimeUnixNano, /^[0-9]+$/, 'OTLP JSON: 64-bit integers are strings');
+      assert.match(s.startTimeUnixNano, /^[1-9][0-9]{18}$/, 'nanoseconds since the epoch');
       assert.match(s.endTimeUnixNano, /^[0-9]+$/);
       assert.ok(BigInt(s.endTimeUnixNano) >= BigInt(s.startTimeUnixNano));
       const svc = s.resource.attributes.find((a) => a.key === 'service.name');
@@ -203,14 +211,44 @@ test('OTLP: the collector receives the server, producer and webhook client spans
     assert.equal(TRACEPARENT.exec(page.json.events[0].traceparent)[2], producer.spanId);
     assert.equal(TRACEPARENT.exec(rx.received[0].headers.traceparent)[2], client.spanId);
 
-    const req = collector.requests.find((x) => x.body.includes(traceId));
+    const req = collector.requests.find((x) => x.traceIds.has(traceId));
     assert.equal(req.method, 'POST');
     assert.equal(req.url, '/v1/traces');
-    assert.match(req.contentType, /^application\/json/);
+    assert.match(req.contentType, /^application\/x-protobuf/, 'OTLP/HTTP protobuf, the default');
     const m = await metrics(traced.admin);
     assert.ok(m['herald_trace_spans_total{outcome="exported"}'] >= 3, JSON.stringify(m));
     assert.equal(m['herald_trace_spans_total{outcome="dropped"}'], 0);
   } finally { await rx.stop(); }
+});
+
+test('OTLP: tracing.protocol http/json sends the JSON encoding of the same spans', async () => {
+  const h = await new Herald({
+    config: `
+tracing:
+  otlp_endpoint: http://127.0.0.1:${collector.port}
+  protocol: http/json
+  service_name: herald-json
+  flush_interval: 100ms
+`,
+  }).start();
+  try {
+    const traceId = hex(16);
+    const r = await publish(h.url, 'obs-json', { n: 1 }, { headers: { traceparent: `00-${traceId}-${hex(8)}-01` } });
+    assert.equal(r.status, 201, r.body);
+    await waitFor(() => collector.ofTrace(traceId).length >= 2, { what: 'the server and producer spans' });
+    const spans = collector.ofTrace(traceId);
+    for (const s of spans) {
+      assert.match(s.contentType, /^application\/json/);
+      assert.match(s.startTimeUnixNano, /^[0-9]+$/, 'OTLP JSON: 64-bit integers are strings');
+      assert.equal(s.resource.attributes.find((a) => a.key === 'service.name').value.stringValue, 'herald-json');
+    }
+    const server = spans.find((s) => s.kind === 2);
+    assert.equal(server.attributes.find((a) => a.key === 'http.response.status_code').value.intValue, '201');
+    assert.equal(spans.find((s) => s.kind === 4).parentSpanId, server.spanId);
+  } finally {
+    await h.stop();
+    h.cleanup();
+  }
 });
 
 // ---- Logs and health: a Herald with auth on ----------------------------------------------------------------

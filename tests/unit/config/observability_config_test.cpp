@@ -17,6 +17,7 @@ TEST(ObservabilityConfig, Defaults) {
     EXPECT_EQ(c->log.access_flush_interval_ms, 1000);
     EXPECT_TRUE(c->tracing.otlp_endpoint.empty());  // no export unless asked for
     EXPECT_EQ(c->tracing.service_name, "herald");
+    EXPECT_EQ(c->tracing.protocol, "http/protobuf");  // OTLP/HTTP's default encoding
     EXPECT_DOUBLE_EQ(c->tracing.sample_ratio, 1.0);
     EXPECT_EQ(c->tracing.batch_size, 512u);
     EXPECT_EQ(c->tracing.queue_size, 2048u);
@@ -35,6 +36,7 @@ log:
 tracing:
   otlp_endpoint: http://127.0.0.1:4318
   service_name: gateway-eu
+  protocol: http/json
   sample_ratio: 0.25
   batch_size: 100
   queue_size: 1000
@@ -49,6 +51,7 @@ tracing:
     EXPECT_EQ(c->log.access_flush_interval_ms, 250);
     EXPECT_EQ(c->tracing.otlp_endpoint, "http://127.0.0.1:4318");
     EXPECT_EQ(c->tracing.service_name, "gateway-eu");
+    EXPECT_EQ(c->tracing.protocol, "http/json");
     EXPECT_DOUBLE_EQ(c->tracing.sample_ratio, 0.25);
     EXPECT_EQ(c->tracing.batch_size, 100u);
     EXPECT_EQ(c->tracing.queue_size, 1000u);
@@ -70,6 +73,7 @@ TEST(ObservabilityConfig, ErrorsNameTheKeyAndLine) {
         {"log:\n  access_flush_interval: 2m\n", "log.access_flush_interval"},
         {"tracing:\n  otlp_endpoint: grpc://collector:4317\n", "tracing.otlp_endpoint"},
         {"tracing:\n  sample_ratio: 1.5\n", "tracing.sample_ratio"},
+        {"tracing:\n  protocol: grpc\n", "tracing.protocol"},
         {"tracing:\n  batch_size: 0\n", "tracing.batch_size"},
         {"tracing:\n  batch_size: 100\n  queue_size: 10\n", "tracing.queue_size"},
         {"tracing:\n  flush_interval: 1ms\n", "tracing.flush_interval"},

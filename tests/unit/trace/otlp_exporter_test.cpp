@@ -1,4 +1,5 @@
 #include "trace/otlp_exporter.hpp"
+#include "protobuf_reader.hpp"
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -52,10 +53,15 @@ public:
         std::lock_guard lock(mutex_);
         return received_;
     }
+    // Spans received, in either encoding (by the request's content type).
     std::size_t span_count() {
         std::size_t n = 0;
-        for (auto& r : received())
-            n += json::parse(r.body).at("resourceSpans").at(0).at("scopeSpans").at(0).at("spans").as_array().size();
+        for (auto& r : received()) {
+            if (r.content_type.find("application/x-protobuf") != std::string::npos)
+                n += protobuf_reader::spans_of(r.body).size();
+            else
+                n += json::parse(r.body).at("resourceSpans").at(0).at("scopeSpans").at(0).at("spans").as_array().size();
+        }
         return n;
     }
 
@@ -181,6 +187,7 @@ TEST(OtlpExporter, TheQueueIsBoundedAndCountsWhatItDrops) {
 TEST(OtlpExporter, SendsBatchesOfAtMostBatchSizeToTheCollector) {
     Collector collector;
     OtlpOptions o;
+    o.protocol = OtlpProtocol::json;
     o.endpoint = collector.url();
     o.batch_size = 3;
     o.queue_size = 100;
@@ -202,6 +209,28 @@ TEST(OtlpExporter, SendsBatchesOfAtMostBatchSizeToTheCollector) {
     EXPECT_EQ(collector.span_count(), 8u);
     (*e)->stop();
     EXPECT_EQ((*e)->stats().failed.load(), 0u);
+}
+
+TEST(OtlpExporter, ProtobufIsTheDefaultEncoding) {
+    Collector collector;
+    OtlpOptions o;
+    o.endpoint = collector.url();
+    o.batch_size = 4;
+    o.flush_interval = 50ms;
+    auto e = OtlpExporter::create(o);
+    ASSERT_TRUE(e);
+    (*e)->start();
+    for (int i = 0; i < 6; ++i) (*e)->submit(a_span("binary"));
+    ASSERT_TRUE(eventually([&] { return (*e)->stats().exported.load() == 6; }));
+    for (auto& r : collector.received()) {
+        EXPECT_EQ(r.target, "/v1/traces");
+        EXPECT_NE(r.content_type.find("application/x-protobuf"), std::string::npos) << r.content_type;
+        auto spans = protobuf_reader::spans_of(r.body);
+        EXPECT_LE(spans.size(), 4u);
+        for (auto& s : spans) EXPECT_EQ(protobuf_reader::one(s, 5).bytes, "binary");
+    }
+    EXPECT_EQ(collector.span_count(), 6u);
+    (*e)->stop();
 }
 
 TEST(OtlpExporter, StopSendsWhatIsStillQueued) {
