@@ -99,9 +99,11 @@ void span_json(std::string& out, const Span& s) {
 
 }  // namespace
 
-std::string encode_otlp_json(const Resource& resource, const std::vector<Span>& spans) {
+void append_otlp_json_span(std::string& out, const Span& span) { span_json(out, span); }
+
+std::string otlp_json_request(const Resource& resource, std::string_view spans_part) {
     std::string out;
-    out.reserve(256 + spans.size() * 512);
+    out.reserve(256 + spans_part.size());
     out += "{\"resourceSpans\":[{\"resource\":{\"attributes\":[";
     string_attribute(out, "service.name", resource.service_name);
     if (!resource.service_version.empty()) {
@@ -118,12 +120,19 @@ std::string encode_otlp_json(const Resource& resource, const std::vector<Span>& 
         append_json_string(out, resource.service_version);
     }
     out += "},\"spans\":[";
-    for (std::size_t i = 0; i < spans.size(); ++i) {
-        if (i) out.push_back(',');
-        span_json(out, spans[i]);
-    }
+    out += spans_part;
     out += "]}]}]}";
     return out;
+}
+
+std::string encode_otlp_json(const Resource& resource, const std::vector<Span>& spans) {
+    std::string part;
+    part.reserve(spans.size() * 512);
+    for (std::size_t i = 0; i < spans.size(); ++i) {
+        if (i) part.push_back(',');
+        span_json(part, spans[i]);
+    }
+    return otlp_json_request(resource, part);
 }
 
 // ---- protobuf (opentelemetry/proto/collector/trace/v1/trace_service.proto and the messages it uses) ----------
@@ -237,16 +246,28 @@ void put_span(std::string& out, const Span& s) {
 
 }  // namespace
 
-std::string encode_otlp_protobuf(const Resource& resource, const std::vector<Span>& spans) {
-    // Each span is encoded once into `spans_part` (a scratch buffer sizes it); the enclosing messages, whose
-    // lengths are known only then, are small and written in front of it.
-    std::string spans_part, span;
-    spans_part.reserve(spans.size() * 192);
-    for (const auto& s : spans) {
-        span.clear();
-        pb::put_span(span, s);
-        pb::put_bytes(spans_part, 2, span.data(), span.size());  // ScopeSpans.spans = 2
+void append_otlp_protobuf_span(std::string& out, const Span& span) {
+    // The span's length comes first on the wire: encode it behind a reserved maximal length, then move it up
+    // by what the real length's varint does not need. Spans are far below 2^21 bytes, so three bytes hold it.
+    constexpr std::size_t kLengthRoom = 3;
+    pb::put_tag(out, 2, pb::len);  // ScopeSpans.spans = 2
+    const std::size_t length_at = out.size();
+    out.append(kLengthRoom, '\0');
+    pb::put_span(out, span);
+    const std::size_t size = out.size() - length_at - kLengthRoom;
+    std::string length;
+    pb::put_varint(length, size);
+    if (length.size() > kLengthRoom) {  // a span of 2 MiB or more: rare enough to pay for a copy
+        std::string body = out.substr(length_at + kLengthRoom);
+        out.resize(length_at);
+        out += length;
+        out += body;
+        return;
     }
+    out.replace(length_at, kLengthRoom, length);
+}
+
+std::string otlp_protobuf_request(const Resource& resource, std::string_view spans_part) {
     // Resource { repeated KeyValue attributes = 1; }
     std::string resource_part;
     pb::put_key_value(resource_part, 1, "service.name", AttributeValue(resource.service_name));
@@ -277,6 +298,13 @@ std::string encode_otlp_protobuf(const Resource& resource, const std::vector<Spa
     out += scope_spans_head;
     out += spans_part;
     return out;
+}
+
+std::string encode_otlp_protobuf(const Resource& resource, const std::vector<Span>& spans) {
+    std::string part;
+    part.reserve(spans.size() * 192);
+    for (const auto& s : spans) append_otlp_protobuf_span(part, s);
+    return otlp_protobuf_request(resource, part);
 }
 
 }  // namespace herald::trace

@@ -13,6 +13,7 @@
 //                 "status":{"code":0}}]}]}]}
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "trace/span.hpp"
@@ -36,5 +37,15 @@ std::string encode_otlp_json(const Resource& resource, const std::vector<Span>& 
 // a fraction of its encoding work. Fields at their proto3 default (empty trace_state, a root's parent id,
 // status unset) are left out, as protobuf encoders do.
 std::string encode_otlp_protobuf(const Resource& resource, const std::vector<Span>& spans);
+
+// The same two encodings a span at a time, for an exporter that encodes each span where it ends (on the
+// request's thread) and sends many later:
+//   protobuf: append_otlp_protobuf_span appends one ScopeSpans.spans entry; any concatenation of entries is
+//             the spans part of otlp_protobuf_request.
+//   JSON:     append_otlp_json_span appends one span object; otlp_json_request wants them joined with commas.
+void append_otlp_protobuf_span(std::string& out, const Span& span);
+void append_otlp_json_span(std::string& out, const Span& span);
+std::string otlp_protobuf_request(const Resource& resource, std::string_view spans_part);
+std::string otlp_json_request(const Resource& resource, std::string_view spans_part);
 
 }  // namespace herald::trace

@@ -46,7 +46,7 @@ OtlpExporter::OtlpExporter(Token, OtlpOptions options, std::string url)
     co.user_agent = "Herald-OTLP/1";
     co.max_idle_per_origin = 1;  // one export in flight at a time
     client_ = std::make_unique<webhook::Client>(io_, std::move(co));
-    queue_.reserve(options_.batch_size);
+    queue_.ends.reserve(options_.batch_size);
 }
 
 OtlpExporter::~OtlpExporter() { stop(); }
@@ -71,6 +71,19 @@ void OtlpExporter::stop(std::chrono::milliseconds deadline) {
 }
 
 void OtlpExporter::submit(Span span) noexcept {
+    // The span is encoded here, on the thread that ended it, and only its bytes are queued. Queuing the Span
+    // itself meant the export thread freed each span's strings and attribute vector: a dozen frees of memory
+    // another thread allocated, which in glibc's allocator take that arena's lock once its per-thread cache
+    // is full. Now the span dies where it was made, and the queue is one buffer.
+    thread_local std::string scratch;
+    try {
+        scratch.clear();
+        if (options_.protocol == OtlpProtocol::json) append_otlp_json_span(scratch, span);
+        else append_otlp_protobuf_span(scratch, span);
+    } catch (...) {
+        stats_.dropped.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
     bool wake = false;
     {
         std::lock_guard lock(mutex_);
@@ -79,8 +92,10 @@ void OtlpExporter::submit(Span span) noexcept {
             return;
         }
         try {
-            queue_.push_back(std::move(span));
+            queue_.bytes += scratch;
+            queue_.ends.push_back(static_cast<std::uint32_t>(queue_.bytes.size()));
         } catch (...) {
+            queue_.bytes.resize(queue_.ends.empty() ? 0 : queue_.ends.back());
             stats_.dropped.fetch_add(1, std::memory_order_relaxed);
             return;
         }
@@ -95,17 +110,24 @@ std::size_t OtlpExporter::queued() const {
     return queue_.size();
 }
 
-std::vector<Span> OtlpExporter::take(std::size_t max) {
+OtlpExporter::Encoded OtlpExporter::take(std::size_t max) {
     std::lock_guard lock(mutex_);
     wake_posted_ = false;
-    std::vector<Span> batch;
+    Encoded batch;
     if (queue_.size() <= max) {
-        batch.swap(queue_);
-        queue_.reserve(options_.batch_size);
-    } else {
-        batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.begin() + max));
-        queue_.erase(queue_.begin(), queue_.begin() + max);
+        const auto capacity = queue_.bytes.capacity();
+        batch = std::move(queue_);
+        queue_ = Encoded{};
+        queue_.bytes.reserve(capacity);
+        queue_.ends.reserve(options_.batch_size);
+        return batch;
     }
+    const std::uint32_t cut = queue_.ends[max - 1];
+    batch.bytes.assign(queue_.bytes, 0, cut);
+    batch.ends.assign(queue_.ends.begin(), queue_.ends.begin() + max);
+    queue_.bytes.erase(0, cut);
+    queue_.ends.erase(queue_.ends.begin(), queue_.ends.begin() + max);
+    for (auto& e : queue_.ends) e -= cut;
     return batch;
 }
 
@@ -135,12 +157,24 @@ asio::awaitable<void> OtlpExporter::run() {
     finished_.set_value();
 }
 
-asio::awaitable<void> OtlpExporter::send(std::vector<Span> batch) {
+asio::awaitable<void> OtlpExporter::send(Encoded batch) {
     const auto n = batch.size();
     const bool json = options_.protocol == OtlpProtocol::json;
-    std::string body =
-        json ? encode_otlp_json(options_.resource, batch) : encode_otlp_protobuf(options_.resource, batch);
-    batch.clear();
+    std::string body;
+    if (json) {
+        std::string joined;
+        joined.reserve(batch.bytes.size() + n);
+        std::uint32_t begin = 0;
+        for (auto end : batch.ends) {
+            if (begin) joined.push_back(',');
+            joined.append(batch.bytes, begin, end - begin);
+            begin = end;
+        }
+        body = otlp_json_request(options_.resource, joined);
+    } else {
+        body = otlp_protobuf_request(options_.resource, batch.bytes);
+    }
+    batch = Encoded{};
     webhook::Headers headers{{"Content-Type", json ? "application/json" : "application/x-protobuf"}};
     std::string url = url_;
     stats_.batches.fetch_add(1, std::memory_order_relaxed);

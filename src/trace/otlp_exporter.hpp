@@ -84,9 +84,17 @@ public:
     OtlpExporter(Token, OtlpOptions options, std::string url);
 
 private:
+    // Spans already encoded (see submit): their bytes back to back, and where each one ends.
+    struct Encoded {
+        std::string bytes;
+        std::vector<std::uint32_t> ends;
+        std::size_t size() const noexcept { return ends.size(); }
+        bool empty() const noexcept { return ends.empty(); }
+    };
+
     boost::asio::awaitable<void> run();
-    boost::asio::awaitable<void> send(std::vector<Span> batch);
-    std::vector<Span> take(std::size_t max);
+    boost::asio::awaitable<void> send(Encoded batch);
+    Encoded take(std::size_t max);
 
     OtlpOptions options_;
     std::string url_;
@@ -98,7 +106,7 @@ private:
     std::promise<void> finished_;
 
     mutable std::mutex mutex_;
-    std::vector<Span> queue_;
+    Encoded queue_;
     bool wake_posted_ = false;
     std::atomic<bool> stopping_{false};
     bool failing_ = false;  // export thread only

@@ -175,6 +175,29 @@ TEST(OtlpProtobuf, LongAndOddNamesAreCarriedAsIsAndNoSpansIsAValidRequest) {
     EXPECT_TRUE(spans_of(encode_otlp_protobuf(Resource{}, {})).empty());
 }
 
+TEST(OtlpProtobuf, ASpanOfSeveralMebibytesStillGetsItsLength) {
+    // Spans are encoded behind a three-byte length; one that needs four is moved up instead.
+    auto s = sample_span();
+    const std::string big(3u << 20, 'b');
+    s.attr("big", std::string_view(big));
+    auto spans = spans_of(encode_otlp_protobuf(Resource{}, {s, sample_span()}));
+    ASSERT_EQ(spans.size(), 2u);
+    EXPECT_EQ(all(spans[0], 9).size(), 5u);
+    EXPECT_EQ(one(spans[1], 5).bytes, "POST /v1/topics/{topic}/events");
+}
+
+TEST(OtlpProtobuf, SpanByItselfConcatenatesToTheSameRequest) {
+    std::string part;
+    append_otlp_protobuf_span(part, sample_span());
+    append_otlp_protobuf_span(part, sample_span());
+    EXPECT_EQ(otlp_protobuf_request(Resource{}, part), encode_otlp_protobuf(Resource{}, {sample_span(), sample_span()}));
+    std::string json_part;
+    append_otlp_json_span(json_part, sample_span());
+    json_part.push_back(',');
+    append_otlp_json_span(json_part, sample_span());
+    EXPECT_EQ(otlp_json_request(Resource{}, json_part), encode_otlp_json(Resource{}, {sample_span(), sample_span()}));
+}
+
 TEST(OtlpProtobuf, IsMuchSmallerThanTheJson) {
     std::vector<Span> batch(100, sample_span());
     EXPECT_LT(encode_otlp_protobuf(Resource{}, batch).size() * 2, encode_otlp_json(Resource{}, batch).size());
