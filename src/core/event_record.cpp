@@ -34,8 +34,8 @@ bool read_field(std::string_view payload, std::size_t& pos, std::string_view& fi
 
 }  // namespace
 
-Result<std::string> encode_event_record(std::string_view id, std::string_view type,
-                                        std::string_view idempotency_key, std::string_view json) {
+Result<void> append_event_record(std::string& out, std::string_view id, std::string_view type,
+                                 std::string_view idempotency_key, std::string_view json) {
     if (id.size() > max_field) {
         return make_error(Errc::invalid_argument, "id must be at most 65535 bytes to be stored",
                           "id");
@@ -54,13 +54,20 @@ Result<std::string> encode_event_record(std::string_view id, std::string_view ty
     if (json.empty()) {
         return make_error(Errc::invalid_argument, "the event JSON must not be empty", "json");
     }
-    std::string out;
-    out.reserve(event_record_size(id, type, idempotency_key, json));
+    out.reserve(out.size() + event_record_size(id, type, idempotency_key, json));
     out.push_back(static_cast<char>(record_version));
     append_field(out, id);
     append_field(out, type);
     append_field(out, idempotency_key);
     out.append(json);
+    return ok();
+}
+
+Result<std::string> encode_event_record(std::string_view id, std::string_view type,
+                                        std::string_view idempotency_key, std::string_view json) {
+    std::string out;
+    auto appended = append_event_record(out, id, type, idempotency_key, json);
+    if (!appended) return std::move(appended).error();
     return out;
 }
 

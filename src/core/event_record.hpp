@@ -27,6 +27,9 @@ struct EventRecordView {
 
 Result<std::string> encode_event_record(std::string_view id, std::string_view type,
                                         std::string_view idempotency_key, std::string_view json);
+// The same record appended to `out` (a writer building many records in one buffer); on error `out` is unchanged.
+Result<void> append_event_record(std::string& out, std::string_view id, std::string_view type,
+                                 std::string_view idempotency_key, std::string_view json);
 // The size of the record encode_event_record makes of these fields (the layout above), without making it.
 constexpr std::size_t event_record_size(std::string_view id, std::string_view type,
                                         std::string_view idempotency_key, std::string_view json) noexcept {

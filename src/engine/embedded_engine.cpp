@@ -370,11 +370,28 @@ void EmbeddedEngine::commit_topic(Topic& topic, std::vector<Pending>& group) {
         std::size_t request;
         std::size_t item;
     };
-    std::vector<std::string> records;
+    // The round's records are encoded back to back into one buffer (`records`, record k ending at
+    // record_ends[k]) rather than one string each, and each event's dedup key is made once: it is looked up,
+    // held in `keys` while the round is open, and moved into the window after the append.
+    std::size_t items = 0, record_bytes = 0;
+    for (auto& p : group)
+        for (auto& item : p.request.items) {
+            ++items;
+            record_bytes += core::event_record_size(item.id, item.type, p.request.idempotency_key, item.json);
+        }
+    std::string records;
+    records.reserve(record_bytes);
+    std::vector<std::size_t> record_ends;
+    record_ends.reserve(items);
+    std::vector<std::string> keys;  // slot k's event key; never reallocated (reserved), so views stay valid
+    keys.reserve(items);
     std::vector<Slot> slots;  // where each appended record's outcome goes
+    slots.reserve(items);
     std::vector<Result<PublishResult>> results;
     results.reserve(group.size());
-    std::unordered_map<std::string, std::uint64_t> in_group;  // dedup keys appended by this round: slot index
+    std::unordered_map<std::string_view, std::uint64_t> in_group;  // dedup keys appended by this round: slot index
+    std::vector<std::string> round_request_keys;  // Idempotency-Key entries of in_group (owned here)
+    round_request_keys.reserve(group.size());
     struct InRoundDup {
         std::size_t request;
         std::size_t item;
@@ -439,20 +456,27 @@ void EmbeddedEngine::commit_topic(Topic& topic, std::vector<Pending>& group) {
                 in_round_dups.push_back(InRoundDup{r, i, it->second});
                 continue;
             }
-            auto rec = core::encode_event_record(item.id, item.type, req.idempotency_key, item.json);
-            if (!rec) continue;  // unreachable: sizes were checked above
-            in_group.emplace(std::move(key), records.size());
-            records.push_back(std::move(*rec));
+            if (!core::append_event_record(records, item.id, item.type, req.idempotency_key, item.json))
+                continue;  // unreachable: sizes were checked above
+            record_ends.push_back(records.size());
+            keys.push_back(std::move(key));
+            in_group.emplace(keys.back(), slots.size());
             slots.push_back(Slot{r, i});
         }
-        if (!req.idempotency_key.empty()) in_group.emplace(DedupWindow::request_key(req.idempotency_key), 0);
+        if (!req.idempotency_key.empty()) {
+            round_request_keys.push_back(DedupWindow::request_key(req.idempotency_key));
+            in_group.emplace(round_request_keys.back(), 0);
+        }
         results.emplace_back(std::move(res));
     }
 
     std::uint64_t base = topic.log->written_end();
     Result<void> write_ok = ok();
-    if (!records.empty()) {
-        std::vector<std::string_view> views(records.begin(), records.end());
+    if (!slots.empty()) {
+        std::vector<std::string_view> views;
+        views.reserve(record_ends.size());
+        for (std::size_t k = 0, begin = 0; k < record_ends.size(); begin = record_ends[k++])
+            views.emplace_back(records.data() + begin, record_ends[k] - begin);
         auto appended = topic.log->append(views, now);
         if (!appended) {
             write_ok = std::move(appended).error();
@@ -481,7 +505,7 @@ void EmbeddedEngine::commit_topic(Topic& topic, std::vector<Pending>& group) {
             for (auto& s : slots) appended_something |= (s.request == r);
             if (appended_something) results[r] = write_ok.error();
         }
-    } else if (!records.empty()) {
+    } else if (!slots.empty()) {
         topic.log->make_visible(topic.log->written_end());
         CommittedBatch batch;
         batch.topic = topic.topic_name;
@@ -494,7 +518,7 @@ void EmbeddedEngine::commit_topic(Topic& topic, std::vector<Pending>& group) {
             auto& item = group[r].request.items[i];
             auto& res = results[r].value();
             res.outcomes[i].offset = base + k;
-            topic.dedup.insert(DedupWindow::event_key(item.source, item.id), {base + k, 1}, now);
+            topic.dedup.insert(std::move(keys[k]), {base + k, 1}, now);
             batch.events.push_back(CommittedEvent{base + k, std::move(item.type), std::move(item.json)});
         }
         for (auto& d : in_round_dups)
