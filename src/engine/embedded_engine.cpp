@@ -1,5 +1,7 @@
 #include "engine/embedded_engine.hpp"
 
+#include <atomic>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
@@ -26,6 +28,12 @@ struct EmbeddedEngine::Topic final : TopicReader {
     std::string failed;            // why the topic refuses writes (after an fsync error); empty when fine
     bool dirty = false;            // written but not fsynced
     std::int64_t last_sync_ms = 0;
+    // An interval fsync handed to the BackgroundSync: set by the writer when it hands one over, cleared by the
+    // sync thread when it ran. A failure is left in sync_error for the writer (absorb_sync_failure).
+    std::atomic<bool> sync_in_flight{false};
+    std::atomic<bool> sync_failed{false};
+    std::mutex sync_error_mu;
+    std::string sync_error;
 
     Topic(std::string n, TopicSettings s, std::unique_ptr<storage::Log> l, DedupOptions d)
         : topic_name(std::move(n)), settings(s), log(std::move(l)), dedup(d) {}
@@ -129,6 +137,7 @@ Result<void> EmbeddedEngine::start(CommitListener& listener) {
         if (!t) return std::move(t).error();
     }
     next_retention_ms_ = clock_.wall_ms() + options_.retention_check_ms;
+    background_sync_ = std::make_unique<BackgroundSync>();
     writer_ = std::thread([this] { writer_loop(); });
     return ok();
 }
@@ -144,6 +153,7 @@ void EmbeddedEngine::stop() {
     }
     queue_cv_.notify_all();
     writer_.join();
+    background_sync_.reset();  // the writer drained it before its last fsync
 }
 
 Result<std::shared_ptr<EmbeddedEngine::Topic>> EmbeddedEngine::open_topic(const std::string& name, bool create,
@@ -295,6 +305,14 @@ std::vector<TopicInfo> EmbeddedEngine::topics() const {
     return out;
 }
 
+std::vector<EngineStat> EmbeddedEngine::stats() const {
+    EngineStat fsyncs;
+    fsyncs.name = "background_fsyncs_total";
+    fsyncs.help = "Interval fsyncs run on the background sync thread while the writer kept appending.";
+    fsyncs.value = background_sync_ ? background_sync_->completed() : 0;
+    return {std::move(fsyncs)};
+}
+
 std::string EmbeddedEngine::health() const {
     std::lock_guard lock(topics_mutex_);
     for (auto& [name, t] : topics_)
@@ -364,7 +382,23 @@ void EmbeddedEngine::writer_loop() {
     }
 }
 
+// A background fsync of the topic failed: from now on it refuses writes, as after a failed inline fsync.
+// (Everything it acknowledged since the last good fsync was acknowledged under `fsync: interval`, which never
+// waited for the disk.)
+void EmbeddedEngine::absorb_sync_failure(Topic& topic) {
+    if (!topic.sync_failed.load(std::memory_order_acquire)) return;
+    topic.sync_failed.store(false, std::memory_order_relaxed);
+    std::string why;
+    {
+        std::lock_guard lock(topic.sync_error_mu);
+        why = topic.sync_error;
+    }
+    if (topic.failed.empty()) topic.failed = "fsync failed: " + why;
+    topic.log->sync_failed(make_error(Errc::io_error, why));
+}
+
 void EmbeddedEngine::commit_topic(Topic& topic, std::vector<Pending>& group) {
+    absorb_sync_failure(topic);
     const auto now = clock_.wall_ms();
     struct Slot {
         std::size_t request;
@@ -549,12 +583,39 @@ void EmbeddedEngine::periodic_work(std::int64_t now_ms, bool force_sync) {
     }
     bool retention_due = now_ms >= next_retention_ms_;
     if (retention_due) next_retention_ms_ = now_ms + options_.retention_check_ms;
+    // The last fsync (stopping) must come after every background one and see their failures.
+    if (force_sync && background_sync_) background_sync_->drain();
     for (auto& t : all) {
-        if (t->dirty && t->failed.empty() &&
-            (force_sync || (t->settings.fsync == FsyncPolicy::interval &&
-                            now_ms - t->last_sync_ms >= t->settings.fsync_interval_ms))) {
+        absorb_sync_failure(*t);
+        const bool due = force_sync || (t->settings.fsync == FsyncPolicy::interval &&
+                                        now_ms - t->last_sync_ms >= t->settings.fsync_interval_ms);
+        if (!(t->dirty && t->failed.empty() && due)) {
+            // nothing to flush, or not yet
+        } else if (force_sync || !background_sync_) {
             auto synced = t->log->sync();
             if (!synced) t->failed = "fsync failed: " + synced.error().message;
+            t->dirty = false;
+            t->last_sync_ms = now_ms;
+        } else if (!t->sync_in_flight.load(std::memory_order_acquire)) {
+            // Prepared here, flushed on the sync thread while this thread goes on appending. One at a time
+            // per topic: while one runs, the topic stays dirty and the next is prepared once it is done.
+            auto job = t->log->prepare_sync();
+            if (!job) {
+                t->failed = "fsync failed: " + job.error().message;
+            } else {
+                t->sync_in_flight.store(true, std::memory_order_release);
+                std::shared_ptr<Topic> topic = t;
+                background_sync_->submit(std::move(*job), [topic](Result<void> r) {
+                    if (!r) {
+                        {
+                            std::lock_guard lock(topic->sync_error_mu);
+                            topic->sync_error = r.error().message;
+                        }
+                        topic->sync_failed.store(true, std::memory_order_release);
+                    }
+                    topic->sync_in_flight.store(false, std::memory_order_release);
+                });
+            }
             t->dirty = false;
             t->last_sync_ms = now_ms;
         }

@@ -4,7 +4,8 @@
 //
 // Group commit: publishers enqueue requests; the writer takes everything queued, appends each topic's requests
 // as one batch (one write), fsyncs the topics whose policy is `always`, makes the data visible, tells the commit
-// listener, then completes the callbacks. Requests that arrive while a write or fsync is in flight wait for the
+// listener, then completes the callbacks. Topics with `fsync: interval` are flushed every interval on a
+// BackgroundSync thread, from an fsync the writer prepares, so appends go on while the disk works. Requests that arrive while a write or fsync is in flight wait for the
 // next round and are committed together.
 //
 // Threading: publish() and topic() from any thread; everything that mutates a Log or a DedupWindow runs on the
@@ -29,6 +30,7 @@
 #include <vector>
 
 #include "base/clock.hpp"
+#include "engine/background_sync.hpp"
 #include "engine/dedup_window.hpp"
 #include "engine/engine.hpp"
 
@@ -58,6 +60,8 @@ public:
     void delete_topic(std::string name, DeleteCallback done) override;
     bool auto_create() const override { return options_.auto_create; }
     std::string health() const override;
+    // background_fsyncs_total: interval fsyncs run on the BackgroundSync thread.
+    std::vector<EngineStat> stats() const override;
 
     struct Topic;  // defined in the .cpp
 
@@ -75,6 +79,7 @@ private:
     // Queues `control` for the writer; false when the engine is stopping (nothing was queued).
     bool enqueue_control(std::function<void()> control);
     void commit_topic(Topic& topic, std::vector<Pending>& group);
+    void absorb_sync_failure(Topic& topic);
     void periodic_work(std::int64_t now_ms, bool force_sync);
 
     EmbeddedOptions options_;
@@ -89,6 +94,7 @@ private:
     std::vector<Pending> queue_;
     std::vector<std::function<void()>> controls_;  // topic management, run by the writer before publishes
     bool stopping_ = false;
+    std::unique_ptr<BackgroundSync> background_sync_;  // interval fsyncs (always: inline, before the answer)
     std::thread writer_;
     std::int64_t next_retention_ms_ = 0;
 };

@@ -105,6 +105,8 @@ public:
     Result<std::uint64_t> append(std::span<const std::string_view> payloads,
                                  std::int64_t timestamp_ms) override;
     Result<void> sync() override;
+    Result<PreparedSync> prepare_sync() override;
+    void sync_failed(const Error& error) override;
     void make_visible(std::uint64_t end) override;
     Result<RetentionReport> apply_retention(std::int64_t now_ms) override;
     void set_options(LogOptions options) override { options_ = options; }
@@ -287,6 +289,30 @@ Result<void> DiskLog::sync() {
         dir_dirty_ = false;
     }
     return ok();
+}
+
+Result<PreparedSync> DiskLog::prepare_sync() {
+    if (!broken_.empty()) return broken_error();
+    // What sync() flushes, taken now: sealed segments' data and index, the active segment, the directory.
+    PreparedSync job;
+    for (const auto& seg : unsynced_) {
+        if (auto d = seg->dup_for_sync(job); !d) return std::move(d).error();
+        job.add_path(seg->index_path());
+    }
+    if (auto d = segments_.back()->dup_for_sync(job); !d) return std::move(d).error();
+    if (dir_dirty_) {
+        const int fd = ::fcntl(dir_fd_.get(), F_DUPFD_CLOEXEC, 0);
+        if (fd < 0) return io::errno_error(errno, "cannot duplicate the descriptor of", dir_);
+        job.add_fd(fd, dir_);
+    }
+    // Handed over: a later failure comes back through sync_failed, which stops the log as sync() would.
+    unsynced_.clear();
+    dir_dirty_ = false;
+    return job;
+}
+
+void DiskLog::sync_failed(const Error& error) {
+    if (broken_.empty()) broken_ = "refuses writes after a failed fsync (" + error.message + "); reopen it";
 }
 
 void DiskLog::make_visible(std::uint64_t end) {
@@ -512,6 +538,45 @@ Result<std::unique_ptr<Log>> Log::open(const std::filesystem::path& dir, LogOpti
     } catch (const std::exception& e) {
         return unexpected(dir, "cannot open log", e);
     }
+}
+
+PreparedSync::PreparedSync(PreparedSync&& other) noexcept
+    : fds_(std::move(other.fds_)), paths_(std::move(other.paths_)) {
+    other.fds_.clear();
+    other.paths_.clear();
+}
+
+PreparedSync& PreparedSync::operator=(PreparedSync&& other) noexcept {
+    if (this != &other) {
+        close_all();
+        fds_ = std::move(other.fds_);
+        paths_ = std::move(other.paths_);
+        other.fds_.clear();
+        other.paths_.clear();
+    }
+    return *this;
+}
+
+PreparedSync::~PreparedSync() { close_all(); }
+
+void PreparedSync::close_all() noexcept {
+    for (auto& h : fds_) ::close(h.fd);
+    fds_.clear();
+}
+
+Result<void> PreparedSync::run() {
+    for (auto& h : fds_)
+        if (auto synced = io::sync_fd(h.fd, h.path); !synced) return synced;
+    for (auto& p : paths_) {
+        // A sealed index, through a fresh descriptor (as Segment::sync_index); gone means retention took it.
+        io::UniqueFd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd) {
+            if (errno == ENOENT) continue;
+            return io::errno_error(errno, "cannot open", p);
+        }
+        if (auto synced = io::sync_fd(fd.get(), p); !synced) return synced;
+    }
+    return ok();
 }
 
 }  // namespace herald::storage

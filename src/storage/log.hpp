@@ -48,6 +48,37 @@ struct RetentionReport {
     std::uint64_t new_start_offset = 0;
 };
 
+// An fsync prepared on a log's writer thread and run on another (Log::prepare_sync). It holds duplicates of the
+// descriptors to flush — a duplicate shares the open file's writeback-error state, so an error from before it
+// runs is still reported, which a fresh descriptor would not do — and the paths of sealed index files, flushed
+// through a fresh descriptor as sync() does. Move-only; closes its descriptors.
+class PreparedSync {
+public:
+    PreparedSync() = default;
+    PreparedSync(PreparedSync&& other) noexcept;
+    PreparedSync& operator=(PreparedSync&& other) noexcept;
+    PreparedSync(const PreparedSync&) = delete;
+    PreparedSync& operator=(const PreparedSync&) = delete;
+    ~PreparedSync();
+
+    // fdatasync of everything held, in order; stops at the first failure.
+    Result<void> run();
+    bool empty() const noexcept { return fds_.empty() && paths_.empty(); }
+
+    // Filled by the log.
+    void add_fd(int fd, std::filesystem::path path) { fds_.push_back({fd, std::move(path)}); }
+    void add_path(std::filesystem::path path) { paths_.push_back(std::move(path)); }
+
+private:
+    struct Held {
+        int fd;
+        std::filesystem::path path;
+    };
+    void close_all() noexcept;
+    std::vector<Held> fds_;
+    std::vector<std::filesystem::path> paths_;
+};
+
 class Log {
 public:
     // Opens the log in `dir`, creating it (and a fresh random epoch) when absent. Recovers the tail of the last
@@ -70,6 +101,12 @@ public:
     // fsync the kernel may have dropped the unsynced pages, so the log then refuses append and sync with
     // Errc::io_error until it is reopened (recovery re-verifies the tail).
     virtual Result<void> sync() = 0;
+    // The same fsync in two halves, so the writer can go on appending while the disk works (fsync: interval):
+    // prepare_sync (writer thread) takes what sync() would flush, run() (any thread, once) flushes it, and a
+    // failure must be handed back to sync_failed (writer thread), after which the log refuses writes as after a
+    // failed sync(). Data appended after prepare_sync is not covered by that run.
+    virtual Result<PreparedSync> prepare_sync() = 0;
+    virtual void sync_failed(const Error& error) = 0;
     // Readers may now read every offset below `end` (end <= written end). Called after sync for fsync=always,
     // right after append otherwise.
     virtual void make_visible(std::uint64_t end) = 0;

@@ -1,4 +1,5 @@
 #include "storage/segment.hpp"
+#include "storage/log.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -561,6 +562,16 @@ Result<void> Segment::sync() {
     auto synced = io::sync_fd(fd_.get(), log_path_);
     if (!synced) return synced;
     if (index_fd_) return io::sync_fd(index_fd_.get(), index_path_);
+    return ok();
+}
+
+Result<void> Segment::dup_for_sync(PreparedSync& into) const {
+    for (const auto* held : {&fd_, &index_fd_}) {
+        if (!*held) continue;
+        const int fd = ::fcntl(held->get(), F_DUPFD_CLOEXEC, 0);
+        if (fd < 0) return io::errno_error(errno, "cannot duplicate the descriptor of", held == &fd_ ? log_path_ : index_path_);
+        into.add_fd(fd, held == &fd_ ? log_path_ : index_path_);
+    }
     return ok();
 }
 

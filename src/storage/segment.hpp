@@ -20,6 +20,8 @@
 
 namespace herald::storage {
 
+class PreparedSync;  // log.hpp
+
 // --- system call helpers: every failure becomes an Error naming the file -------------------------
 namespace io {
 
@@ -190,6 +192,9 @@ public:
     void publish(std::uint64_t bytes) { visible_bytes_.store(bytes, std::memory_order_release); }
     // fdatasync of the log and, when it is still open, the index.
     Result<void> sync();
+    // Duplicates of the descriptors sync() flushes (the log's, and the index's while it is open), for a
+    // PreparedSync.
+    Result<void> dup_for_sync(PreparedSync& into) const;
     // The segment stops being active: its index descriptor is closed (sync_index reopens the file
     // by path).
     void seal() { index_fd_.reset(); }

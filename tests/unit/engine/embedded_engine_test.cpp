@@ -227,5 +227,36 @@ TEST_F(EngineTest, PublishAfterStopFailsCleanly) {
     EXPECT_EQ(r.error().code, Errc::unavailable);
 }
 
+
+TEST_F(EngineTest, IntervalFsyncsRunInTheBackgroundAndAppendsGoOn) {
+    options_.defaults.fsync = FsyncPolicy::interval;
+    options_.defaults.fsync_interval_ms = 10;
+    start();
+    auto background_fsyncs = [&] {
+        for (auto& s : engine_->stats())
+            if (s.name == "background_fsyncs_total") return s.value;
+        ADD_FAILURE() << "no background_fsyncs_total";
+        return std::uint64_t{0};
+    };
+    EXPECT_EQ(background_fsyncs(), 0u);
+    ASSERT_TRUE(publish({"t", {item("a")}, ""}));
+    clock_.advance(std::chrono::milliseconds(20));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (background_fsyncs() == 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_EQ(background_fsyncs(), 1u);
+    // Nothing written since: no other fsync, however long the wait.
+    clock_.advance(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(background_fsyncs(), 1u);
+    ASSERT_TRUE(publish({"t", {item("b")}, ""}));
+    EXPECT_EQ(engine_->health(), "");
+    // Stopping flushes inline what the interval had not yet reached; the log reopens with both events.
+    engine_->stop();
+    engine_.reset();
+    start();
+    EXPECT_EQ((*engine_->topic("t", false))->end_offset(), 2u);
+}
+
 }  // namespace
 }  // namespace herald::engine

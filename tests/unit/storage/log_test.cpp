@@ -683,3 +683,58 @@ TEST(Log, SetOptionsAppliesRetentionAndSegmentSizeToTheOpenLog) {
 
 }  // namespace
 }  // namespace herald::storage
+
+namespace herald::storage {
+namespace {
+
+// The two-halves fsync (fsync: interval on a background thread): prepared on the writer, run elsewhere while
+// appends go on; a failure handed back stops the log as a failed sync() does.
+TEST(Log, APreparedSyncRunsElsewhereWhileAppendsGoOn) {
+    TempDir dir;
+    LogOptions opts;
+    opts.segment_bytes = 300;  // rolls, so sealed segments and the directory are part of the job
+    auto log = open_log(dir.path(), opts);
+    ASSERT_TRUE(log);
+    for (std::uint64_t i = 0; i < 30; ++i) {
+        const std::string p = payload_for(i) + std::string(20, 'x');
+        std::string_view v(p);
+        ASSERT_TRUE(log->append(std::span(&v, 1), 1000));
+    }
+    auto job = log->prepare_sync();
+    ASSERT_TRUE(job) << job.error().message;
+    EXPECT_FALSE(job->empty());
+    std::thread other([&] { EXPECT_TRUE(job->run()); });
+    for (std::uint64_t i = 30; i < 40; ++i) {
+        const std::string p = payload_for(i);
+        std::string_view v(p);
+        EXPECT_TRUE(log->append(std::span(&v, 1), 1000));
+    }
+    other.join();
+    log->make_visible(log->written_end());
+    EXPECT_EQ(log->end_offset(), 40u);
+    // What the job did not cover is still flushed by the next one.
+    auto next = log->prepare_sync();
+    ASSERT_TRUE(next);
+    EXPECT_TRUE(next->run());
+}
+
+TEST(Log, AFailedPreparedSyncStopsTheLog) {
+    TempDir dir;
+    auto log = open_log(dir.path());
+    ASSERT_TRUE(log);
+    const std::string p = "one";
+    std::string_view v(p);
+    ASSERT_TRUE(log->append(std::span(&v, 1), 1000));
+    auto job = log->prepare_sync();
+    ASSERT_TRUE(job);
+    log->sync_failed(make_error(Errc::io_error, "disk gone"));
+    auto refused = log->append(std::span(&v, 1), 1000);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, Errc::io_error);
+    EXPECT_NE(refused.error().message.find("disk gone"), std::string::npos) << refused.error().message;
+    EXPECT_FALSE(log->sync());
+    EXPECT_FALSE(log->prepare_sync());
+}
+
+}  // namespace
+}  // namespace herald::storage
