@@ -55,6 +55,26 @@ void DedupWindow::insert(std::string key, Hit hit, std::int64_t at_ms) {
     while (entries_.size() > options_.max_entries) drop_oldest();
 }
 
+std::optional<DedupWindow::Hit> DedupWindow::find_or_insert(std::string key, Hit hit, std::int64_t now_ms) {
+    expire(now_ms);
+    if (options_.max_entries == 0) return std::nullopt;
+    if ((entries_.size() + 1) * 2 > slots_.size()) grow();
+    const std::uint64_t h = hash_of(key);
+    Slot& s = slots_[probe(key, h)];
+    if (s.seq != kEmpty) return entry(s.seq).hit;
+    s = Slot{h, first_seq_ + entries_.size()};
+    entries_.push_back(Entry{std::move(key), h, hit, now_ms});
+    while (entries_.size() > options_.max_entries) drop_oldest();
+    return std::nullopt;
+}
+
+void DedupWindow::erase_newest(std::size_t n) {
+    for (; n > 0 && !entries_.empty(); --n) {
+        erase_slot(first_seq_ + entries_.size() - 1, entries_.back().hash);
+        entries_.pop_back();
+    }
+}
+
 void DedupWindow::grow() {
     std::vector<Slot> old = std::move(slots_);
     slots_.assign(std::max<std::size_t>(64, old.size() * 2), Slot{0, kEmpty});
@@ -73,10 +93,15 @@ void DedupWindow::expire(std::int64_t now_ms) {
 }
 
 void DedupWindow::drop_oldest() {
+    erase_slot(first_seq_, entries_.front().hash);
+    entries_.pop_front();
+    ++first_seq_;
+}
+
+void DedupWindow::erase_slot(std::uint64_t seq, std::uint64_t h) {
     const std::size_t mask = slots_.size() - 1;
-    const std::uint64_t h = entries_.front().hash;
     std::size_t i = h & mask;
-    while (slots_[i].seq != first_seq_) i = (i + 1) & mask;
+    while (slots_[i].seq != seq) i = (i + 1) & mask;
     // Backward-shift deletion: later slots of the same probe run move up into the hole, so lookups never
     // need tombstones and the table stays as short as if the entry had never been there.
     for (std::size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
@@ -89,8 +114,6 @@ void DedupWindow::drop_oldest() {
         i = j;
     }
     slots_[i].seq = kEmpty;
-    entries_.pop_front();
-    ++first_seq_;
 }
 
 }  // namespace herald::engine

@@ -36,6 +36,13 @@ public:
     std::optional<Hit> find(std::string_view key, std::int64_t now_ms);
     // Records `key`; an existing entry is kept (the first append is the original).
     void insert(std::string key, Hit hit, std::int64_t at_ms);
+    // find() and insert() in one probe: the existing entry if `key` is inside the window at `now_ms`, otherwise
+    // nullopt and `key` is recorded with `hit` (the writer records an event's offset-to-be before appending it,
+    // and takes it back with erase_newest if the append fails).
+    std::optional<Hit> find_or_insert(std::string key, Hit hit, std::int64_t now_ms);
+    // Removes the `n` most recent entries (at most size()). Entries that their insertion pushed out by count
+    // do not come back: a failed append leaves the window smaller for a while, never wrong.
+    void erase_newest(std::size_t n);
     std::size_t size() const noexcept { return entries_.size(); }
     const DedupOptions& options() const noexcept { return options_; }
 
@@ -63,6 +70,8 @@ private:
     const Entry& entry(std::uint64_t seq) const noexcept { return entries_[seq - first_seq_]; }
     void expire(std::int64_t now_ms);
     void drop_oldest();
+    // Empties the slot of entry `seq` (hash `h`), closing the gap by backward shift.
+    void erase_slot(std::uint64_t seq, std::uint64_t h);
     void grow();
 
     DedupOptions options_;

@@ -1,6 +1,7 @@
 #include "engine/embedded_engine.hpp"
 
 #include <atomic>
+#include <unordered_set>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -405,27 +406,26 @@ void EmbeddedEngine::commit_topic(Topic& topic, std::vector<Pending>& group) {
         std::size_t item;
     };
     // The round's records are encoded back to back into one buffer (`records`, record k ending at
-    // record_ends[k]) rather than one string each, and each event's dedup key is made once: it is looked up,
-    // held in `keys` while the round is open, and moved into the window after the append.
+    // record_ends[k]) rather than one string each. Each event is looked up in the dedup window and, when new,
+    // recorded there at once with the offset it will get (base + its slot: the round appends its records as
+    // one batch at the log's end), so one probe serves both and a second copy later in the round finds the
+    // first. If the append fails, the round's entries are taken back (erase_newest).
     std::size_t items = 0, record_bytes = 0;
     for (auto& p : group)
         for (auto& item : p.request.items) {
             ++items;
             record_bytes += core::event_record_size(item.id, item.type, p.request.idempotency_key, item.json);
         }
+    const std::uint64_t base_expected = topic.log->written_end();
     std::string records;
     records.reserve(record_bytes);
     std::vector<std::size_t> record_ends;
     record_ends.reserve(items);
-    std::vector<std::string> keys;  // slot k's event key; never reallocated (reserved), so views stay valid
-    keys.reserve(items);
     std::vector<Slot> slots;  // where each appended record's outcome goes
     slots.reserve(items);
     std::vector<Result<PublishResult>> results;
     results.reserve(group.size());
-    std::unordered_map<std::string_view, std::uint64_t> in_group;  // dedup keys appended by this round: slot index
-    std::vector<std::string> round_request_keys;  // Idempotency-Key entries of in_group (owned here)
-    round_request_keys.reserve(group.size());
+    std::unordered_set<std::string> round_request_keys;  // Idempotency-Key values of this round's requests
     struct InRoundDup {
         std::size_t request;
         std::size_t item;
@@ -457,7 +457,7 @@ void EmbeddedEngine::commit_topic(Topic& topic, std::vector<Pending>& group) {
                 results.emplace_back(std::move(res));
                 continue;
             }
-            if (in_group.count(key)) {
+            if (round_request_keys.count(key)) {
                 results.emplace_back(make_error(Errc::conflict,
                                                 "a request with this Idempotency-Key is being processed",
                                                 "Idempotency-Key"));
@@ -477,30 +477,24 @@ void EmbeddedEngine::commit_topic(Topic& topic, std::vector<Pending>& group) {
         for (std::size_t i = 0; i < req.items.size(); ++i) {
             auto& item = req.items[i];
             res.outcomes[i].id = item.id;
-            auto key = DedupWindow::event_key(item.source, item.id);
-            if (auto hit = topic.dedup.find(key, now)) {
+            const DedupWindow::Hit offset_to_be{base_expected + slots.size(), 1};
+            if (auto hit = topic.dedup.find_or_insert(DedupWindow::event_key(item.source, item.id), offset_to_be,
+                                                      now)) {
                 res.outcomes[i].offset = hit->offset;
                 res.outcomes[i].duplicate = true;
+                // Every committed offset is below base_expected: at or above it is an earlier copy in this
+                // round, stored only if the round's append succeeds.
+                if (hit->offset >= base_expected) in_round_dups.push_back(InRoundDup{r, i, hit->offset - base_expected});
                 continue;
             }
-            if (auto it = in_group.find(key); it != in_group.end()) {
-                // The same event twice in this round: a duplicate of the first copy, whose offset is known
-                // once the round is appended.
-                res.outcomes[i].duplicate = true;
-                in_round_dups.push_back(InRoundDup{r, i, it->second});
+            if (!core::append_event_record(records, item.id, item.type, req.idempotency_key, item.json)) {
+                topic.dedup.erase_newest(1);  // unreachable: sizes were checked above
                 continue;
             }
-            if (!core::append_event_record(records, item.id, item.type, req.idempotency_key, item.json))
-                continue;  // unreachable: sizes were checked above
             record_ends.push_back(records.size());
-            keys.push_back(std::move(key));
-            in_group.emplace(keys.back(), slots.size());
             slots.push_back(Slot{r, i});
         }
-        if (!req.idempotency_key.empty()) {
-            round_request_keys.push_back(DedupWindow::request_key(req.idempotency_key));
-            in_group.emplace(round_request_keys.back(), 0);
-        }
+        if (!req.idempotency_key.empty()) round_request_keys.insert(DedupWindow::request_key(req.idempotency_key));
         results.emplace_back(std::move(res));
     }
 
@@ -533,12 +527,23 @@ void EmbeddedEngine::commit_topic(Topic& topic, std::vector<Pending>& group) {
         }
     }
 
-    if (!write_ok) {
-        for (std::size_t r = 0; r < group.size(); ++r) {
-            bool appended_something = false;
-            for (auto& s : slots) appended_something |= (s.request == r);
-            if (appended_something) results[r] = write_ok.error();
+    if (write_ok && !slots.empty() && base != base_expected) {
+        // Not expected (one writer appends at the end), but the window must hold the offsets actually given.
+        topic.dedup.erase_newest(slots.size());
+        for (std::size_t k = 0; k < slots.size(); ++k) {
+            auto& item = group[slots[k].request].request.items[slots[k].item];
+            topic.dedup.insert(DedupWindow::event_key(item.source, item.id), {base + k, 1}, now);
         }
+    }
+    if (!write_ok) {
+        topic.dedup.erase_newest(slots.size());
+        // Every request that stored something, or that named an event only this round would have stored,
+        // gets the error.
+        std::vector<bool> failed(group.size(), false);
+        for (auto& s : slots) failed[s.request] = true;
+        for (auto& d : in_round_dups) failed[d.request] = true;
+        for (std::size_t r = 0; r < group.size(); ++r)
+            if (failed[r]) results[r] = write_ok.error();
     } else if (!slots.empty()) {
         topic.log->make_visible(topic.log->written_end());
         CommittedBatch batch;
@@ -552,7 +557,6 @@ void EmbeddedEngine::commit_topic(Topic& topic, std::vector<Pending>& group) {
             auto& item = group[r].request.items[i];
             auto& res = results[r].value();
             res.outcomes[i].offset = base + k;
-            topic.dedup.insert(std::move(keys[k]), {base + k, 1}, now);
             batch.events.push_back(CommittedEvent{base + k, std::move(item.type), std::move(item.json)});
         }
         for (auto& d : in_round_dups)

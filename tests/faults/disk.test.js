@@ -132,6 +132,7 @@ test('a full disk: 507 for new events, nothing acknowledged damaged, reads go on
 
       // Publish until each topic has been refused many times. Every answer is 201 or 507 problem+json.
       const refusals = new Map(TOPICS.map((t) => [t, 0]));
+      const refusedIds = new Map(TOPICS.map((t) => [t, []]));
       const other = [];
       let seq = 0;
       const until = Date.now() + 30000;
@@ -147,6 +148,7 @@ test('a full disk: 507 for new events, nothing acknowledged damaged, reads go on
             if (r.status === 507 && /application\/problem\+json/.test(r.headers['content-type']) &&
                 r.json && r.json.type === 'urn:herald:problem:storage-full' && r.json.status === 507) {
               refusals.set(topic, refusals.get(topic) + 1);
+              refusedIds.get(topic).push({ id, size });
               continue;
             }
             other.push(`${r.status} ${r.headers['content-type']} ${r.body}`);
@@ -195,8 +197,17 @@ test('a full disk: 507 for new events, nothing acknowledged damaged, reads go on
       await F.waitFor(() => fresh.ids.length === acked.get('disk-interval').length, { timeout: 20000, what: 'a new SSE subscriber from earliest' });
       fresh.close();
 
-      // Space returns: publishing works again, at the next offset.
+      // Space returns: publishing works again, at the next offset. An event that was refused is stored when it
+      // is sent again (the dedup window took back what the failed append had recorded), not answered as a
+      // duplicate of something that was never written.
       fs.unlinkSync(filler);
+      for (const t of TOPICS) {
+        const { id, size } = refusedIds.get(t)[0];
+        const r = await publishOne(h.url, agent, t, event(id, size));
+        assert.equal(r.status, 201, `a refused event sent again: ${r.status} ${r.body}`);
+        assert.equal(r.json.offset, acked.get(t).length, `${t}: the refused event takes the next offset`);
+        acked.get(t).push({ id, offset: r.json.offset });
+      }
       for (let i = 0; i < 100; i++) {
         for (const t of TOPICS) {
           const id = `${t}-after-${i}`;

@@ -94,5 +94,66 @@ TEST(DedupWindow, AgreesWithAModelThroughEvictionsAndGrowth) {
     }
 }
 
+
+TEST(DedupWindow, FindOrInsertAndTakingTheNewestBack) {
+    DedupWindow w({1000, 100});
+    EXPECT_FALSE(w.find_or_insert(DedupWindow::event_key("/s", "a"), {0, 1}, 0));
+    EXPECT_FALSE(w.find_or_insert(DedupWindow::event_key("/s", "b"), {1, 1}, 0));
+    auto again = w.find_or_insert(DedupWindow::event_key("/s", "a"), {7, 1}, 0);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->offset, 0u);  // the first is the original
+    EXPECT_FALSE(w.find_or_insert(DedupWindow::event_key("/s", "c"), {2, 1}, 0));
+    // A failed append takes back what its round recorded, newest first.
+    w.erase_newest(2);
+    EXPECT_EQ(w.size(), 1u);
+    EXPECT_TRUE(w.find(DedupWindow::event_key("/s", "a"), 0));
+    EXPECT_FALSE(w.find(DedupWindow::event_key("/s", "b"), 0));
+    EXPECT_FALSE(w.find(DedupWindow::event_key("/s", "c"), 0));
+    w.erase_newest(5);  // more than there is: empties it
+    EXPECT_EQ(w.size(), 0u);
+    EXPECT_FALSE(w.find_or_insert(DedupWindow::event_key("/s", "a"), {3, 1}, 0));
+    EXPECT_EQ(w.find(DedupWindow::event_key("/s", "a"), 0)->offset, 3u);
+    // Expiry still applies before the lookup.
+    EXPECT_FALSE(w.find_or_insert(DedupWindow::event_key("/s", "a"), {9, 1}, 5000));
+}
+
+// Rounds of find_or_insert, some taken back with erase_newest, against a model: the backward-shift deletion of
+// the newest entries keeps every other lookup right.
+TEST(DedupWindow, RoundsTakenBackAgreeWithAModel) {
+    std::mt19937 rng(11);
+    for (std::size_t max_entries : {3u, 50u, 2000u}) {
+        DedupWindow w({/*window_ms=*/1'000'000, max_entries});
+        std::deque<std::pair<std::string, std::uint64_t>> model;  // oldest first
+        auto model_find = [&](const std::string& k) -> const std::uint64_t* {
+            for (auto& [key, off] : model)
+                if (key == k) return &off;
+            return nullptr;
+        };
+        std::uint64_t offset = 0;
+        for (int round = 0; round < 2000; ++round) {
+            const std::size_t n = 1 + rng() % 6;
+            std::size_t inserted = 0;
+            for (std::size_t i = 0; i < n; ++i) {
+                const auto key = DedupWindow::event_key("/s", std::to_string(rng() % 500));
+                const auto* expected = model_find(key);
+                auto hit = w.find_or_insert(key, {offset, 1}, 0);
+                ASSERT_EQ(hit.has_value(), expected != nullptr) << "max " << max_entries << " round " << round;
+                if (hit) {
+                    EXPECT_EQ(hit->offset, *expected);
+                    continue;
+                }
+                model.emplace_back(key, offset++);
+                ++inserted;
+                while (model.size() > max_entries) model.pop_front();
+            }
+            if (rng() % 4 == 0) {  // the round's append failed
+                w.erase_newest(inserted);
+                for (std::size_t k = 0; k < inserted && !model.empty(); ++k) model.pop_back();
+            }
+            ASSERT_EQ(w.size(), model.size());
+        }
+    }
+}
+
 }  // namespace
 }  // namespace herald::engine
