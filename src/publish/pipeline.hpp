@@ -63,6 +63,7 @@ public:
 
     // {"offset","id","cursor","duplicate"?} for one outcome; a JSON array of them for a result.
     static std::string outcome_json(const engine::PublishOutcome& outcome, std::uint64_t epoch);
+    static void append_outcome_json(std::string& out, const engine::PublishOutcome& outcome, std::uint64_t epoch);
     static std::string results_json(const engine::PublishResult& result);
 
 private:
