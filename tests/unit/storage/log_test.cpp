@@ -695,23 +695,16 @@ TEST(Log, APreparedSyncRunsElsewhereWhileAppendsGoOn) {
     opts.segment_bytes = 300;  // rolls, so sealed segments and the directory are part of the job
     auto log = open_log(dir.path(), opts);
     ASSERT_TRUE(log);
-    for (std::uint64_t i = 0; i < 30; ++i) {
-        const std::string p = payload_for(i) + std::string(20, 'x');
-        std::string_view v(p);
-        ASSERT_TRUE(log->append(std::span(&v, 1), 1000));
-    }
+    for (int i = 0; i < 30; ++i) append_batch(*log, 3);
+    EXPECT_GT(count_files(dir.path(), ".log"), 3u);
     auto job = log->prepare_sync();
     ASSERT_TRUE(job) << job.error().message;
     EXPECT_FALSE(job->empty());
     std::thread other([&] { EXPECT_TRUE(job->run()); });
-    for (std::uint64_t i = 30; i < 40; ++i) {
-        const std::string p = payload_for(i);
-        std::string_view v(p);
-        EXPECT_TRUE(log->append(std::span(&v, 1), 1000));
-    }
+    for (int i = 0; i < 10; ++i) append_batch(*log, 1);
     other.join();
-    log->make_visible(log->written_end());
-    EXPECT_EQ(log->end_offset(), 40u);
+    EXPECT_EQ(log->end_offset(), 100u);
+    expect_records(read_all(*log, 0), 0, 100);
     // What the job did not cover is still flushed by the next one.
     auto next = log->prepare_sync();
     ASSERT_TRUE(next);
@@ -722,12 +715,12 @@ TEST(Log, AFailedPreparedSyncStopsTheLog) {
     TempDir dir;
     auto log = open_log(dir.path());
     ASSERT_TRUE(log);
-    const std::string p = "one";
-    std::string_view v(p);
-    ASSERT_TRUE(log->append(std::span(&v, 1), 1000));
+    append_batch(*log, 1);
     auto job = log->prepare_sync();
     ASSERT_TRUE(job);
     log->sync_failed(make_error(Errc::io_error, "disk gone"));
+    const std::string p = "two";
+    std::string_view v(p);
     auto refused = log->append(std::span(&v, 1), 1000);
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().code, Errc::io_error);
