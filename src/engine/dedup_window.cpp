@@ -57,15 +57,17 @@ void DedupWindow::insert(std::string key, Hit hit, std::int64_t at_ms) {
 
 std::optional<DedupWindow::Hit> DedupWindow::find_or_insert(std::string key, Hit hit, std::int64_t now_ms) {
     expire(now_ms);
-    if (options_.max_entries == 0) return std::nullopt;
     if ((entries_.size() + 1) * 2 > slots_.size()) grow();
     const std::uint64_t h = hash_of(key);
     Slot& s = slots_[probe(key, h)];
     if (s.seq != kEmpty) return entry(s.seq).hit;
     s = Slot{h, first_seq_ + entries_.size()};
     entries_.push_back(Entry{std::move(key), h, hit, now_ms});
-    while (entries_.size() > options_.max_entries) drop_oldest();
     return std::nullopt;
+}
+
+void DedupWindow::trim() {
+    while (entries_.size() > options_.max_entries) drop_oldest();
 }
 
 void DedupWindow::erase_newest(std::size_t n) {

@@ -38,11 +38,14 @@ public:
     void insert(std::string key, Hit hit, std::int64_t at_ms);
     // find() and insert() in one probe: the existing entry if `key` is inside the window at `now_ms`, otherwise
     // nullopt and `key` is recorded with `hit` (the writer records an event's offset-to-be before appending it,
-    // and takes it back with erase_newest if the append fails).
+    // and takes it back with erase_newest if the append fails). It evicts nothing by count, so taking a round
+    // back never loses an older entry and a round larger than max_entries still sees its own copies: the
+    // writer calls trim() once the round is decided.
     std::optional<Hit> find_or_insert(std::string key, Hit hit, std::int64_t now_ms);
-    // Removes the `n` most recent entries (at most size()). Entries that their insertion pushed out by count
-    // do not come back: a failed append leaves the window smaller for a while, never wrong.
+    // Removes the `n` most recent entries (at most size()).
     void erase_newest(std::size_t n);
+    // Evicts the oldest entries down to max_entries (all of them when it is 0).
+    void trim();
     std::size_t size() const noexcept { return entries_.size(); }
     const DedupOptions& options() const noexcept { return options_; }
 

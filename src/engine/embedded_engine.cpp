@@ -29,12 +29,17 @@ struct EmbeddedEngine::Topic final : TopicReader {
     std::string failed;            // why the topic refuses writes (after an fsync error); empty when fine
     bool dirty = false;            // written but not fsynced
     std::int64_t last_sync_ms = 0;
-    // An interval fsync handed to the BackgroundSync: set by the writer when it hands one over, cleared by the
-    // sync thread when it ran. A failure is left in sync_error for the writer (absorb_sync_failure).
-    std::atomic<bool> sync_in_flight{false};
-    std::atomic<bool> sync_failed{false};
-    std::mutex sync_error_mu;
-    std::string sync_error;
+    // An interval fsync handed to the BackgroundSync: `in_flight` set by the writer when it hands one over,
+    // cleared by the sync thread when it ran; a failure is left in `error` for the writer
+    // (absorb_sync_failure). A separate object, so a job in flight does not hold the Topic itself (topic
+    // deletion counts the Topic's other holders as open readers).
+    struct SyncState {
+        std::atomic<bool> in_flight{false};
+        std::atomic<bool> failed{false};
+        std::mutex mu;
+        std::string error;
+    };
+    std::shared_ptr<SyncState> sync = std::make_shared<SyncState>();
 
     Topic(std::string n, TopicSettings s, std::unique_ptr<storage::Log> l, DedupOptions d)
         : topic_name(std::move(n)), settings(s), log(std::move(l)), dedup(d) {}
@@ -154,7 +159,8 @@ void EmbeddedEngine::stop() {
     }
     queue_cv_.notify_all();
     writer_.join();
-    background_sync_.reset();  // the writer drained it before its last fsync
+    // background_sync_ stays until the destructor: the writer drained it before its last fsync, and stats()
+    // may still be reading it.
 }
 
 Result<std::shared_ptr<EmbeddedEngine::Topic>> EmbeddedEngine::open_topic(const std::string& name, bool create,
@@ -245,6 +251,7 @@ Result<TopicConfigured> EmbeddedEngine::apply_configure(const std::string& name,
     }
     const auto now = clock_.wall_ms();
     // From `always` on, an acknowledgement means "on disk": the data written under the old policy is made so too.
+    if (now_always) settle_background_sync(t);
     if (now_always && t.dirty && t.failed.empty()) {
         auto synced = t.log->sync();
         if (!synced) t.failed = "fsync failed: " + synced.error().message;
@@ -387,15 +394,23 @@ void EmbeddedEngine::writer_loop() {
 // (Everything it acknowledged since the last good fsync was acknowledged under `fsync: interval`, which never
 // waited for the disk.)
 void EmbeddedEngine::absorb_sync_failure(Topic& topic) {
-    if (!topic.sync_failed.load(std::memory_order_acquire)) return;
-    topic.sync_failed.store(false, std::memory_order_relaxed);
+    if (!topic.sync->failed.load(std::memory_order_acquire)) return;
+    topic.sync->failed.store(false, std::memory_order_relaxed);
     std::string why;
     {
-        std::lock_guard lock(topic.sync_error_mu);
-        why = topic.sync_error;
+        std::lock_guard lock(topic.sync->mu);
+        why = topic.sync->error;
     }
     if (topic.failed.empty()) topic.failed = "fsync failed: " + why;
     topic.log->sync_failed(make_error(Errc::io_error, why));
+}
+
+// Before an inline fsync of a topic that may have a background one running: the two flush the same files through
+// descriptors sharing one writeback-error state, and Linux reports such an error once, so wait for the
+// background job and take its result first.
+void EmbeddedEngine::settle_background_sync(Topic& topic) {
+    if (background_sync_ && topic.sync->in_flight.load(std::memory_order_acquire)) background_sync_->drain();
+    absorb_sync_failure(topic);
 }
 
 void EmbeddedEngine::commit_topic(Topic& topic, std::vector<Pending>& group) {
@@ -512,7 +527,8 @@ void EmbeddedEngine::commit_topic(Topic& topic, std::vector<Pending>& group) {
             base = *appended;
             topic.dirty = true;
             if (topic.settings.fsync == FsyncPolicy::always) {
-                auto synced = topic.log->sync();
+                settle_background_sync(topic);
+                auto synced = topic.failed.empty() ? topic.log->sync() : Result<void>(make_error(Errc::io_error, topic.failed));
                 if (!synced) {
                     // After a failed fsync the page cache cannot be trusted (the kernel may have dropped the
                     // dirty pages), so nothing written since the last good sync may be acknowledged or shown,
@@ -535,8 +551,9 @@ void EmbeddedEngine::commit_topic(Topic& topic, std::vector<Pending>& group) {
             topic.dedup.insert(DedupWindow::event_key(item.source, item.id), {base + k, 1}, now);
         }
     }
+    if (!write_ok) topic.dedup.erase_newest(slots.size());
+    topic.dedup.trim();  // the round is decided: now the count bound applies
     if (!write_ok) {
-        topic.dedup.erase_newest(slots.size());
         // Every request that stored something, or that named an event only this round would have stored,
         // gets the error.
         std::vector<bool> failed(group.size(), false);
@@ -600,24 +617,25 @@ void EmbeddedEngine::periodic_work(std::int64_t now_ms, bool force_sync) {
             if (!synced) t->failed = "fsync failed: " + synced.error().message;
             t->dirty = false;
             t->last_sync_ms = now_ms;
-        } else if (!t->sync_in_flight.load(std::memory_order_acquire)) {
+        } else if (!t->sync->in_flight.load(std::memory_order_acquire)) {
             // Prepared here, flushed on the sync thread while this thread goes on appending. One at a time
             // per topic: while one runs, the topic stays dirty and the next is prepared once it is done.
             auto job = t->log->prepare_sync();
             if (!job) {
-                t->failed = "fsync failed: " + job.error().message;
+                // Could not even duplicate a descriptor (EMFILE, say): nothing is lost yet, flush inline.
+                auto synced = t->log->sync();
+                if (!synced) t->failed = "fsync failed: " + synced.error().message;
             } else {
-                t->sync_in_flight.store(true, std::memory_order_release);
-                std::shared_ptr<Topic> topic = t;
-                background_sync_->submit(std::move(*job), [topic](Result<void> r) {
+                t->sync->in_flight.store(true, std::memory_order_release);
+                background_sync_->submit(std::move(*job), [state = t->sync](Result<void> r) {
                     if (!r) {
                         {
-                            std::lock_guard lock(topic->sync_error_mu);
-                            topic->sync_error = r.error().message;
+                            std::lock_guard lock(state->mu);
+                            state->error = r.error().message;
                         }
-                        topic->sync_failed.store(true, std::memory_order_release);
+                        state->failed.store(true, std::memory_order_release);
                     }
-                    topic->sync_in_flight.store(false, std::memory_order_release);
+                    state->in_flight.store(false, std::memory_order_release);
                 });
             }
             t->dirty = false;

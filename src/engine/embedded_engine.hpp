@@ -80,6 +80,7 @@ private:
     bool enqueue_control(std::function<void()> control);
     void commit_topic(Topic& topic, std::vector<Pending>& group);
     void absorb_sync_failure(Topic& topic);
+    void settle_background_sync(Topic& topic);
     void periodic_work(std::int64_t now_ms, bool force_sync);
 
     EmbeddedOptions options_;

@@ -111,9 +111,9 @@ enum class Ending { taken_over, graceful, abrupt };
 
 // Beast reads a body through the connection's buffer, at most its free capacity per read; the buffer of a
 // connection that has only read heads holds about 1 KiB, so a 100 KiB batch took some 200 recvmsg calls. Before
-// a body, the buffer grows to the body's length (up to kMaxBodyRead), so it comes in a few large reads; after the
-// exchange it shrinks back, so idle connections cost what they did.
-constexpr std::size_t kMaxBodyRead = 256 * 1024;
+// a body, the buffer grows to the body's length (up to kMaxBodyRead, the most Beast asks one read for), so it
+// comes in a few large reads; after the exchange it shrinks back, so idle connections cost what they did.
+constexpr std::size_t kMaxBodyRead = 64 * 1024;
 constexpr std::size_t kChunkedBodyRead = 64 * 1024;
 constexpr std::size_t kIdleReadCapacity = 16 * 1024;
 

@@ -559,6 +559,15 @@ PreparedSync& PreparedSync::operator=(PreparedSync&& other) noexcept {
 
 PreparedSync::~PreparedSync() { close_all(); }
 
+void PreparedSync::add_fd(int fd, std::filesystem::path path) {
+    try {
+        fds_.push_back({fd, std::move(path)});
+    } catch (...) {
+        ::close(fd);
+        throw;
+    }
+}
+
 void PreparedSync::close_all() noexcept {
     for (auto& h : fds_) ::close(h.fd);
     fds_.clear();

@@ -66,7 +66,8 @@ public:
     bool empty() const noexcept { return fds_.empty() && paths_.empty(); }
 
     // Filled by the log.
-    void add_fd(int fd, std::filesystem::path path) { fds_.push_back({fd, std::move(path)}); }
+    // Takes ownership of `fd` (closed even if recording it throws).
+    void add_fd(int fd, std::filesystem::path path);
     void add_path(std::filesystem::path path) { paths_.push_back(std::move(path)); }
 
 private:

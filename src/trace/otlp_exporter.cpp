@@ -93,7 +93,7 @@ void OtlpExporter::submit(Span span) noexcept {
         }
         try {
             queue_.bytes += scratch;
-            queue_.ends.push_back(static_cast<std::uint32_t>(queue_.bytes.size()));
+            queue_.ends.push_back(queue_.bytes.size());
         } catch (...) {
             queue_.bytes.resize(queue_.ends.empty() ? 0 : queue_.ends.back());
             stats_.dropped.fetch_add(1, std::memory_order_relaxed);
@@ -122,7 +122,7 @@ OtlpExporter::Encoded OtlpExporter::take(std::size_t max) {
         queue_.ends.reserve(options_.batch_size);
         return batch;
     }
-    const std::uint32_t cut = queue_.ends[max - 1];
+    const std::size_t cut = queue_.ends[max - 1];
     batch.bytes.assign(queue_.bytes, 0, cut);
     batch.ends.assign(queue_.ends.begin(), queue_.ends.begin() + max);
     queue_.bytes.erase(0, cut);
@@ -164,7 +164,7 @@ asio::awaitable<void> OtlpExporter::send(Encoded batch) {
     if (json) {
         std::string joined;
         joined.reserve(batch.bytes.size() + n);
-        std::uint32_t begin = 0;
+        std::size_t begin = 0;
         for (auto end : batch.ends) {
             if (begin) joined.push_back(',');
             joined.append(batch.bytes, begin, end - begin);

@@ -87,7 +87,7 @@ private:
     // Spans already encoded (see submit): their bytes back to back, and where each one ends.
     struct Encoded {
         std::string bytes;
-        std::vector<std::uint32_t> ends;
+        std::vector<std::size_t> ends;
         std::size_t size() const noexcept { return ends.size(); }
         bool empty() const noexcept { return ends.empty(); }
     };

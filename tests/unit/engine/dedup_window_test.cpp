@@ -95,6 +95,26 @@ TEST(DedupWindow, AgreesWithAModelThroughEvictionsAndGrowth) {
 }
 
 
+TEST(DedupWindow, ATakenBackRoundEvictsNothingAndBigRoundsSeeTheirOwnCopies) {
+    DedupWindow w({1000, 2});
+    w.insert(DedupWindow::event_key("/s", "old1"), {0, 1}, 0);
+    w.insert(DedupWindow::event_key("/s", "old2"), {1, 1}, 0);
+    // A round of three new events in a window of two: no eviction until trim().
+    for (int i = 0; i < 3; ++i)
+        EXPECT_FALSE(w.find_or_insert(DedupWindow::event_key("/s", "n" + std::to_string(i)), {2u + i, 1}, 0));
+    EXPECT_TRUE(w.find_or_insert(DedupWindow::event_key("/s", "n0"), {9, 1}, 0));  // its own first copy
+    w.erase_newest(3);  // the append failed
+    w.trim();
+    EXPECT_TRUE(w.find(DedupWindow::event_key("/s", "old1"), 0));
+    EXPECT_TRUE(w.find(DedupWindow::event_key("/s", "old2"), 0));
+    // With max_entries 0 a round still sees its own copies, and trim() empties the window after it.
+    DedupWindow off({1000, 0});
+    EXPECT_FALSE(off.find_or_insert(DedupWindow::event_key("/s", "a"), {0, 1}, 0));
+    EXPECT_TRUE(off.find_or_insert(DedupWindow::event_key("/s", "a"), {1, 1}, 0));
+    off.trim();
+    EXPECT_EQ(off.size(), 0u);
+}
+
 TEST(DedupWindow, FindOrInsertAndTakingTheNewestBack) {
     DedupWindow w({1000, 100});
     EXPECT_FALSE(w.find_or_insert(DedupWindow::event_key("/s", "a"), {0, 1}, 0));
@@ -144,12 +164,13 @@ TEST(DedupWindow, RoundsTakenBackAgreeWithAModel) {
                 }
                 model.emplace_back(key, offset++);
                 ++inserted;
-                while (model.size() > max_entries) model.pop_front();
             }
-            if (rng() % 4 == 0) {  // the round's append failed
+            if (rng() % 4 == 0) {  // the round's append failed: its entries go, the older ones all stay
                 w.erase_newest(inserted);
-                for (std::size_t k = 0; k < inserted && !model.empty(); ++k) model.pop_back();
+                for (std::size_t k = 0; k < inserted; ++k) model.pop_back();
             }
+            w.trim();
+            while (model.size() > max_entries) model.pop_front();
             ASSERT_EQ(w.size(), model.size());
         }
     }
