@@ -44,26 +44,25 @@ std::optional<DedupWindow::Hit> DedupWindow::find(std::string_view key, std::int
     return entry(s.seq).hit;
 }
 
-void DedupWindow::insert(std::string key, Hit hit, std::int64_t at_ms) {
-    if (options_.max_entries == 0) return;
-    if ((entries_.size() + 1) * 2 > slots_.size()) grow();
-    const std::uint64_t h = hash_of(key);
-    Slot& s = slots_[probe(key, h)];
-    if (s.seq != kEmpty) return;
-    s = Slot{h, first_seq_ + entries_.size()};
-    entries_.push_back(Entry{std::move(key), h, hit, at_ms});
-    while (entries_.size() > options_.max_entries) drop_oldest();
-}
-
-std::optional<DedupWindow::Hit> DedupWindow::find_or_insert(std::string key, Hit hit, std::int64_t now_ms) {
-    expire(now_ms);
+std::optional<DedupWindow::Hit> DedupWindow::record(std::string key, Hit hit, std::int64_t at_ms) {
     if ((entries_.size() + 1) * 2 > slots_.size()) grow();
     const std::uint64_t h = hash_of(key);
     Slot& s = slots_[probe(key, h)];
     if (s.seq != kEmpty) return entry(s.seq).hit;
     s = Slot{h, first_seq_ + entries_.size()};
-    entries_.push_back(Entry{std::move(key), h, hit, now_ms});
+    entries_.push_back(Entry{std::move(key), h, hit, at_ms});
     return std::nullopt;
+}
+
+void DedupWindow::insert(std::string key, Hit hit, std::int64_t at_ms) {
+    if (options_.max_entries == 0) return;
+    record(std::move(key), hit, at_ms);
+    trim();
+}
+
+std::optional<DedupWindow::Hit> DedupWindow::find_or_insert(std::string key, Hit hit, std::int64_t now_ms) {
+    expire(now_ms);
+    return record(std::move(key), hit, now_ms);
 }
 
 void DedupWindow::trim() {

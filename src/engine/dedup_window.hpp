@@ -68,6 +68,8 @@ private:
     static constexpr std::uint64_t kEmpty = ~std::uint64_t{0};
 
     static std::uint64_t hash_of(std::string_view key) noexcept;
+    // The existing entry for `key`, or nullopt after adding it (no expiry, no eviction: the callers decide).
+    std::optional<Hit> record(std::string key, Hit hit, std::int64_t at_ms);
     // The slot holding `key` (hash `h`), or the empty slot where it would go.
     std::size_t probe(std::string_view key, std::uint64_t h) const noexcept;
     const Entry& entry(std::uint64_t seq) const noexcept { return entries_[seq - first_seq_]; }
