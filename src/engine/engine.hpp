@@ -101,6 +101,13 @@ public:
 };
 
 // One committed append as transports see it: the events in offset order with the fields fan-out needs.
+//
+// A batch covers the positions [base_offset, events.back().offset + 1): the topic has no event there other than
+// `events`. On the embedded log and Kafka a topic's offsets are consecutive and base_offset is
+// events.front().offset. In a JetStream stream that several topics share, a topic's offsets have holes (the
+// other topics' messages), so base_offset is where this node's previous batch of the topic ended (or where its
+// live consumer started): a subscriber at any position in [base_offset, end) takes the batch from there without
+// a gap.
 struct CommittedEvent {
     std::uint64_t offset;
     std::string type;
@@ -109,7 +116,7 @@ struct CommittedEvent {
 struct CommittedBatch {
     std::string topic;
     std::uint64_t epoch = 0;
-    std::uint64_t base_offset = 0;  // offset of events.front()
+    std::uint64_t base_offset = 0;  // where the batch starts, at or before events.front().offset
     std::int64_t commit_ns = 0;     // steady clock at commit, for delivery latency
     std::vector<CommittedEvent> events;
 };

@@ -3,6 +3,7 @@
 // (DESIGN.md §2 "encode once, write many"). Each format's frames sit back to back in one string, so a run of
 // consecutive frames is a single buffer for writev.
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -39,9 +40,10 @@ using CompressFn = void (*)(std::string& out, std::string_view frame);
 struct EncodedBatch {
     std::string topic;
     std::uint64_t epoch = 0;
-    std::uint64_t base_offset = 0;
+    std::uint64_t base_offset = 0;      // where the batch starts (engine::CommittedBatch)
     std::int64_t commit_ns = 0;
-    std::vector<std::string> types;  // per event, for ?types= filters
+    std::vector<std::string> types;     // per event, for ?types= filters
+    std::vector<std::uint64_t> offsets; // per event, ascending; consecutive except on a shared JetStream stream
 
     struct Frames {
         std::string bytes;
@@ -69,7 +71,12 @@ struct EncodedBatch {
     }
 
     std::size_t size() const noexcept { return types.size(); }
-    std::uint64_t end_offset() const noexcept { return base_offset + size(); }
+    // The position after the batch (what a subscriber that took all of it resumes from).
+    std::uint64_t end_offset() const noexcept { return offsets.empty() ? base_offset : offsets.back() + 1; }
+    // The first event at or after `position` (size() when none is).
+    std::size_t index_of(std::uint64_t position) const noexcept {
+        return static_cast<std::size_t>(std::lower_bound(offsets.begin(), offsets.end(), position) - offsets.begin());
+    }
     // Frames [first, last) of `format`, contiguous.
     std::string_view frames(WireFormat format, std::size_t first, std::size_t last) const noexcept {
         return slice(formats[static_cast<std::size_t>(format)], first, last);

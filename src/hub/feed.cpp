@@ -24,7 +24,8 @@ void Feed::on_batch(const BatchPtr& batch) {
         ++catchup_switches_;
         return;
     }
-    auto first = static_cast<std::size_t>(next_ - batch->base_offset);
+    // On a shared JetStream stream the batch may start before its first event (offsets have holes).
+    auto first = batch->index_of(next_);
     auto n = batch->size();
     // Each slice carries the batch's commit time and its event count, for the delivery latency.
     auto stamp = [&](std::size_t from, std::size_t to) {

@@ -5,9 +5,11 @@
 //   live     — committed batches from the hub are sliced (from `next`) into the delivery queue, no copy;
 //   catch-up — the subscriber is behind (it started in the past, or its queue passed the high-water mark), so
 //              live batches are ignored and refill() reads from the log at `next` instead.
-// The single rule that makes this exact: a frame is queued only for offset == next, and queuing it advances
-// next. A live batch that starts after next is a gap (switch to catch-up); one that ends at or before next is
-// already delivered (skip). So no gap and no duplicate, whatever the order of live batches and log reads.
+// The single rule that makes this exact: a batch is taken only when it covers next (its start at or before next,
+// its end after it), from its first event at or after next, and taking it moves next to its end. A live batch
+// that starts after next is a gap (switch to catch-up); one that ends at or before next is already delivered
+// (skip). So no gap and no duplicate, whatever the order of live batches and log reads — and this holds when a
+// topic's offsets have holes (a JetStream stream shared by several topics), since a batch says where it starts.
 //
 // Threading: owned by one connection on one worker.
 

@@ -161,6 +161,7 @@ void Hub::on_commit(engine::CommittedBatch&& committed) {
     batch->base_offset = committed.base_offset;
     batch->commit_ns = committed.commit_ns;
     batch->types.reserve(committed.events.size());
+    batch->offsets.reserve(committed.events.size());
     std::size_t json_bytes = 0;
     for (auto& e : committed.events) json_bytes += e.json.size() + e.type.size();
     for (std::size_t f = 0; f < kWireFormats; ++f) {
@@ -173,7 +174,10 @@ void Hub::on_commit(engine::CommittedBatch&& committed) {
             frames.ends.push_back(static_cast<std::uint32_t>(frames.bytes.size()));
         }
     }
-    for (auto& e : committed.events) batch->types.push_back(std::move(e.type));
+    for (auto& e : committed.events) {
+        batch->types.push_back(std::move(e.type));
+        batch->offsets.push_back(e.offset);
+    }
     BatchPtr shared = std::move(batch);
     for (auto i : targets) {
         WorkerHub* w = workers_[i];

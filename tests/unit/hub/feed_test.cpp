@@ -11,11 +11,13 @@
 namespace herald::hub {
 namespace {
 
-// An in-memory topic: offsets [start, end) with type "t<offset % 2>".
+// An in-memory topic: offsets [start, end) with type "t<offset % 2>". With `step` > 1 only every step-th offset
+// holds an event, as a topic's offsets do in a JetStream stream shared with other topics.
 class MemoryTopic final : public engine::TopicReader {
 public:
     std::string topic_name = "mem";
     std::uint64_t start = 0, end = 0;
+    std::uint64_t step = 1;
     const std::string& name() const override { return topic_name; }
     std::uint64_t epoch() const override { return 7; }
     std::uint64_t start_offset() const override { return start; }
@@ -25,7 +27,7 @@ public:
         if (from < start) return make_error(Errc::gone, "gone");
         std::vector<engine::StoredEvent> out;
         for (auto o = from; o < end && out.size() < max_records; ++o)
-            out.push_back({o, 0, *core::encode_event_record("id", type_of(o), "", json_of(o))});
+            if (o % step == 0) out.push_back({o, 0, *core::encode_event_record("id", type_of(o), "", json_of(o))});
         return out;
     }
     static std::string type_of(std::uint64_t o) { return "t" + std::to_string(o % 2); }
@@ -37,17 +39,25 @@ void encode(std::string& out, const EventView& e) {
     out += ',';
 }
 
-BatchPtr make_batch(std::uint64_t base, std::uint64_t n) {
+// Events at `offsets` in a batch starting at `base` (at or before the first of them).
+BatchPtr make_sparse_batch(std::uint64_t base, std::vector<std::uint64_t> offsets) {
     auto b = std::make_shared<EncodedBatch>();
     b->topic = "mem";
     b->epoch = 7;
     b->base_offset = base;
-    for (auto o = base; o < base + n; ++o) {
+    for (auto o : offsets) {
+        b->offsets.push_back(o);
         b->types.push_back(MemoryTopic::type_of(o));
         encode(b->formats[0].bytes, EventView{"mem", {7, o + 1}, b->types.back(), ""});
         b->formats[0].ends.push_back(static_cast<std::uint32_t>(b->formats[0].bytes.size()));
     }
     return b;
+}
+
+BatchPtr make_batch(std::uint64_t base, std::uint64_t n) {
+    std::vector<std::uint64_t> offsets;
+    for (auto o = base; o < base + n; ++o) offsets.push_back(o);
+    return make_sparse_batch(base, std::move(offsets));
 }
 
 std::string drain(Feed& f) {
@@ -105,6 +115,41 @@ TEST(Feed, AGapSwitchesToCatchUpAndTheLogFillsIt) {
     while (f.refill() == Feed::Refill::queued) {}
     EXPECT_EQ(drain(f), "0,1,2,3,");
     EXPECT_TRUE(f.live());
+}
+
+// A topic sharing a JetStream stream: its events sit at every other offset, batches start where the previous
+// one ended, and a subscriber's position can fall between two events.
+TEST(Feed, SparseBatchCoveringNextIsTakenFromItsFirstEventAtOrAfterIt) {
+    auto topic = std::make_shared<MemoryTopic>();
+    topic->step = 2;
+    topic->end = 3;  // events 0 and 2
+    Feed f(topic, 3, {}, kEncoder);
+    EXPECT_EQ(f.refill(), Feed::Refill::idle);
+    ASSERT_TRUE(f.live());
+    topic->end = 7;
+    f.on_batch(make_sparse_batch(1, {2, 4, 6}));  // 2 is before the subscriber's position
+    EXPECT_EQ(drain(f), "4,6,");
+    EXPECT_EQ(f.position().offset, 7u);
+    f.on_batch(make_sparse_batch(7, {10}));  // a hole of other topics' messages, then 10
+    EXPECT_EQ(drain(f), "10,");
+    EXPECT_EQ(f.position().offset, 11u);
+    f.on_batch(make_sparse_batch(1, {2, 4, 6}));  // delivered already
+    EXPECT_TRUE(f.queue().empty());
+}
+
+TEST(Feed, SparseBatchStartingAfterNextIsAGapTheLogFills) {
+    auto topic = std::make_shared<MemoryTopic>();
+    topic->step = 2;
+    topic->end = 5;  // events 0, 2, 4
+    Feed f(topic, 5, {}, kEncoder);
+    EXPECT_EQ(f.refill(), Feed::Refill::idle);
+    topic->end = 11;
+    f.on_batch(make_sparse_batch(9, {10}));  // the batch with 6 and 8 never arrived live
+    EXPECT_FALSE(f.live());
+    while (f.refill() == Feed::Refill::queued) {}
+    EXPECT_EQ(drain(f), "6,8,10,");
+    EXPECT_TRUE(f.live());
+    EXPECT_EQ(f.position().offset, 11u);
 }
 
 TEST(Feed, HighWaterMarkSwitchesToCatchUpWithoutLosingAnything) {

@@ -39,6 +39,7 @@ BatchPtr batch_of(std::string topic, std::uint64_t base, std::size_t events) {
     b->base_offset = base;
     for (std::size_t i = 0; i < events; ++i) {
         b->types.push_back("t");
+        b->offsets.push_back(base + i);
         auto& f = b->formats[0];
         f.bytes += "x";
         f.ends.push_back(static_cast<std::uint32_t>(f.bytes.size()));
