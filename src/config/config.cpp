@@ -320,7 +320,7 @@ Result<EngineSettings> parse_engine(const Walker& w, const YAML::Node& n) {
     auto j = n["jetstream"];
     if (j) {
         auto& js = e.jetstream;
-        if (auto k = w.keys(j, "engine.jetstream", {"servers", "stream_prefix", "subject_prefix", "replicas",
+        if (auto k = w.keys(j, "engine.jetstream", {"servers", "stream_prefix", "subject_prefix", "streams", "replicas",
                                                     "ack_timeout", "publish_timeout", "request_timeout", "lease_ttl"});
             !k)
             return std::move(k).error();
@@ -343,6 +343,12 @@ Result<EngineSettings> parse_engine(const Walker& w, const YAML::Node& n) {
                 return w.error(s, "engine.jetstream.subject_prefix",
                                "subject tokens ending with '.', without spaces, '*' or '>' (e.g. herald.)");
             js.subject_prefix = v;
+        }
+        if (auto s = j["streams"]) {
+            HERALD_TRY(v, w.str(s, "engine.jetstream.streams"));
+            if (v != "per_topic" && v != "shared")
+                return w.error(s, "engine.jetstream.streams", "expected per_topic (a stream per topic) or shared (one stream)");
+            js.streams = v;
         }
         if (auto s = j["replicas"]) { HERALD_TRY(v, w.count(s, "engine.jetstream.replicas", 1, 5)); js.replicas = int(v); }
         if (auto s = j["ack_timeout"]) { HERALD_TRY(v, w.duration(s, "engine.jetstream.ack_timeout", 10)); js.ack_timeout_ms = v; }

@@ -195,6 +195,7 @@ struct JetStreamSettings {
     std::vector<std::string> servers;  // nats:// or tls:// URLs
     std::string stream_prefix = "HERALD_";
     std::string subject_prefix = "herald.";
+    std::string streams = "per_topic";  // per_topic | shared (every topic a subject of <stream_prefix>EVENTS)
     int replicas = 1;
     std::int64_t ack_timeout_ms = 2'000;
     std::int64_t publish_timeout_ms = 15'000;

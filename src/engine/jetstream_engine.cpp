@@ -49,6 +49,12 @@ Error api_failure(const std::string& what, natsStatus s, jsErrCode jerr) {
     return make_error(transient ? Errc::unavailable : Errc::io_error, std::move(message));
 }
 
+// On the shared stream: is `m` of the topic's current epoch (js::kEpochHeader)?
+bool of_epoch(natsMsg* m, const std::string& epoch) {
+    const char* value = nullptr;
+    return natsMsgHeader_Get(m, js::kEpochHeader, &value) == NATS_OK && value && epoch == value;
+}
+
 std::string_view message_data(natsMsg* m) {
     const char* d = natsMsg_GetData(m);
     return d ? std::string_view(d, static_cast<std::size_t>(natsMsg_GetDataLength(m))) : std::string_view();
@@ -98,6 +104,7 @@ struct JetStreamEngine::Topic final : TopicReader {
     std::string stream;
     std::string subject;
     std::uint64_t topic_epoch = 0;
+    std::string epoch_header;  // shared stream: the Herald-Epoch value of this topic's messages
     std::atomic<std::uint64_t> start{0};
     std::atomic<std::uint64_t> end{0};
     std::atomic<std::uint64_t> size{0};
@@ -109,6 +116,7 @@ struct JetStreamEngine::Topic final : TopicReader {
 
     CommittedBatch batch;          // delivery thread: live events not yet handed over
     std::uint64_t delivered = 0;   // delivery thread: the offset after the last event handed over
+    std::uint64_t covered = 0;     // delivery thread: where the next live batch starts (shared stream)
 
     const std::string& name() const override { return topic_name; }
     std::uint64_t epoch() const override { return topic_epoch; }
@@ -121,6 +129,9 @@ struct JetStreamEngine::Topic final : TopicReader {
     }
     Result<std::vector<StoredEvent>> read(std::uint64_t from, std::size_t max_records,
                                           std::size_t max_bytes) const override;
+    // read() on the shared stream: the topic's messages from `from` on, through a pull consumer on its subject.
+    Result<std::vector<StoredEvent>> read_subject(std::uint64_t from, std::size_t max_records,
+                                                  std::size_t max_bytes) const;
     // The stream's first/last sequence and size, asked of the leader.
     Result<void> refresh_state() const;
 };
@@ -143,13 +154,14 @@ Result<void> JetStreamEngine::Topic::refresh_state() const {
     auto* self = const_cast<Topic*>(this);
     self->start.store(si->State.FirstSeq > 0 ? si->State.FirstSeq - 1 : 0, std::memory_order_release);
     self->advance_end(si->State.LastSeq);
-    self->size.store(si->State.Bytes, std::memory_order_relaxed);
+    if (!engine->shared_layout()) self->size.store(si->State.Bytes, std::memory_order_relaxed);
     jsStreamInfo_Destroy(si);
     return ok();
 }
 
 Result<std::vector<StoredEvent>> JetStreamEngine::Topic::read(std::uint64_t from, std::size_t max_records,
                                                               std::size_t max_bytes) const {
+    if (engine->shared_layout()) return read_subject(from, max_records, max_bytes);
     std::vector<StoredEvent> out;
     if (from < start_offset())
         return make_error(Errc::gone, "offset " + std::to_string(from) + " of topic " + topic_name +
@@ -218,6 +230,81 @@ Result<std::vector<StoredEvent>> JetStreamEngine::Topic::read(std::uint64_t from
     return out;
 }
 
+Result<std::vector<StoredEvent>> JetStreamEngine::Topic::read_subject(std::uint64_t from, std::size_t max_records,
+                                                                      std::size_t max_bytes) const {
+    std::vector<StoredEvent> out;
+    if (from < start_offset())
+        return make_error(Errc::gone, "offset " + std::to_string(from) + " of topic " + topic_name +
+                                          " was removed by retention");
+    const auto last = end_offset();
+    if (from >= last || max_records == 0) return out;
+    const int n = static_cast<int>(std::min<std::size_t>(max_records, kMaxReadBatch));
+    // The topic's next messages are somewhere after `from` among other topics' ones: a consumer filtered on its
+    // subject finds them in one request instead of one message lookup per sequence. It lives for this read only.
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.Wait = engine->options_.request_timeout_ms;
+    jsSubOptions so;
+    jsSubOptions_Init(&so);
+    so.Stream = stream.c_str();
+    so.Config.DeliverPolicy = js_DeliverByStartSequence;
+    so.Config.OptStartSeq = from + 1;
+    so.Config.AckPolicy = js_AckExplicit;  // a pull consumer must have one; nothing is acknowledged
+    so.Config.MaxAckPending = n;
+    so.Config.InactiveThreshold = 30'000'000'000;  // the server removes it even if this node dies mid-read
+    natsSubscription* sub = nullptr;
+    jsErrCode jerr{};
+    natsStatus s = js_PullSubscribe(&sub, engine->js_, subject.c_str(), nullptr, &jo, &so, &jerr);
+    if (s != NATS_OK) return api_failure("reading " + topic_name, s, jerr);
+    // How many of the topic's messages follow `from` — the consumer counted them when it was made. A fetch that
+    // does not wait could come back empty from a consumer still being set up; one that waits for exactly what
+    // is there returns as soon as it has it, and never waits on an empty topic.
+    jsConsumerInfo* ci = nullptr;
+    jerr = {};
+    s = natsSubscription_GetConsumerInfo(&ci, sub, &jo, &jerr);
+    std::uint64_t pending = 0;
+    if (s == NATS_OK) {
+        pending = ci->NumPending;
+        jsConsumerInfo_Destroy(ci);
+    }
+    if (s != NATS_OK || pending == 0) {
+        natsSubscription_Unsubscribe(sub);
+        natsSubscription_Destroy(sub);
+        if (s != NATS_OK) return api_failure("reading " + topic_name, s, jerr);
+        if (auto refreshed = refresh_state(); refreshed && from < start_offset())
+            return make_error(Errc::gone, "offset " + std::to_string(from) + " of topic " + topic_name +
+                                              " was removed by retention");
+        return out;
+    }
+    jsFetchRequest fr;
+    jsFetchRequest_Init(&fr);
+    fr.Batch = static_cast<int>(std::min<std::uint64_t>(static_cast<std::uint64_t>(n), pending));
+    fr.Expires = engine->options_.request_timeout_ms * 1'000'000;
+    natsMsgList list{};
+    s = natsSubscription_FetchRequest(&list, sub, &fr);
+    const int list_count = list.Count;
+    std::size_t bytes = 0;
+    for (int i = 0; i < list.Count; ++i) {
+        jsMsgMetaData* meta = nullptr;
+        if (natsMsg_GetMetaData(&meta, list.Msgs[i]) != NATS_OK) break;
+        const std::uint64_t seq = meta->Sequence.Stream;
+        const std::int64_t ts = meta->Timestamp / 1'000'000;
+        jsMsgMetaData_Destroy(meta);
+        auto data = message_data(list.Msgs[i]);
+        if (seq == 0 || seq > last) break;  // past what this node knows of: it comes live
+        if (!of_epoch(list.Msgs[i], epoch_header)) continue;  // published to a deleted topic of this name
+        if (!out.empty() && bytes + data.size() > max_bytes) break;
+        bytes += data.size();
+        out.push_back(StoredEvent{seq - 1, ts, std::string(data)});
+    }
+    natsMsgList_Destroy(&list);
+    natsSubscription_Unsubscribe(sub);  // deletes the consumer the library made
+    natsSubscription_Destroy(sub);
+    // Messages were there: coming back with none of them is a failure, not an empty topic.
+    if (list_count == 0 && s != NATS_OK) return api_failure("reading " + topic_name, s, {});
+    return out;
+}
+
 struct JetStreamEngine::Request {
     struct Item {
         std::string id;
@@ -232,6 +319,7 @@ struct JetStreamEngine::Request {
     std::shared_ptr<Topic> topic;  // until the request is answered (complete() releases it)
     std::string subject;           // the topic's, fixed at publish: send() reads them without the lock
     std::string stream;
+    std::string epoch;             // shared stream: the Herald-Epoch header (under flight_mutex_)
     std::string idempotency_key;
     PublishCallback done;
     std::vector<Item> items;
@@ -333,22 +421,34 @@ Result<void> JetStreamEngine::start(CommitListener& listener) {
     }
     shared_ = std::move(*shared);
 
-    // Declared topics. Several nodes starting together over a cluster that is still electing stream leaders see
-    // timeouts: those are retried for a while, anything else stops the start.
-    for (auto& [name, settings] : options_.declared) {
-        Result<void> ready = ok();
-        const auto give_up = now_ms() + 30'000;
-        for (std::int64_t wait = 250;; wait = std::min<std::int64_t>(wait * 2, 2'000)) {
-            ready = put_stream(name, settings, nullptr);
-            if (ready) {
-                if (auto t = open_topic(name, false, nullptr, nullptr); !t) ready = std::move(t).error();
-            }
-            if (ready || ready.error().code != Errc::unavailable || now_ms() + wait > give_up) break;
-            std::this_thread::sleep_for(std::chrono::milliseconds(wait));
-        }
+    // The shared stream, then the declared topics. Several nodes starting together over a cluster that is still
+    // electing stream leaders see timeouts: those are retried for a while, anything else stops the start.
+    if (shared_layout()) {
+        auto ready = retry_while_forming([this] {
+            return put_stream_config(js::shared_stream_name(options_.stream_prefix), options_.subject_prefix + ">",
+                                     options_.defaults, nullptr);
+        });
         if (!ready) {
             stop();
-            return std::move(ready).error();
+            return ready;
+        }
+    }
+    for (auto& [name, settings] : options_.declared) {
+        auto ready = retry_while_forming([&, n = &name, st = &settings]() -> Result<void> {
+            if (shared_layout()) {
+                if (auto fits = check_shared_settings(*st); !fits)
+                    return make_error(Errc::invalid_argument, "topic " + *n + ": " + fits.error().message,
+                                      "topics." + *n + ".retention");
+                if (auto t = open_topic(*n, true, st, nullptr); !t) return std::move(t).error();
+                return ok();
+            }
+            if (auto put = put_stream(*n, *st, nullptr); !put) return put;
+            if (auto t = open_topic(*n, false, nullptr, nullptr); !t) return std::move(t).error();
+            return ok();
+        });
+        if (!ready) {
+            stop();
+            return ready;
         }
     }
     refresh_topics();
@@ -402,8 +502,36 @@ void JetStreamEngine::stop() {
 }
 
 Result<void> JetStreamEngine::put_stream(const std::string& name, const TopicSettings& settings, bool* created) {
-    const auto stream = js::stream_name(options_.stream_prefix, name);
-    const auto subject = options_.subject_prefix + name;
+    auto put = put_stream_config(js::stream_name(options_.stream_prefix, name), options_.subject_prefix + name,
+                                 settings, created);
+    if (!put) return put;
+    std::lock_guard lock(topics_mutex_);
+    if (auto it = topics_.find(name); it != topics_.end()) it->second->settings = settings;
+    return ok();
+}
+
+Result<void> JetStreamEngine::check_shared_settings(const TopicSettings& settings) const {
+    if (settings.retention_ms == options_.defaults.retention_ms &&
+        settings.retention_bytes == options_.defaults.retention_bytes)
+        return ok();
+    return make_error(Errc::invalid_argument,
+                      "with engine.jetstream.streams: shared every topic keeps the shared stream's retention "
+                      "(topic_defaults); a retention of its own needs streams: per_topic",
+                      "retention");
+}
+
+Result<void> JetStreamEngine::retry_while_forming(const std::function<Result<void>()>& step) {
+    Result<void> ready = ok();
+    const auto give_up = now_ms() + 30'000;
+    for (std::int64_t wait = 250;; wait = std::min<std::int64_t>(wait * 2, 2'000)) {
+        ready = step();
+        if (ready || ready.error().code != Errc::unavailable || now_ms() + wait > give_up) return ready;
+        std::this_thread::sleep_for(std::chrono::milliseconds(wait));
+    }
+}
+
+Result<void> JetStreamEngine::put_stream_config(const std::string& stream, const std::string& subject,
+                                                const TopicSettings& settings, bool* created) {
     const char* subjects[] = {subject.c_str()};
     jsStreamConfig cfg;
     jsStreamConfig_Init(&cfg);
@@ -446,20 +574,11 @@ Result<void> JetStreamEngine::put_stream(const std::string& name, const TopicSet
         return api_failure("stream info of " + stream, s, jerr);
     }
     if (si) jsStreamInfo_Destroy(si);
-    std::lock_guard lock(topics_mutex_);
-    if (auto it = topics_.find(name); it != topics_.end()) it->second->settings = settings;
     return ok();
 }
 
-Result<std::shared_ptr<JetStreamEngine::Topic>> JetStreamEngine::open_topic(const std::string& name, bool create,
-                                                                           const TopicSettings* settings,
-                                                                           bool* created) {
-    {
-        std::lock_guard lock(topics_mutex_);
-        if (auto it = topics_.find(name); it != topics_.end()) return it->second;
-    }
-    if (closed_.load()) return make_error(Errc::unavailable, "the engine is stopping");
-    if (!is_valid_topic_name(name)) return make_error(Errc::invalid_argument, "invalid topic name", "topic");
+Result<JetStreamEngine::Located> JetStreamEngine::locate_stream(const std::string& name, bool create,
+                                                                const TopicSettings* settings, bool* created) {
     const auto stream = js::stream_name(options_.stream_prefix, name);
     jsStreamInfo* si = nullptr;
     jsErrCode jerr{};
@@ -476,19 +595,71 @@ Result<std::shared_ptr<JetStreamEngine::Topic>> JetStreamEngine::open_topic(cons
         s = js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, &jerr);
     }
     if (s != NATS_OK) return api_failure("stream info of " + stream, s, jerr);
+    Located at{stream, js::stream_epoch(stream, si->Created), si->State.FirstSeq, si->State.LastSeq,
+               si->State.Bytes, settings_of(si->Config)};
+    jsStreamInfo_Destroy(si);
+    return at;
+}
+
+Result<JetStreamEngine::Located> JetStreamEngine::locate_subject(const std::string& name, bool create,
+                                                                 const TopicSettings* settings, bool* created) {
+    const auto stream = js::shared_stream_name(options_.stream_prefix);
+    const auto key = js::topic_record_key(name);
+    auto record = shared_->get(key);
+    if (!record) return std::move(record).error();
+    std::optional<std::uint64_t> epoch;
+    if (*record) {
+        epoch = js::parse_topic_record(**record);
+    } else {
+        if (!create) return make_error(Errc::not_found, "no topic " + name, "topic");
+        const TopicSettings* initial = settings;
+        if (auto d = options_.declared.find(name); !initial && d != options_.declared.end()) initial = &d->second;
+        if (initial) {
+            if (auto fits = check_shared_settings(*initial); !fits) return std::move(fits).error();
+        }
+        // Nodes creating the same topic at once: one record wins and every node reads its epoch.
+        auto made = shared_->create(key, js::topic_record(js::new_topic_epoch(stream, name)));
+        if (!made) return std::move(made).error();
+        if (created) *created = made->mine;
+        epoch = js::parse_topic_record(made->value);
+    }
+    if (!epoch) return make_error(Errc::corrupt, "the shared record of topic " + name + " is unreadable", "topic");
+    jsStreamInfo* si = nullptr;
+    jsErrCode jerr{};
+    natsStatus s = js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, &jerr);
+    if (s != NATS_OK) return api_failure("stream info of " + stream, s, jerr);
+    // Sizes are the stream's, shared by every topic: a topic's own is not known without counting.
+    Located at{stream, *epoch, si->State.FirstSeq, si->State.LastSeq, 0, settings_of(si->Config)};
+    jsStreamInfo_Destroy(si);
+    return at;
+}
+
+Result<std::shared_ptr<JetStreamEngine::Topic>> JetStreamEngine::open_topic(const std::string& name, bool create,
+                                                                           const TopicSettings* settings,
+                                                                           bool* created) {
+    {
+        std::lock_guard lock(topics_mutex_);
+        if (auto it = topics_.find(name); it != topics_.end()) return it->second;
+    }
+    if (closed_.load()) return make_error(Errc::unavailable, "the engine is stopping");
+    if (!is_valid_topic_name(name)) return make_error(Errc::invalid_argument, "invalid topic name", "topic");
+    auto at = shared_layout() ? locate_subject(name, create, settings, created)
+                              : locate_stream(name, create, settings, created);
+    if (!at) return std::move(at).error();
 
     auto t = std::make_shared<Topic>();
     t->engine = this;
     t->topic_name = name;
-    t->stream = stream;
+    t->stream = at->stream;
     t->subject = options_.subject_prefix + name;
-    t->topic_epoch = js::stream_epoch(stream, si->Created);
-    t->start.store(si->State.FirstSeq > 0 ? si->State.FirstSeq - 1 : 0);
-    t->end.store(si->State.LastSeq);
-    t->size.store(si->State.Bytes);
-    t->settings = settings_of(si->Config);
-    t->delivered = si->State.LastSeq;
-    jsStreamInfo_Destroy(si);
+    t->topic_epoch = at->epoch;
+    t->epoch_header = js::epoch_text(at->epoch);
+    t->start.store(at->first_seq > 0 ? at->first_seq - 1 : 0);
+    t->end.store(at->last_seq);
+    t->size.store(at->bytes);
+    t->settings = at->settings;
+    t->delivered = at->last_seq;
+    t->covered = at->last_seq;
 
     std::lock_guard lock(topics_mutex_);
     if (auto it = topics_.find(name); it != topics_.end()) return it->second;  // another thread was first
@@ -503,9 +674,9 @@ Result<std::shared_ptr<JetStreamEngine::Topic>> JetStreamEngine::open_topic(cons
     // The consumer lives on one server; when that server dies, missing heartbeats are how libnats notices and
     // makes a new one. 1 s instead of the default 5 s keeps a node's live stream stalled for seconds, not tens.
     so.Config.Heartbeat = 1'000'000'000;
-    jerr = {};
-    s = js_Subscribe(&t->live, js_, t->subject.c_str(), &on_live_message, &t->closure, nullptr, &so, &jerr);
-    if (s != NATS_OK) return api_failure("live consumer of " + stream, s, jerr);
+    jsErrCode jerr{};
+    natsStatus s = js_Subscribe(&t->live, js_, t->subject.c_str(), &on_live_message, &t->closure, nullptr, &so, &jerr);
+    if (s != NATS_OK) return api_failure("live consumer of " + t->subject, s, jerr);
     natsSubscription_SetPendingLimits(t->live, -1, -1);
     track(t->live);
     t->opened_ms = now_ms();
@@ -585,6 +756,7 @@ void JetStreamEngine::publish(PublishRequest request, PublishCallback done) {
     req->topic = std::move(*topic);
     req->subject = req->topic->subject;
     req->stream = req->topic->stream;
+    if (shared_layout()) req->epoch = req->topic->epoch_header;
     req->idempotency_key = request.idempotency_key;
     req->done = std::move(done);
     req->items.reserve(request.items.size());
@@ -597,8 +769,11 @@ void JetStreamEngine::publish(PublishRequest request, PublishCallback done) {
         }
         Request::Item it;
         it.id = item.id;
-        it.message_id = request.idempotency_key.empty() ? js::event_message_id(item.source, item.id)
-                                                        : js::idempotency_message_id(request.idempotency_key, i);
+        // On the shared stream the duplicate window spans topics: the topic is part of the id.
+        const std::string_view scope = shared_layout() ? std::string_view(request.topic) : std::string_view();
+        it.message_id = request.idempotency_key.empty()
+                            ? js::event_message_id(scope, item.source, item.id)
+                            : js::idempotency_message_id(scope, request.idempotency_key, i);
         it.record = std::move(*record);
         req->items.push_back(std::move(it));
     }
@@ -629,6 +804,7 @@ void JetStreamEngine::send(const std::shared_ptr<Request>& req, std::size_t inde
     std::string reply;
     std::string_view record;
     std::string message_id;
+    std::string epoch;
     {
         std::lock_guard lock(flight_mutex_);
         auto& it = req->items[index];
@@ -636,6 +812,7 @@ void JetStreamEngine::send(const std::shared_ptr<Request>& req, std::size_t inde
         reply = ack_prefix_ + std::to_string(it.token);
         record = it.record;  // items are never resized after publish() built them
         message_id = it.message_id;
+        epoch = req->epoch;
     }
     natsMsg* m = nullptr;
     if (natsMsg_Create(&m, req->subject.c_str(), reply.c_str(), record.data(),
@@ -643,6 +820,7 @@ void JetStreamEngine::send(const std::shared_ptr<Request>& req, std::size_t inde
         return;  // retried when its acknowledgement times out
     natsMsgHeader_Set(m, "Nats-Msg-Id", message_id.c_str());
     natsMsgHeader_Set(m, "Nats-Expected-Stream", req->stream.c_str());
+    if (!epoch.empty()) natsMsgHeader_Set(m, js::kEpochHeader, epoch.c_str());
     // A failure here (disconnected with a full reconnect buffer) is the same as a lost acknowledgement.
     natsConnection_PublishMsg(nc_, m);
     natsMsg_Destroy(m);
@@ -799,6 +977,7 @@ void JetStreamEngine::recover_deleted_topics() {
         if (req->finished) continue;
         if (fresh) {
             req->topic = std::move(*fresh);
+            if (shared_layout()) req->epoch = req->topic->epoch_header;
             continue;
         }
         req->failure = fresh.error();
@@ -817,25 +996,33 @@ void JetStreamEngine::on_live(Topic& topic, natsMsg* msg) {
     jsMsgMetaData_Destroy(meta);
     topic.live_pending.store(pending, std::memory_order_relaxed);
     if (seq == 0 || seq <= topic.delivered) return;  // a consumer reset may deliver again what was handed over
+    const bool shared = shared_layout();
     auto flush = [&] {
         if (topic.batch.events.empty()) return;
         topic.batch.commit_ns = steady_ns();
+        topic.covered = topic.batch.events.back().offset + 1;
         CommittedBatch out;
         std::swap(out, topic.batch);
         listener_->on_commit(std::move(out));
     };
-    if (!topic.batch.events.empty() && topic.batch.base_offset + topic.batch.events.size() != seq - 1) flush();
+    // A stream of its own: a batch is consecutive offsets. The shared stream: the consumer delivers this topic's
+    // messages in order, skipping the others', so a batch starts where the previous one ended.
+    if (!shared && !topic.batch.events.empty() &&
+        topic.batch.base_offset + topic.batch.events.size() != seq - 1)
+        flush();
     auto record = core::decode_event_record(message_data(msg));
-    if (record) {
+    const bool ours = !shared || of_epoch(msg, topic.epoch_header);  // not a deleted topic's of this name
+    if (record && ours) {
         if (topic.batch.events.empty()) {
             topic.batch.topic = topic.topic_name;
             topic.batch.epoch = topic.topic_epoch;
-            topic.batch.base_offset = seq - 1;
+            topic.batch.base_offset = shared ? topic.covered : seq - 1;
         }
         topic.batch.events.push_back(CommittedEvent{seq - 1, std::string(record->type), std::string(record->json)});
     } else {
-        // Not written by Herald: flush what is before it, so offsets stay contiguous; readers skip it too.
-        flush();
+        // Not written by Herald: readers skip it too. On a stream of its own, flush what is before it, so offsets
+        // stay contiguous.
+        if (!shared) flush();
     }
     topic.delivered = seq;
     topic.advance_end(seq);
@@ -859,6 +1046,19 @@ void JetStreamEngine::configure_topic(std::string name, TopicSettings settings, 
             return;
         }
         bool created = false;
+        if (shared_layout()) {
+            if (auto fits = check_shared_settings(settings); !fits) {
+                done(std::move(fits).error());
+                return;
+            }
+            auto t = open_topic(name, true, &settings, &created);
+            if (!t) {
+                done(std::move(t).error());
+                return;
+            }
+            done(TopicConfigured{created, (*t)->topic_epoch});
+            return;
+        }
         if (auto put = put_stream(name, settings, &created); !put) {
             done(std::move(put).error());
             return;
@@ -894,6 +1094,10 @@ void JetStreamEngine::delete_topic(std::string name, DeleteCallback done) {
             }
         }
         if (t) retire(std::move(t));
+        if (shared_layout()) {
+            delete_subject(name, done);
+            return;
+        }
         jsErrCode jerr{};
         const auto stream = js::stream_name(options_.stream_prefix, name);
         natsStatus s = js_DeleteStream(js_, stream.c_str(), nullptr, &jerr);
@@ -914,32 +1118,95 @@ void JetStreamEngine::delete_topic(std::string name, DeleteCallback done) {
     if (!enqueue_control(run)) done(make_error(Errc::unavailable, "the engine is stopping"));
 }
 
+void JetStreamEngine::delete_subject(const std::string& name, DeleteCallback done) {
+    const auto stream = js::shared_stream_name(options_.stream_prefix);
+    const auto subject = options_.subject_prefix + name;
+    const auto key = js::topic_record_key(name);
+    auto record = shared_->get(key);
+    if (!record) {
+        done(std::move(record).error());
+        return;
+    }
+    if (!*record) {
+        done(make_error(Errc::not_found, "no topic " + name, "topic"));
+        return;
+    }
+    auto purge = [&]() -> Result<void> {
+        jsOptions o;
+        jsOptions_Init(&o);
+        o.Stream.Purge.Subject = subject.c_str();
+        jsErrCode jerr{};
+        natsStatus s = js_PurgeStream(js_, stream.c_str(), &o, &jerr);
+        if (s != NATS_OK) return api_failure("purging " + subject + " from " + stream, s, jerr);
+        return ok();
+    };
+    // Events first, record second: a failure leaves the topic existing (and perhaps empty), never gone with its
+    // events left for a topic of the same name to show later. The second purge takes what a node that had not
+    // yet noticed published in between.
+    if (auto p = purge(); !p) {
+        done(std::move(p).error());
+        return;
+    }
+    if (auto r = shared_->remove(key); !r) {
+        done(std::move(r).error());
+        return;
+    }
+    (void)purge();
+    {
+        std::lock_guard lock(topics_mutex_);
+        std::erase_if(known_, [&](const TopicInfo& i) { return i.name == name; });
+    }
+    done(ok());
+}
+
+Result<std::vector<TopicInfo>> JetStreamEngine::list_topics() {
+    std::vector<TopicInfo> known;
+    jsErrCode jerr{};
+    if (shared_layout()) {
+        auto records = shared_->list("topic.");
+        if (!records) return std::move(records).error();
+        const auto stream = js::shared_stream_name(options_.stream_prefix);
+        jsStreamInfo* si = nullptr;
+        natsStatus s = js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, &jerr);
+        if (s != NATS_OK) return api_failure("stream info of " + stream, s, jerr);
+        for (auto& r : *records) {
+            auto epoch = js::parse_topic_record(r.value);
+            auto name = r.key.substr(std::string_view("topic.").size());
+            if (!epoch || !is_valid_topic_name(name)) continue;
+            known.push_back(TopicInfo{name, *epoch, si->State.FirstSeq > 0 ? si->State.FirstSeq - 1 : 0,
+                                      si->State.LastSeq, 0, settings_of(si->Config)});
+        }
+        jsStreamInfo_Destroy(si);
+        return known;
+    }
+    jsStreamInfoList* list = nullptr;
+    natsStatus s = js_Streams(&list, js_, nullptr, &jerr);
+    if (s == NATS_NOT_FOUND) return known;
+    if (s != NATS_OK) return api_failure("listing streams", s, jerr);
+    for (int i = 0; i < list->Count; ++i) {
+        auto* si = list->List[i];
+        if (!si->Config || !si->Config->Name) continue;
+        auto name = js::topic_of_stream(options_.stream_prefix, si->Config->Name);
+        if (!name) continue;
+        TopicInfo info;
+        info.name = *name;
+        info.epoch = js::stream_epoch(si->Config->Name, si->Created);
+        info.start_offset = si->State.FirstSeq > 0 ? si->State.FirstSeq - 1 : 0;
+        info.end_offset = si->State.LastSeq;
+        info.size_bytes = si->State.Bytes;
+        info.settings = settings_of(si->Config);
+        known.push_back(std::move(info));
+    }
+    jsStreamInfoList_Destroy(list);
+    return known;
+}
+
 void JetStreamEngine::refresh_topics() {
     const auto started_ms = now_ms();
-    jsStreamInfoList* list = nullptr;
-    jsErrCode jerr{};
-    natsStatus s = js_Streams(&list, js_, nullptr, &jerr);
     std::vector<TopicInfo> known;
     std::string error;
-    if (s == NATS_OK) {
-        for (int i = 0; i < list->Count; ++i) {
-            auto* si = list->List[i];
-            if (!si->Config || !si->Config->Name) continue;
-            auto name = js::topic_of_stream(options_.stream_prefix, si->Config->Name);
-            if (!name) continue;
-            TopicInfo info;
-            info.name = *name;
-            info.epoch = js::stream_epoch(si->Config->Name, si->Created);
-            info.start_offset = si->State.FirstSeq > 0 ? si->State.FirstSeq - 1 : 0;
-            info.end_offset = si->State.LastSeq;
-            info.size_bytes = si->State.Bytes;
-            info.settings = settings_of(si->Config);
-            known.push_back(std::move(info));
-        }
-        jsStreamInfoList_Destroy(list);
-    } else if (s != NATS_NOT_FOUND) {
-        error = "JetStream: " + api_failure("listing streams", s, jerr).message;
-    }
+    if (auto listed = list_topics()) known = std::move(*listed);
+    else error = "JetStream: " + listed.error().message;
     std::vector<std::shared_ptr<Topic>> recreated;  // listed with another epoch: deleted and created again
     std::vector<std::shared_ptr<Topic>> unlisted;   // missing from the list: deleted, or leaderless right now
     {
@@ -950,7 +1217,8 @@ void JetStreamEngine::refresh_topics() {
             if (t->opened_ms >= started_ms) continue;  // opened after the list was asked for
             auto info = std::find_if(known.begin(), known.end(), [&, n = &name](const TopicInfo& i) { return i.name == *n; });
             if (info == known.end()) {
-                unlisted.push_back(t);
+                // The shared layout's list is the key-value bucket, which answered: not listed is deleted.
+                (shared_layout() ? recreated : unlisted).push_back(t);
             } else if (info->epoch != t->topic_epoch) {
                 recreated.push_back(t);
             } else {

@@ -12,6 +12,11 @@
 // multi-message transaction): when a request fails some of its events may be stored, and retrying it is safe
 // because the ids deduplicate.
 //
+// Layouts (StreamLayout, jetstream_protocol.hpp): a stream per topic, or every topic a subject of one shared
+// stream. On the shared stream a topic's offsets have holes (the other topics' messages): live batches say where
+// they start (CommittedBatch), reads go through a short-lived pull consumer filtered on the topic's subject,
+// retention is the stream's, and a topic exists while its record is in the shared key-value bucket.
+//
 // Live events: every topic opened on this node has an ordered push consumer from the sequence after the last
 // one at open time. Whatever node published an event, every node's consumer delivers it, in stream order, and
 // the engine hands it to the CommitListener in batches (a batch ends when the consumer has nothing pending).
@@ -47,10 +52,15 @@ struct __natsMsg;
 
 namespace herald::engine {
 
+// Where topics live: a stream each (their own retention, their own leader, contiguous offsets), or subjects of
+// one stream <stream_prefix>EVENTS (one retention and one leader for all: many topics cost one stream).
+enum class StreamLayout { per_topic, shared };
+
 struct JetStreamOptions {
     std::vector<std::string> servers;           // nats://host:port, at least one
     std::string stream_prefix = "HERALD_";
     std::string subject_prefix = "herald.";
+    StreamLayout streams = StreamLayout::per_topic;
     int replicas = 1;
     TopicSettings defaults;                     // retention applies; fsync and segment size are JetStream's own
     std::map<std::string, TopicSettings> declared;
@@ -94,10 +104,31 @@ private:
         std::size_t item = 0;
     };
 
+    // What open_topic needs to know of a topic's storage, from either layout.
+    struct Located {
+        std::string stream;
+        std::uint64_t epoch = 0;
+        std::uint64_t first_seq = 0, last_seq = 0, bytes = 0;
+        TopicSettings settings;
+    };
+
+    bool shared_layout() const { return options_.streams == StreamLayout::shared; }
     Result<std::shared_ptr<Topic>> open_topic(const std::string& name, bool create, const TopicSettings* settings,
                                               bool* created);
-    // Creates or updates the stream; `created` tells which. Blocking (one API round trip or two).
+    Result<Located> locate_stream(const std::string& name, bool create, const TopicSettings* settings, bool* created);
+    Result<Located> locate_subject(const std::string& name, bool create, const TopicSettings* settings,
+                                   bool* created);
+    // Creates or updates the topic's stream; `created` tells which. Blocking (one API round trip or two).
     Result<void> put_stream(const std::string& name, const TopicSettings& settings, bool* created);
+    Result<void> put_stream_config(const std::string& stream, const std::string& subjects,
+                                   const TopicSettings& settings, bool* created);
+    // On the shared stream every topic has the stream's retention: other settings are refused, not ignored.
+    Result<void> check_shared_settings(const TopicSettings& settings) const;
+    // Runs `step` until it works, fails with something other than Errc::unavailable, or 30 s pass (a cluster
+    // still electing its leaders answers with timeouts).
+    Result<void> retry_while_forming(const std::function<Result<void>()>& step);
+    void delete_subject(const std::string& name, DeleteCallback done);
+    Result<std::vector<TopicInfo>> list_topics();
     void send(const std::shared_ptr<Request>& request, std::size_t item);
     void complete(const std::shared_ptr<Request>& request);
     void maintenance_loop();

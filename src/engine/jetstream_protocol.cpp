@@ -5,6 +5,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <random>
 
 #include "base/base64.hpp"
 #include "engine/topic_name.hpp"
@@ -52,6 +53,45 @@ std::string stream_name(std::string_view prefix, std::string_view topic) {
     return out;
 }
 
+std::string shared_stream_name(std::string_view prefix) { return std::string(prefix) + "EVENTS"; }
+
+std::string topic_record_key(std::string_view topic) { return "topic." + std::string(topic); }
+
+std::string epoch_text(std::uint64_t epoch) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (int shift = 60; shift >= 0; shift -= 4) out.push_back(kHex[(epoch >> shift) & 0xf]);
+    return out;
+}
+
+std::string topic_record(std::uint64_t epoch) { return "{\"epoch\":\"" + epoch_text(epoch) + "\"}"; }
+
+std::optional<std::uint64_t> parse_topic_record(std::string_view text) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(text, ec);
+    if (ec || !v.is_object()) return std::nullopt;
+    auto hex = json_text(v.as_object(), "epoch");
+    if (hex.size() != 16) return std::nullopt;
+    std::uint64_t epoch = 0;
+    auto [p, e] = std::from_chars(hex.data(), hex.data() + hex.size(), epoch, 16);
+    if (e != std::errc{} || p != hex.data() + hex.size() || epoch == 0) return std::nullopt;
+    // from_chars takes upper case too; the record is written in lower case only.
+    for (char c : hex)
+        if (c >= 'A' && c <= 'F') return std::nullopt;
+    return epoch;
+}
+
+std::uint64_t new_topic_epoch(std::string_view stream, std::string_view topic) {
+    std::random_device random;
+    const auto now = std::chrono::system_clock::now().time_since_epoch().count();
+    std::string name(stream);
+    name.push_back('/');
+    name += topic;
+    // The clock alone could repeat across nodes creating the same name at once; only one create wins anyway,
+    // the random part makes a re-created topic's epoch differ even on a clock that went back.
+    return stream_epoch(name, static_cast<std::int64_t>(now ^ (std::uint64_t(random()) << 32 | random())));
+}
+
 std::optional<std::string> topic_of_stream(std::string_view prefix, std::string_view stream) {
     if (!stream.starts_with(prefix)) return std::nullopt;
     stream.remove_prefix(prefix.size());
@@ -72,15 +112,17 @@ std::optional<std::string> topic_of_stream(std::string_view prefix, std::string_
     return topic;
 }
 
-std::string event_message_id(std::string_view source, std::string_view id) {
+std::string event_message_id(std::string_view scope, std::string_view source, std::string_view id) {
     std::string fields;
+    if (!scope.empty()) append_field(fields, scope);
     append_field(fields, source);
     append_field(fields, id);
     return "ev-" + security::sha256_hex(fields);
 }
 
-std::string idempotency_message_id(std::string_view key, std::size_t index) {
+std::string idempotency_message_id(std::string_view scope, std::string_view key, std::size_t index) {
     std::string fields;
+    if (!scope.empty()) append_field(fields, scope);
     append_field(fields, key);
     return "ik-" + security::sha256_hex(fields) + "-" + std::to_string(index);
 }

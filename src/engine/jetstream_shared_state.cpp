@@ -93,6 +93,34 @@ Result<void> JetStreamSharedState::remove(std::string_view key) {
     return ok();
 }
 
+Result<std::optional<std::string>> JetStreamSharedState::get(std::string_view key) {
+    const std::string k(key);
+    kvEntry* e = nullptr;
+    natsStatus s = kvStore_Get(&e, records_, k.c_str());
+    if (s == NATS_NOT_FOUND) return std::optional<std::string>();
+    if (s != NATS_OK) return kv_error("reading shared record " + k, s);
+    std::optional<std::string> out(std::in_place, static_cast<const char*>(kvEntry_Value(e)),
+                                   static_cast<std::size_t>(kvEntry_ValueLen(e)));
+    kvEntry_Destroy(e);
+    return out;
+}
+
+Result<JetStreamSharedState::Created> JetStreamSharedState::create(std::string_view key, std::string_view value) {
+    const std::string k(key);
+    // Two rounds at most: a create that loses to another node's reads that node's record; a record deleted
+    // between the two calls lets the second create win.
+    for (int round = 0; round < 2; ++round) {
+        std::uint64_t rev = 0;
+        natsStatus s = kvStore_Create(&rev, records_, k.c_str(), value.data(), static_cast<int>(value.size()));
+        if (s == NATS_OK) return Created{std::string(value), true};
+        if (s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS) return kv_error("creating shared record " + k, s);
+        auto there = get(key);
+        if (!there) return std::move(there).error();
+        if (*there) return Created{std::move(**there), false};
+    }
+    return make_error(Errc::unavailable, "shared record " + k + " keeps changing");
+}
+
 Result<bool> JetStreamSharedState::hold_lease(std::string_view name, std::string_view holder) {
     const std::string key(name);
     const std::string who(holder);

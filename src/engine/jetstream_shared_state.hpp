@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -35,6 +36,16 @@ public:
     Result<void> put(std::string_view key, std::string_view value) override;
     Result<void> remove(std::string_view key) override;
     Result<bool> hold_lease(std::string_view name, std::string_view holder) override;
+
+    // One record; nullopt when there is none.
+    Result<std::optional<std::string>> get(std::string_view key);
+    // Writes `value` under `key` only when no record is there. Returns the record there after the call — this
+    // call's, or the one another node wrote first — and whether it is this call's.
+    struct Created {
+        std::string value;
+        bool mine = false;
+    };
+    Result<Created> create(std::string_view key, std::string_view value);
     void release_lease(std::string_view name, std::string_view holder) override;
 
     JetStreamSharedState(__kvStore* records, __kvStore* leases) : records_(records), leases_(leases) {}

@@ -532,6 +532,7 @@ boost::asio::awaitable<http::Response> AdminPlane::handle(http::Request& req) {
             js["servers"] = std::move(servers);
             js["stream_prefix"] = c.engine.jetstream.stream_prefix;
             js["subject_prefix"] = c.engine.jetstream.subject_prefix;
+            js["streams"] = c.engine.jetstream.streams;
             js["replicas"] = c.engine.jetstream.replicas;
             js["ack_timeout_ms"] = c.engine.jetstream.ack_timeout_ms;
             js["publish_timeout_ms"] = c.engine.jetstream.publish_timeout_ms;

@@ -113,6 +113,7 @@ std::unique_ptr<engine::Engine> make_engine(const config::Config& c, std::map<st
         o.servers = j.servers;
         o.stream_prefix = j.stream_prefix;
         o.subject_prefix = j.subject_prefix;
+        o.streams = j.streams == "shared" ? engine::StreamLayout::shared : engine::StreamLayout::per_topic;
         o.replicas = j.replicas;
         o.defaults = c.topic_defaults.settings;
         o.declared = std::move(declared);

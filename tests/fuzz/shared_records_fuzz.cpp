@@ -1,6 +1,7 @@
 // Fuzz target: what Herald reads back from a JetStream cluster other nodes (or other programs) write to —
-// stream names (jetstream::topic_of_stream), publish acknowledgements, stored messages and their timestamps
-// (jetstream_protocol.hpp), and the shared webhook records (webhook/subscription_json.hpp).
+// stream names (jetstream::topic_of_stream), publish acknowledgements, stored messages and their timestamps,
+// the topic records of the shared-stream layout (jetstream_protocol.hpp), and the shared webhook records
+// (webhook/subscription_json.hpp).
 //
 // The first byte picks the parser; the rest is its text. Invariants beyond "no crash, no sanitizer report":
 //  - a stream name that decodes to a topic is exactly what stream_name() makes of that topic (the escape is
@@ -8,7 +9,8 @@
 //  - an acknowledgement that parses without an API error has a sequence; a stored message has one and its
 //    timestamp, when given, parses;
 //  - a definition or progress record that parses serialises to a record that parses to the same values
-//    (what one node writes, every node reads alike).
+//    (what one node writes, every node reads alike);
+//  - a topic record that parses has a non-zero epoch, and the record written for that epoch reads back alike.
 
 #include <cstddef>
 #include <cstdint>
@@ -23,7 +25,7 @@ using namespace herald;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return 0;
-    const std::uint8_t which = data[0] % 5;
+    const std::uint8_t which = data[0] % 6;
     const std::string_view text = fuzz::as_text(data + 1, size - 1);
     namespace js = engine::jetstream;
     switch (which) {
@@ -62,6 +64,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                               again->status.next_offset == def->status.next_offset &&
                               again->spec.retry_schedule == def->spec.retry_schedule &&
                               again->spec.timeout == def->spec.timeout);
+            break;
+        }
+        case 5: {
+            auto epoch = js::parse_topic_record(text);
+            if (epoch) {
+                HERALD_FUZZ_CHECK(*epoch != 0);
+                HERALD_FUZZ_CHECK(js::parse_topic_record(js::topic_record(*epoch)) == epoch);
+            }
             break;
         }
         default: {

@@ -135,16 +135,159 @@ test('JetStream engine: three Herald nodes over a three-node cluster', async (t)
   });
 });
 
-test('JetStream engine: killing the stream leader mid-publish loses no acknowledged event', async (t) => {
+// The streams of the Herald deployment, by name, from a live server's monitoring endpoint.
+async function streamNames(cluster) {
+  for (const n of cluster.nodes) {
+    if (!n.proc || n.proc.exitCode !== null || n.proc.signalCode) continue;
+    const j = await cluster.jsz(n, '?accounts=true&streams=true');
+    if (!j) continue;
+    const names = [];
+    for (const acc of j.account_details || []) for (const s of acc.stream_detail || []) names.push(s.name);
+    return names.sort();
+  }
+  return [];
+}
+
+test('JetStream engine (streams: shared): every topic a subject of one stream', async (t) => {
   const cluster = await new NatsCluster(3).start();
-  const nodes = await startNodes(cluster, 2);
+  const nodes = await startNodes(cluster, 3, '    streams: shared\n');
+  t.after(async () => {
+    await stopAll(nodes);
+    await cluster.stop();
+  });
+  const TOTAL = 120;
+  const sent = { orders: [], payments: [] };
+  const got = nodes.map(() => ({ orders: [], payments: [] }));
+
+  await t.test('two topics interleaved in one stream: each subscriber on each node gets its topic, in order, with the same cursors', async () => {
+    const conns = [];
+    for (const [i, h] of nodes.entries()) {
+      for (const topic of ['orders', 'payments']) {
+        conns.push(sseConnect(`${h.url}/v1/topics/${topic}/events?from=earliest`, {
+          onEvent: (e) => got[i][topic].push({ id: e.id, seq: JSON.parse(e.data).data.seq }),
+        }));
+      }
+    }
+    try {
+      const agents = nodes.map(() => new http.Agent({ keepAlive: true, maxSockets: 2 }));
+      for (let i = 0; i < TOTAL; i++) {
+        const topic = i % 3 === 0 ? 'payments' : 'orders';
+        const h = i % nodes.length;
+        const r = await publish(nodes[h].url, topic, { seq: i }, { agent: agents[h] });
+        assert.equal(r.status, 201, r.body);
+        sent[topic].push({ seq: i, offset: JSON.parse(r.body).offset, cursor: JSON.parse(r.body).cursor });
+      }
+      await waitFor(() => got.every((g) => g.orders.length >= sent.orders.length && g.payments.length >= sent.payments.length),
+        { timeout: 20000, what: 'every event of both topics on every node' });
+      for (const g of got) {
+        for (const topic of ['orders', 'payments']) assert.deepEqual(g[topic].map((e) => e.seq), sent[topic].map((e) => e.seq));
+      }
+      for (const g of got.slice(1)) {
+        for (const topic of ['orders', 'payments']) assert.deepEqual(g[topic].map((e) => e.id), got[0][topic].map((e) => e.id));
+      }
+    } finally {
+      conns.forEach((c) => c.close());
+    }
+    // Offsets are positions in the one stream: each topic's increase, with holes where the other's sit.
+    const offsets = [...sent.orders, ...sent.payments].map((e) => e.offset).sort((a, b) => a - b);
+    assert.deepEqual(offsets, Array.from({ length: TOTAL }, (_, i) => i));
+    assert.ok(sent.orders.some((e, i) => i > 0 && e.offset > sent.orders[i - 1].offset + 1), 'orders has holes');
+    assert.deepEqual(await streamNames(cluster), ['HERALD_EVENTS', 'KV_HERALD_LEASES', 'KV_HERALD_META']);
+  });
+
+  await t.test('cursors resume exactly across the holes: JSON pages, Last-Event-ID and catch-up on another node', async () => {
+    // A page read from earliest on a node sees only its topic.
+    const all = await readAll(nodes[2].url, 'orders');
+    assert.deepEqual(all.map((e) => e.data.seq), sent.orders.map((e) => e.seq));
+    // From the cursor of an event in the middle (answered by another node), exactly what follows.
+    const mid = sent.orders[Math.floor(sent.orders.length / 2)];
+    const page = await request(`${nodes[1].url}/v1/topics/orders/events?from=${encodeURIComponent(mid.cursor)}&limit=1000`);
+    assert.equal(page.status, 200, page.body);
+    const rest = sent.orders.filter((e) => e.seq > mid.seq).map((e) => e.seq);
+    assert.deepEqual(JSON.parse(page.body).events.map((e) => e.data.seq), rest);
+    // An SSE client resuming with Last-Event-ID catches up from the stream, then goes live.
+    const resumed = [];
+    const conn = sseConnect(`${nodes[0].url}/v1/topics/orders/events`, {
+      headers: { 'Last-Event-ID': mid.cursor },
+      onEvent: (e) => resumed.push(JSON.parse(e.data).data.seq),
+    });
+    try {
+      await waitFor(() => resumed.length >= rest.length, { timeout: 10000, what: 'the catch-up' });
+      const p = await publish(nodes[1].url, 'payments', { seq: 'other' });
+      assert.equal(p.status, 201);
+      const r = await publish(nodes[2].url, 'orders', { seq: 'live' });
+      assert.equal(r.status, 201);
+      await waitFor(() => resumed.length >= rest.length + 1, { timeout: 10000, what: 'the live event' });
+      assert.deepEqual(resumed, [...rest, 'live']);
+    } finally {
+      conn.close();
+    }
+  });
+
+  await t.test('one event id on two topics is two events; on one topic a copy from another node is a duplicate', async () => {
+    const event = { specversion: '1.0', id: 'same-id', source: '/it', type: 'test.thingHappened.v1', data: { n: 1 } };
+    const a = await publishEvent(nodes[0].url, 'orders', event);
+    assert.equal(a.status, 201, a.body);
+    const b = await publishEvent(nodes[1].url, 'payments', event);
+    assert.equal(b.status, 201, b.body);
+    const c = await publishEvent(nodes[2].url, 'orders', event);
+    assert.equal(c.status, 200, c.body);
+    assert.equal(JSON.parse(c.body).duplicate, true);
+    assert.equal(JSON.parse(c.body).offset, JSON.parse(a.body).offset);
+  });
+
+  await t.test('topics live in the shared records: listed everywhere, retention is the stream\'s, delete and re-create give a new epoch', async () => {
+    await waitFor(async () => {
+      const r = await request(`${nodes[2].url}/v1/topics`);
+      const names = JSON.parse(r.body).topics.map((tp) => tp.name);
+      return names.includes('orders') && names.includes('payments');
+    }, { timeout: 10000, what: 'both topics listed on node 2' });
+    const own = await request(`${nodes[0].admin}/admin/topics/orders`, {
+      method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"retention":{"max_age":"1h"}}',
+    });
+    assert.equal(own.status, 400, own.body);
+    assert.match(own.headers['content-type'], /application\/problem\+json/);
+    assert.match(own.body, /streams: shared/);
+    const made = await request(`${nodes[1].admin}/admin/topics/audit`, {
+      method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}',
+    });
+    assert.equal(made.status, 201, made.body);
+
+    const before = await publish(nodes[1].url, 'payments', { n: 'old' });
+    assert.equal(before.status, 201, before.body);
+    const oldCursor = JSON.parse(before.body).cursor;
+    const del = await request(`${nodes[0].admin}/admin/topics/payments`, { method: 'DELETE' });
+    assert.equal(del.status, 204, del.body);
+    const again = await waitFor(async () => {
+      const r = await publish(nodes[1].url, 'payments', { n: 'new' });
+      return r.status === 201 && JSON.parse(r.body).cursor.split('.')[1] !== oldCursor.split('.')[1] ? r : null;
+    }, { timeout: 20000, interval: 500, what: 'a publish on node 1 into the re-created topic' });
+    assert.ok(JSON.parse(again.body).offset > JSON.parse(before.body).offset, 'offsets never go back in one stream');
+    const page = await request(`${nodes[2].url}/v1/topics/payments/events?from=${encodeURIComponent(oldCursor)}`);
+    assert.equal(page.status, 200, page.body);
+    const body = JSON.parse(page.body);
+    assert.equal(body.gap.reason, 'epoch', 'the old cursor is detected');
+    assert.deepEqual(body.events.map((e) => e.data.n), ['new'], 'the deleted events are gone');
+    // The other topics are untouched.
+    assert.deepEqual((await readAll(nodes[2].url, 'orders')).length, sent.orders.length + 2);
+  });
+
+  await t.test('SIGKILL of a node mid-stream: its SSE client resumes on another node and misses nothing', async () => {
+    await resumeAfterKill({ publisher: nodes[0], victim: nodes[2], survivor: nodes[1], topic: 'failover' });
+  });
+});
+
+for (const layout of ['per_topic', 'shared']) test(`JetStream engine (streams: ${layout}): killing the stream leader mid-publish loses no acknowledged event`, async (t) => {
+  const cluster = await new NatsCluster(3).start();
+  const nodes = await startNodes(cluster, 2, `    streams: ${layout}\n`);
   t.after(async () => {
     await stopAll(nodes);
     await cluster.stop();
   });
   const first = await publish(nodes[0].url, 'ledger', { seq: 0 });
   assert.equal(first.status, 201, first.body);
-  const leader = await waitFor(() => cluster.streamLeader('HERALD_ledger'), { timeout: 10000, what: 'the stream leader' });
+  const stream = layout === 'shared' ? 'HERALD_EVENTS' : 'HERALD_ledger';
+  const leader = await waitFor(() => cluster.streamLeader(stream), { timeout: 10000, what: 'the stream leader' });
 
   const acked = new Set([0]);
   const failed = [];

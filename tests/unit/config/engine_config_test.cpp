@@ -11,6 +11,7 @@ TEST(EngineConfig, EmbeddedIsTheDefault) {
     ASSERT_TRUE(c);
     EXPECT_EQ(c->engine.kind, "embedded");
     EXPECT_TRUE(c->engine.jetstream.servers.empty());
+    EXPECT_EQ(c->engine.jetstream.streams, "per_topic");
 }
 
 TEST(EngineConfig, JetStreamEveryKey) {
@@ -20,6 +21,7 @@ TEST(EngineConfig, JetStreamEveryKey) {
     servers: [nats://127.0.0.1:4222, "tls://nats-2.internal:4222"]
     stream_prefix: EVENTS_
     subject_prefix: acme.events.
+    streams: shared
     replicas: 3
     ack_timeout: 500ms
     publish_timeout: 20s
@@ -32,6 +34,7 @@ TEST(EngineConfig, JetStreamEveryKey) {
     EXPECT_EQ(j.servers, (std::vector<std::string>{"nats://127.0.0.1:4222", "tls://nats-2.internal:4222"}));
     EXPECT_EQ(j.stream_prefix, "EVENTS_");
     EXPECT_EQ(j.subject_prefix, "acme.events.");
+    EXPECT_EQ(j.streams, "shared");
     EXPECT_EQ(j.replicas, 3);
     EXPECT_EQ(j.ack_timeout_ms, 500);
     EXPECT_EQ(j.publish_timeout_ms, 20'000);
@@ -120,6 +123,8 @@ TEST(EngineConfig, ErrorsNameTheKeyAndLine) {
          "engine.jetstream.subject_prefix", "line 4", "ending with '.'"},
         {"engine:\n  jetstream:\n    servers: [nats://a:1]\n    subject_prefix: \"a.*.\"\n",
          "engine.jetstream.subject_prefix", "line 4", "'*'"},
+        {"engine:\n  jetstream:\n    servers: [nats://a:1]\n    streams: one\n", "engine.jetstream.streams",
+         "line 4", "per_topic"},
         {"engine:\n  jetstream:\n    servers: [nats://a:1]\n    replicas: 7\n", "engine.jetstream.replicas",
          "line 4", "between"},
         {"engine:\n  jetstream:\n    servers: [nats://a:1]\n    ack_timeout: 5s\n    publish_timeout: 1s\n",

@@ -36,17 +36,46 @@ TEST(JetStreamNames, ForeignStreamsAreNotTopics) {
 }
 
 TEST(JetStreamIds, MessageIdsAreStableDistinctAndHeaderSafe) {
-    auto a = event_message_id("/orders", "42");
-    EXPECT_EQ(a, event_message_id("/orders", "42"));
-    EXPECT_NE(a, event_message_id("/orders", "43"));
-    EXPECT_NE(a, event_message_id("/order", "s42"));  // fields are length-prefixed
+    auto a = event_message_id("", "/orders", "42");
+    EXPECT_EQ(a, event_message_id("", "/orders", "42"));
+    EXPECT_NE(a, event_message_id("", "/orders", "43"));
+    EXPECT_NE(a, event_message_id("", "/order", "s42"));  // fields are length-prefixed
     EXPECT_EQ(a.rfind("ev-", 0), 0u);
     EXPECT_EQ(a.size(), 3u + 64u);
-    auto odd = event_message_id("urn:x\r\nX-Evil: 1", "id with spaces \xff");
+    auto odd = event_message_id("", "urn:x\r\nX-Evil: 1", "id with spaces \xff");
     for (char c : odd) EXPECT_TRUE((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '-') << odd;
-    EXPECT_NE(idempotency_message_id("k", 0), idempotency_message_id("k", 1));
-    EXPECT_NE(idempotency_message_id("k", 0), idempotency_message_id("l", 0));
-    EXPECT_EQ(idempotency_message_id("k", 3).rfind("ik-", 0), 0u);
+    EXPECT_NE(idempotency_message_id("", "k", 0), idempotency_message_id("", "k", 1));
+    EXPECT_NE(idempotency_message_id("", "k", 0), idempotency_message_id("", "l", 0));
+    EXPECT_EQ(idempotency_message_id("", "k", 3).rfind("ik-", 0), 0u);
+}
+
+// On a stream shared by every topic the duplicate window spans topics: one event id on two topics is two events.
+TEST(JetStreamIds, OnASharedStreamTheTopicIsPartOfTheId) {
+    EXPECT_NE(event_message_id("orders", "/s", "1"), event_message_id("payments", "/s", "1"));
+    EXPECT_EQ(event_message_id("orders", "/s", "1"), event_message_id("orders", "/s", "1"));
+    EXPECT_NE(event_message_id("orders", "/s", "1"), event_message_id("", "/s", "1"));
+    EXPECT_NE(idempotency_message_id("orders", "k", 0), idempotency_message_id("payments", "k", 0));
+    EXPECT_NE(idempotency_message_id("orders", "k", 0), idempotency_message_id("", "k", 0));
+}
+
+TEST(JetStreamSharedLayout, TopicRecordsRoundTripAndRefuseJunk) {
+    EXPECT_EQ(shared_stream_name("HERALD_"), "HERALD_EVENTS");
+    // Topic names are lower case, so no topic's own stream can be the shared one.
+    EXPECT_FALSE(topic_of_stream("HERALD_", shared_stream_name("HERALD_")));
+    EXPECT_EQ(topic_record_key("orders.eu"), "topic.orders.eu");
+    for (std::uint64_t e : {1ull, 0x9f86d081884c7d65ull, ~0ull}) {
+        auto back = parse_topic_record(topic_record(e));
+        ASSERT_TRUE(back) << topic_record(e);
+        EXPECT_EQ(*back, e);
+    }
+    EXPECT_EQ(topic_record(0x2a), R"({"epoch":"000000000000002a"})");
+    for (const char* bad : {"", "{}", "[]", R"({"epoch":42})", R"({"epoch":"2a"})", R"({"epoch":"0000000000000000"})",
+                            R"({"epoch":"000000000000002A"})", R"({"epoch":"00000000000000zz"})", "{\"epoch\":"})
+        EXPECT_FALSE(parse_topic_record(bad)) << bad;
+    auto a = new_topic_epoch("HERALD_EVENTS", "orders");
+    auto b = new_topic_epoch("HERALD_EVENTS", "orders");
+    EXPECT_NE(a, 0u);
+    EXPECT_NE(a, b);  // created again: old cursors must not fit
 }
 
 TEST(JetStreamIds, EpochDependsOnStreamAndCreation) {
