@@ -8,9 +8,11 @@
 #   publish-embedded   1 KiB events, 16 keep-alive connections, 5 s, closed loop, embedded log (fsync interval)
 #   publish-js1        the same on JetStream: one nats-server, streams with 1 replica
 #   publish-js3        the same on a 3-node JetStream cluster, 3 replicas (the deployment of docs/deployment.md)
+#   publish-js3-shared the same with `streams: shared` (every topic a subject of one stream)
 #   fanout-embedded    1,000 SSE subscribers, 200 events/s of 512 B for 10 s, embedded log
 #   fanout-js3-1node   the same, one Herald node over the 3-node cluster (R3)
 #   fanout-js3-3nodes  the same subscriber count spread over three Herald nodes (R3); events published on node 1
+#   fanout-js3-3nodes-shared   the same with `streams: shared`
 #   publish-kafka      the publish load on Kafka: librdkafka's MOCK cluster (3 brokers, herald-kafka-mock; there
 #                      is no Kafka broker in Debian) — it shows Herald's producer path, not a real broker's disk
 #   fanout-kafka-1node / fanout-kafka-3nodes   the fan-out runs over the mock cluster
@@ -146,7 +148,7 @@ PUBLISH=(--topic bench --max --publishers 16 --size 1024 --duration 5)
 FANOUT=(--topic fanout --subscribers 1000 --rate 200 --publishers 16 --size 512 --duration 10 --drain 5)
 EMBEDDED=$'topics:\n  defaults:\n    fsync: interval'
 kafka_config() { printf 'engine:\n  kind: kafka\n  kafka:\n    brokers: [%s]\n    create_topics: broker\n' "$1"; }
-js_config() { printf 'engine:\n  kind: jetstream\n  jetstream:\n    servers: [%s]\n    replicas: %s\n' "$1" "$2"; }
+js_config() { printf 'engine:\n  kind: jetstream\n  jetstream:\n    servers: [%s]\n    replicas: %s\n    streams: %s\n' "$1" "$2" "${3:-per_topic}"; }
 
 # Topics exist before the subscribers open (as the core benchmarks do: the fan-out topic is created first).
 make_topic() { curl -sf -o /dev/null -H 'Content-Type: application/json' -d '{"warm":true}' "$1/v1/topics/$2/events?type=bench.warmedUp.v1" || true; }
@@ -165,6 +167,11 @@ start_herald publish-js3 "$(js_config "$NATS_URLS" 3)"
 run publish-js3 --url "${URLS[0]}" "${PUBLISH[@]}"
 reset
 
+start_nats js3s 3
+start_herald publish-js3-shared "$(js_config "$NATS_URLS" 3 shared)"
+run publish-js3-shared --url "${URLS[0]}" "${PUBLISH[@]}"
+reset
+
 start_herald fanout-embedded "$EMBEDDED"
 make_topic "${URLS[0]}" fanout
 run fanout-embedded --url "${URLS[0]}" "${FANOUT[@]}"
@@ -181,6 +188,13 @@ for i in 1 2 3; do start_herald "fanout-js3-node$i" "$(js_config "$NATS_URLS" 3)
 make_topic "${URLS[0]}" fanout
 ports=$(for u in "${URLS[@]}"; do echo "${u##*:}"; done | paste -sd,)
 run fanout-js3-3nodes --url "${URLS[0]}" --subscribe-ports "$ports" "${FANOUT[@]}"
+reset
+
+start_nats fanout3s 3
+for i in 1 2 3; do start_herald "fanout-js3s-node$i" "$(js_config "$NATS_URLS" 3 shared)"; done
+make_topic "${URLS[0]}" fanout
+ports=$(for u in "${URLS[@]}"; do echo "${u##*:}"; done | paste -sd,)
+run fanout-js3-3nodes-shared --url "${URLS[0]}" --subscribe-ports "$ports" "${FANOUT[@]}"
 reset
 
 start_kafka publish-kafka-mock
@@ -225,6 +239,7 @@ fanout_row() {
     publish_row publish-embedded "embedded log (fsync interval)"
     publish_row publish-js1 "JetStream, 1 server, R1"
     publish_row publish-js3 "JetStream, 3-server cluster, R3"
+    publish_row publish-js3-shared "JetStream, 3-server cluster, R3, streams: shared"
     publish_row publish-kafka "Kafka MOCK cluster, 3 brokers, acks=all"
     echo
     echo "| fan-out: 1,000 SSE subscribers, 200 events/s × 512 B, 10 s | latency p50 / p99 / max ms | lost / duplicated | deliveries/s | server CPU |"
@@ -232,6 +247,7 @@ fanout_row() {
     fanout_row fanout-embedded "embedded log, 1 Herald node"
     fanout_row fanout-js3-1node "JetStream R3, 1 Herald node"
     fanout_row fanout-js3-3nodes "JetStream R3, 3 Herald nodes (333/333/334 subscribers; published on node 1)"
+    fanout_row fanout-js3-3nodes-shared "JetStream R3, streams: shared, 3 Herald nodes (as above)"
     fanout_row fanout-kafka-1node "Kafka MOCK, 1 Herald node"
     fanout_row fanout-kafka-3nodes "Kafka MOCK, 3 Herald nodes (333/333/334 subscribers; published on node 1)"
 } >"$OUT"

@@ -19,6 +19,8 @@ namespace {
 
 // Reads of more events than this are split by the caller's loop: one read is one pipelined round of requests.
 constexpr std::size_t kMaxReadBatch = 256;
+// Reads of the shared stream up to this many events are message lookups, not a consumer (Topic::read_subject).
+constexpr int kLookupReadMax = 3;
 // Live events are handed to the listener in batches of at most this many.
 constexpr std::size_t kMaxLiveBatch = 256;
 
@@ -129,9 +131,15 @@ struct JetStreamEngine::Topic final : TopicReader {
     }
     Result<std::vector<StoredEvent>> read(std::uint64_t from, std::size_t max_records,
                                           std::size_t max_bytes) const override;
-    // read() on the shared stream: the topic's messages from `from` on, through a pull consumer on its subject.
+    // read() on the shared stream: the topic's messages from `from` on, through a pull consumer on its subject,
+    // or — when that fails (a consumer needs the cluster's metadata leader as well as the stream's, so it fails
+    // longer during elections) — one message lookup at a time.
     Result<std::vector<StoredEvent>> read_subject(std::uint64_t from, std::size_t max_records,
                                                   std::size_t max_bytes) const;
+    Result<std::vector<StoredEvent>> read_by_consumer(std::uint64_t from, int n, std::uint64_t last,
+                                                      std::size_t max_bytes) const;
+    Result<std::vector<StoredEvent>> read_by_lookup(std::uint64_t from, int n, std::uint64_t last,
+                                                    std::size_t max_bytes) const;
     // The stream's first/last sequence and size, asked of the leader.
     Result<void> refresh_state() const;
 };
@@ -232,13 +240,65 @@ Result<std::vector<StoredEvent>> JetStreamEngine::Topic::read(std::uint64_t from
 
 Result<std::vector<StoredEvent>> JetStreamEngine::Topic::read_subject(std::uint64_t from, std::size_t max_records,
                                                                       std::size_t max_bytes) const {
-    std::vector<StoredEvent> out;
     if (from < start_offset())
         return make_error(Errc::gone, "offset " + std::to_string(from) + " of topic " + topic_name +
                                           " was removed by retention");
     const auto last = end_offset();
-    if (from >= last || max_records == 0) return out;
+    if (from >= last || max_records == 0) return std::vector<StoredEvent>();
     const int n = static_cast<int>(std::min<std::size_t>(max_records, kMaxReadBatch));
+    // A consumer costs four round trips (create, count, fetch, remove) whatever the read's size: reads of a few
+    // events (long-polls with a small limit) are cheaper one lookup per event.
+    const bool small = n <= kLookupReadMax;
+    Result<std::vector<StoredEvent>> out = small ? Result<std::vector<StoredEvent>>(std::vector<StoredEvent>())
+                                                 : read_by_consumer(from, n, last, max_bytes);
+    if (small || !out) {
+        engine->lookup_reads_.fetch_add(1, std::memory_order_relaxed);
+        out = read_by_lookup(from, n, last, max_bytes);
+    }
+    if (out && out->empty()) {
+        // Nothing from here to the end: retention may have passed `from` since the last refresh.
+        if (auto refreshed = refresh_state(); refreshed && from < start_offset())
+            return make_error(Errc::gone, "offset " + std::to_string(from) + " of topic " + topic_name +
+                                              " was removed by retention");
+    }
+    return out;
+}
+
+Result<std::vector<StoredEvent>> JetStreamEngine::Topic::read_by_lookup(std::uint64_t from, int n, std::uint64_t last,
+                                                                        std::size_t max_bytes) const {
+    std::vector<StoredEvent> out;
+    const std::string api = "$JS.API.STREAM.MSG.GET." + stream;
+    std::size_t bytes = 0;
+    for (std::uint64_t seq = from + 1; static_cast<int>(out.size()) < n && seq <= last;) {
+        // The first message of the topic's subject at or after `seq`, from the stream leader.
+        const std::string body = "{\"seq\":" + std::to_string(seq) + ",\"next_by_subj\":\"" + subject + "\"}";
+        natsMsg* reply = nullptr;
+        natsStatus s = natsConnection_Request(&reply, engine->nc_, api.c_str(), body.data(),
+                                              static_cast<int>(body.size()), engine->options_.request_timeout_ms);
+        if (s != NATS_OK) {
+            if (!out.empty()) break;  // what arrived is still worth returning
+            return api_failure("reading " + topic_name, s, {});
+        }
+        auto m = js::parse_msg_get(message_data(reply));
+        natsMsg_Destroy(reply);
+        if (!m) {
+            if (m.error().code == Errc::not_found || !out.empty()) break;
+            return m.error();
+        }
+        if (m->sequence < seq || m->sequence > last) break;  // past what this node knows of: it comes live
+        seq = m->sequence + 1;
+        if (js::header_value(m->headers, js::kEpochHeader) != epoch_header) continue;  // a deleted topic's
+        if (!out.empty() && bytes + m->data.size() > max_bytes) break;
+        bytes += m->data.size();
+        out.push_back(StoredEvent{m->sequence - 1, m->timestamp_ms, std::move(m->data)});
+    }
+    return out;
+}
+
+Result<std::vector<StoredEvent>> JetStreamEngine::Topic::read_by_consumer(std::uint64_t from, int n,
+                                                                          std::uint64_t last,
+                                                                          std::size_t max_bytes) const {
+    std::vector<StoredEvent> out;
     // The topic's next messages are somewhere after `from` among other topics' ones: a consumer filtered on its
     // subject finds them in one request instead of one message lookup per sequence. It lives for this read only.
     jsOptions jo;
@@ -271,9 +331,6 @@ Result<std::vector<StoredEvent>> JetStreamEngine::Topic::read_subject(std::uint6
         natsSubscription_Unsubscribe(sub);
         natsSubscription_Destroy(sub);
         if (s != NATS_OK) return api_failure("reading " + topic_name, s, jerr);
-        if (auto refreshed = refresh_state(); refreshed && from < start_offset())
-            return make_error(Errc::gone, "offset " + std::to_string(from) + " of topic " + topic_name +
-                                              " was removed by retention");
         return out;
     }
     jsFetchRequest fr;
@@ -722,6 +779,10 @@ std::vector<EngineStat> JetStreamEngine::stats() const {
     out.push_back({"jetstream_republished_total", "counter",
                    "Events published to JetStream again (no acknowledgement within ack_timeout, or no leader).", {},
                    republished_.load(std::memory_order_relaxed)});
+    out.push_back({"jetstream_lookup_reads_total", "counter",
+                   "Reads of a topic on the shared stream done one message lookup at a time: reads of at most 3 "
+                   "events, and reads for which no consumer could be made (during elections).", {},
+                   lookup_reads_.load(std::memory_order_relaxed)});
     out.push_back({"jetstream_publish_timeouts_total", "counter",
                    "Publish requests answered 503 because JetStream did not acknowledge within publish_timeout.", {},
                    timed_out_.load(std::memory_order_relaxed)});

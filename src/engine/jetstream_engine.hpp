@@ -165,6 +165,7 @@ private:
     mutable std::mutex flight_mutex_;
     std::atomic<std::uint64_t> republished_{0};  // events published again (no acknowledgement, no leader)
     std::atomic<std::uint64_t> timed_out_{0};    // requests failed after publish_timeout
+    std::atomic<std::uint64_t> lookup_reads_{0}; // shared-stream reads that fell back to message lookups
     std::unordered_map<std::uint64_t, InFlight> in_flight_;  // by reply token
     std::vector<std::shared_ptr<Request>> requests_;         // not yet answered
     std::uint64_t next_token_ = 1;

@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <random>
@@ -181,8 +182,38 @@ Result<StoredMessage> parse_msg_get(std::string_view json) {
     auto data = base64_decode(json_text(msg, "data"));
     if (!data) return make_error(Errc::corrupt, "JetStream message data: " + data.error().message);
     out.data.assign(data->begin(), data->end());
+    if (auto hdrs = json_text(msg, "hdrs"); !hdrs.empty()) {
+        auto block = base64_decode(hdrs);
+        if (!block) return make_error(Errc::corrupt, "JetStream message headers: " + block.error().message);
+        out.headers.assign(block->begin(), block->end());
+    }
     out.timestamp_ms = parse_timestamp_ms(json_text(msg, "time")).value_or(0);
     return out;
+}
+
+std::optional<std::string> header_value(std::string_view headers, std::string_view name) {
+    auto same = [](std::string_view a, std::string_view b) {
+        if (a.size() != b.size()) return false;
+        for (std::size_t i = 0; i < a.size(); ++i)
+            if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+                return false;
+        return true;
+    };
+    // The first line is the status line ("NATS/1.0"); then "Name: value" lines up to an empty one.
+    auto eol = headers.find("\r\n");
+    while (eol != std::string_view::npos) {
+        headers.remove_prefix(eol + 2);
+        eol = headers.find("\r\n");
+        auto line = headers.substr(0, eol);
+        if (line.empty()) break;
+        auto colon = line.find(':');
+        if (colon == std::string_view::npos || !same(line.substr(0, colon), name)) continue;
+        auto value = line.substr(colon + 1);
+        while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+        while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+        return std::string(value);
+    }
+    return std::nullopt;
 }
 
 std::optional<std::int64_t> parse_timestamp_ms(std::string_view s) {

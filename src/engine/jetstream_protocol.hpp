@@ -75,10 +75,14 @@ struct StoredMessage {
     std::uint64_t sequence = 0;
     std::int64_t timestamp_ms = 0;
     std::string data;
+    std::string headers;  // the header block as stored ("NATS/1.0\r\nName: value\r\n\r\n"), empty when none
 };
 // Errc::not_found for "no message found" (deleted by retention or not yet written), Errc::unavailable for
 // a cluster-side 503/408, Errc::corrupt for anything unreadable.
 Result<StoredMessage> parse_msg_get(std::string_view json);
+
+// The value of header `name` (case-insensitive) in a NATS header block; nullopt when it is not there.
+std::optional<std::string> header_value(std::string_view headers, std::string_view name);
 
 // "2026-11-27T15:04:05.123456789Z" (what JetStream writes) → milliseconds since the Unix epoch.
 std::optional<std::int64_t> parse_timestamp_ms(std::string_view text);

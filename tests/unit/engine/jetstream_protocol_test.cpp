@@ -134,6 +134,19 @@ TEST(JetStreamMessages, StoredMessagesDecode) {
     EXPECT_EQ(parse_msg_get("{").error().code, Errc::corrupt);
 }
 
+TEST(JetStreamMessages, HeadersOfStoredMessages) {
+    const std::string block = "NATS/1.0\r\nNats-Msg-Id: ev-1\r\nherald-epoch:  000000000000002a \r\n\r\n";
+    auto m = parse_msg_get(R"({"message":{"seq":3,"data":"","hdrs":")" + base64_encode(block) + R"("}})");
+    ASSERT_TRUE(m) << m.error().message;
+    EXPECT_EQ(m->headers, block);
+    EXPECT_EQ(header_value(m->headers, kEpochHeader), "000000000000002a");  // names are case-insensitive
+    EXPECT_EQ(header_value(m->headers, "Nats-Msg-Id"), "ev-1");
+    EXPECT_FALSE(header_value(m->headers, "Nats-Msg"));
+    EXPECT_FALSE(header_value("", kEpochHeader));
+    EXPECT_FALSE(header_value("NATS/1.0\r\n\r\nHerald-Epoch: 1\r\n", kEpochHeader));  // after the end
+    EXPECT_EQ(parse_msg_get(R"({"message":{"seq":3,"data":"","hdrs":"!!"}})").error().code, Errc::corrupt);
+}
+
 TEST(JetStreamMessages, Timestamps) {
     EXPECT_EQ(parse_timestamp_ms("1970-01-01T00:00:00Z"), 0);
     EXPECT_EQ(parse_timestamp_ms("1970-01-01T00:00:01.5Z"), 1500);
