@@ -122,7 +122,13 @@ struct JetStreamEngine::Topic final : TopicReader {
 
     const std::string& name() const override { return topic_name; }
     std::uint64_t epoch() const override { return topic_epoch; }
-    std::uint64_t start_offset() const override { return start.load(std::memory_order_acquire); }
+    // On the shared stream `start` is the stream's first offset and `end` the position after the topic's last
+    // event: every position at or after either one has lost nothing to retention (the stream holds everything
+    // from the first, and the topic has nothing after its end), so the smaller is where a reset is due.
+    std::uint64_t start_offset() const override {
+        auto first = start.load(std::memory_order_acquire);
+        return engine->shared_layout() ? std::min(first, end.load(std::memory_order_acquire)) : first;
+    }
     std::uint64_t end_offset() const override { return end.load(std::memory_order_acquire); }
     void advance_end(std::uint64_t e) {
         auto cur = end.load(std::memory_order_relaxed);
@@ -161,8 +167,10 @@ Result<void> JetStreamEngine::Topic::refresh_state() const {
     if (s != NATS_OK) return api_failure("stream info of " + stream, s, jerr);
     auto* self = const_cast<Topic*>(this);
     self->start.store(si->State.FirstSeq > 0 ? si->State.FirstSeq - 1 : 0, std::memory_order_release);
-    self->advance_end(si->State.LastSeq);
-    if (!engine->shared_layout()) self->size.store(si->State.Bytes, std::memory_order_relaxed);
+    if (!engine->shared_layout()) {  // on the shared stream the end is the topic's, not the stream's
+        self->advance_end(si->State.LastSeq);
+        self->size.store(si->State.Bytes, std::memory_order_relaxed);
+    }
     jsStreamInfo_Destroy(si);
     return ok();
 }
@@ -341,14 +349,20 @@ Result<std::vector<StoredEvent>> JetStreamEngine::Topic::read_by_consumer(std::u
     s = natsSubscription_FetchRequest(&list, sub, &fr);
     const int list_count = list.Count;
     std::size_t bytes = 0;
+    std::uint64_t scanned = from;  // the offset after the last message looked at
+    bool unreadable = false;
     for (int i = 0; i < list.Count; ++i) {
         jsMsgMetaData* meta = nullptr;
-        if (natsMsg_GetMetaData(&meta, list.Msgs[i]) != NATS_OK) break;
+        if (natsMsg_GetMetaData(&meta, list.Msgs[i]) != NATS_OK) {
+            unreadable = true;
+            break;
+        }
         const std::uint64_t seq = meta->Sequence.Stream;
         const std::int64_t ts = meta->Timestamp / 1'000'000;
         jsMsgMetaData_Destroy(meta);
         auto data = message_data(list.Msgs[i]);
         if (seq == 0 || seq > last) break;  // past what this node knows of: it comes live
+        scanned = seq;
         if (!of_epoch(list.Msgs[i], epoch_header)) continue;  // published to a deleted topic of this name
         if (!out.empty() && bytes + data.size() > max_bytes) break;
         bytes += data.size();
@@ -358,7 +372,14 @@ Result<std::vector<StoredEvent>> JetStreamEngine::Topic::read_by_consumer(std::u
     natsSubscription_Unsubscribe(sub);  // deletes the consumer the library made
     natsSubscription_Destroy(sub);
     // Messages were there: coming back with none of them is a failure, not an empty topic.
+    if (out.empty() && unreadable) return make_error(Errc::unavailable, "reading " + topic_name + ": unreadable metadata");
     if (list_count == 0 && s != NATS_OK) return api_failure("reading " + topic_name, s, {});
+    // Every message fetched was another epoch's (a deleted topic of this name): the rest of the way, up to the
+    // topic's end, one lookup at a time — never an empty answer while events of the topic lie ahead.
+    if (out.empty() && scanned > from && scanned < last) {
+        engine->lookup_reads_.fetch_add(1, std::memory_order_relaxed);
+        return read_by_lookup(scanned, n, last, max_bytes);
+    }
     return out;
 }
 
@@ -481,7 +502,8 @@ Result<void> JetStreamEngine::start(CommitListener& listener) {
     // The shared stream, then the declared topics. Several nodes starting together over a cluster that is still
     // electing stream leaders see timeouts: those are retried for a while, anything else stops the start.
     if (shared_layout()) {
-        auto ready = retry_while_forming([this] {
+        auto ready = retry_while_forming([this]() -> Result<void> {
+            if (auto watch = shared_->start_watch("topic.>"); !watch) return watch;
             return put_stream_config(js::shared_stream_name(options_.stream_prefix), options_.subject_prefix + ">",
                                      options_.defaults, nullptr);
         });
@@ -653,7 +675,7 @@ Result<JetStreamEngine::Located> JetStreamEngine::locate_stream(const std::strin
     }
     if (s != NATS_OK) return api_failure("stream info of " + stream, s, jerr);
     Located at{stream, js::stream_epoch(stream, si->Created), si->State.FirstSeq, si->State.LastSeq,
-               si->State.Bytes, settings_of(si->Config)};
+               si->State.Bytes, si->State.LastSeq, settings_of(si->Config)};
     jsStreamInfo_Destroy(si);
     return at;
 }
@@ -686,8 +708,20 @@ Result<JetStreamEngine::Located> JetStreamEngine::locate_subject(const std::stri
     natsStatus s = js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, &jerr);
     if (s != NATS_OK) return api_failure("stream info of " + stream, s, jerr);
     // Sizes are the stream's, shared by every topic: a topic's own is not known without counting.
-    Located at{stream, *epoch, si->State.FirstSeq, si->State.LastSeq, 0, settings_of(si->Config)};
+    Located at{stream, *epoch, si->State.FirstSeq, si->State.LastSeq, 0, 0, settings_of(si->Config)};
     jsStreamInfo_Destroy(si);
+    // Where the topic ends: its last message, whatever its epoch (a position after it has nothing of the topic
+    // ahead, which is all the end promises).
+    const std::string api = "$JS.API.STREAM.MSG.GET." + stream;
+    const std::string body = "{\"last_by_subj\":\"" + options_.subject_prefix + name + "\"}";
+    natsMsg* reply = nullptr;
+    s = natsConnection_Request(&reply, nc_, api.c_str(), body.data(), static_cast<int>(body.size()),
+                               options_.request_timeout_ms);
+    if (s != NATS_OK) return api_failure("the last message of " + name, s, {});
+    auto last = js::parse_msg_get(message_data(reply));
+    natsMsg_Destroy(reply);
+    if (last) at.topic_last = last->sequence;
+    else if (last.error().code != Errc::not_found) return last.error();
     return at;
 }
 
@@ -712,11 +746,12 @@ Result<std::shared_ptr<JetStreamEngine::Topic>> JetStreamEngine::open_topic(cons
     t->topic_epoch = at->epoch;
     t->epoch_header = js::epoch_text(at->epoch);
     t->start.store(at->first_seq > 0 ? at->first_seq - 1 : 0);
-    t->end.store(at->last_seq);
+    t->end.store(at->topic_last);
     t->size.store(at->bytes);
     t->settings = at->settings;
     t->delivered = at->last_seq;
-    t->covered = at->last_seq;
+    // The topic has nothing between its last message and the stream's end: a live batch may start there.
+    t->covered = at->topic_last;
 
     std::lock_guard lock(topics_mutex_);
     if (auto it = topics_.find(name); it != topics_.end()) return it->second;  // another thread was first
@@ -757,7 +792,7 @@ std::vector<TopicInfo> JetStreamEngine::topics() const {
         if (it == out.end()) it = out.insert(out.end(), TopicInfo{name, t->topic_epoch, 0, 0, 0, t->settings});
         it->epoch = t->topic_epoch;
         it->start_offset = t->start_offset();
-        it->end_offset = std::max(it->end_offset, t->end_offset());
+        it->end_offset = shared_layout() ? t->end_offset() : std::max(it->end_offset, t->end_offset());
         it->size_bytes = t->size.load(std::memory_order_relaxed);
         it->settings = t->settings;
     }
@@ -830,8 +865,9 @@ void JetStreamEngine::publish(PublishRequest request, PublishCallback done) {
         }
         Request::Item it;
         it.id = item.id;
-        // On the shared stream the duplicate window spans topics: the topic is part of the id.
-        const std::string_view scope = shared_layout() ? std::string_view(request.topic) : std::string_view();
+        // On the shared stream the duplicate window spans topics, and outlives a topic's delete (a purge keeps the
+        // stream's window): the topic and its epoch are part of the id.
+        const std::string scope = shared_layout() ? request.topic + "/" + req->topic->epoch_header : std::string();
         it.message_id = request.idempotency_key.empty()
                             ? js::event_message_id(scope, item.source, item.id)
                             : js::idempotency_message_id(scope, request.idempotency_key, i);
@@ -948,6 +984,23 @@ void JetStreamEngine::complete(const std::shared_ptr<Request>& req) {
         req->done(*req->failure);
         return;
     }
+    if (shared_layout()) {
+        // The topic was deleted (or deleted and created again) on another node while this request was in
+        // flight: its events went in under the old epoch and went with it, so they must not be acknowledged.
+        // Published again, they land in the topic as it now is (the ids carry the epoch).
+        bool current = false;
+        {
+            std::lock_guard lock(topics_mutex_);
+            auto it = topics_.find(topic->topic_name);
+            current = it != topics_.end() && it->second == topic;
+        }
+        if (!current) {
+            req->done(make_error(Errc::unavailable, "topic " + topic->topic_name +
+                                                        " was deleted on another node while the request was in "
+                                                        "flight; publish again"));
+            return;
+        }
+    }
     PublishResult result;
     result.epoch = topic->topic_epoch;
     result.outcomes.reserve(req->items.size());
@@ -1036,11 +1089,12 @@ void JetStreamEngine::recover_deleted_topics() {
         auto fresh = open_topic(name, options_.auto_create, nullptr, nullptr);
         std::lock_guard lock(flight_mutex_);
         if (req->finished) continue;
-        if (fresh) {
+        if (fresh && !(shared_layout() && (*fresh)->topic_epoch != req->topic->topic_epoch)) {
             req->topic = std::move(*fresh);
-            if (shared_layout()) req->epoch = req->topic->epoch_header;
             continue;
         }
+        if (fresh)  // its message ids name the old epoch: the client publishes again, into the new topic
+            fresh = make_error(Errc::unavailable, "topic " + name + " was created again while the request was in flight");
         req->failure = fresh.error();
         req->finished = true;
         --pending_requests_;
@@ -1286,8 +1340,8 @@ void JetStreamEngine::refresh_topics() {
                 t->start.store(info->start_offset, std::memory_order_release);
                 t->size.store(info->size_bytes, std::memory_order_relaxed);
                 // Bounds how stale this node's end can be when its live consumer is being re-created (reads and
-                // pages use it as the end).
-                t->advance_end(info->end_offset);
+                // pages use it as the end). On the shared stream the listed end is the stream's, not the topic's.
+                if (!shared_layout()) t->advance_end(info->end_offset);
             }
         }
         known_ = std::move(known);
@@ -1306,14 +1360,38 @@ void JetStreamEngine::refresh_topics() {
     }
     // This node's view of these is stale: the next use opens them afresh; readers still holding the old object
     // read nothing new.
-    for (auto& t : recreated) {
+    for (auto& t : recreated) retire_if_current(t->topic_name, t);
+}
+
+bool JetStreamEngine::retire_if_current(const std::string& name, const std::shared_ptr<Topic>& expected) {
+    std::shared_ptr<Topic> t;
+    {
+        std::lock_guard lock(topics_mutex_);
+        auto it = topics_.find(name);
+        if (it == topics_.end() || (expected && it->second != expected)) return false;
+        t = it->second;
+        topics_.erase(it);
+    }
+    retire(std::move(t));
+    return true;
+}
+
+void JetStreamEngine::apply_topic_changes() {
+    for (auto& change : shared_->changes()) {
+        const std::string_view prefix = "topic.";
+        if (!change.key.starts_with(prefix)) continue;
+        const std::string name = change.key.substr(prefix.size());
+        std::shared_ptr<Topic> open;
         {
             std::lock_guard lock(topics_mutex_);
-            auto it = topics_.find(t->topic_name);
-            if (it == topics_.end() || it->second != t) continue;
-            topics_.erase(it);
+            if (auto it = topics_.find(name); it != topics_.end()) open = it->second;
         }
-        retire(t);
+        if (!open) continue;
+        // A record of this node's own epoch is the topic as opened (the watcher starts with every current
+        // record); a deleted record or another epoch is a topic this node must open afresh.
+        auto epoch = change.value ? js::parse_topic_record(*change.value) : std::nullopt;
+        if (epoch && *epoch == open->topic_epoch) continue;
+        retire_if_current(name, open);
     }
 }
 
@@ -1336,6 +1414,7 @@ void JetStreamEngine::maintenance_loop() {
             }
         }
         if (control) control();
+        if (shared_layout()) apply_topic_changes();
         const auto now = now_ms();
         retry_expired(now);
         if (now >= next_refresh) {

@@ -109,6 +109,7 @@ private:
         std::string stream;
         std::uint64_t epoch = 0;
         std::uint64_t first_seq = 0, last_seq = 0, bytes = 0;
+        std::uint64_t topic_last = 0;  // the sequence of the topic's last message (0: none); = last_seq per topic
         TopicSettings settings;
     };
 
@@ -128,6 +129,11 @@ private:
     // still electing its leaders answers with timeouts).
     Result<void> retry_while_forming(const std::function<Result<void>()>& step);
     void delete_subject(const std::string& name, DeleteCallback done);
+    // Shared stream: topics deleted or created again on another node, from the records' watcher, are retired
+    // within one maintenance round instead of one topic-list refresh.
+    void apply_topic_changes();
+    // Retires `name`'s open topic when it is `expected` (or any, when null). True when one was retired.
+    bool retire_if_current(const std::string& name, const std::shared_ptr<Topic>& expected);
     Result<std::vector<TopicInfo>> list_topics();
     void send(const std::shared_ptr<Request>& request, std::size_t item);
     void complete(const std::shared_ptr<Request>& request);

@@ -45,6 +45,10 @@ Result<std::unique_ptr<JetStreamSharedState>> JetStreamSharedState::open(jsCtx* 
 }
 
 JetStreamSharedState::~JetStreamSharedState() {
+    if (watcher_) {
+        kvWatcher_Stop(watcher_);
+        kvWatcher_Destroy(watcher_);
+    }
     kvStore_Destroy(records_);
     kvStore_Destroy(leases_);
 }
@@ -109,16 +113,50 @@ Result<JetStreamSharedState::Created> JetStreamSharedState::create(std::string_v
     const std::string k(key);
     // Two rounds at most: a create that loses to another node's reads that node's record; a record deleted
     // between the two calls lets the second create win.
+    std::optional<Error> failure;
     for (int round = 0; round < 2; ++round) {
         std::uint64_t rev = 0;
         natsStatus s = kvStore_Create(&rev, records_, k.c_str(), value.data(), static_cast<int>(value.size()));
         if (s == NATS_OK) return Created{std::string(value), true};
-        if (s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS) return kv_error("creating shared record " + k, s);
+        failure = kv_error("creating shared record " + k, s);
+        if (s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS) return *failure;
         auto there = get(key);
         if (!there) return std::move(there).error();
         if (*there) return Created{std::move(**there), false};
     }
-    return make_error(Errc::unavailable, "shared record " + k + " keeps changing");
+    // Refused twice with nothing there to read: the refusal was not "it exists".
+    return *failure;
+}
+
+Result<void> JetStreamSharedState::start_watch(std::string_view pattern) {
+    if (watcher_) return ok();
+    kvWatchOptions o;
+    kvWatchOptions_Init(&o);
+    const std::string keys(pattern);
+    natsStatus s = kvStore_Watch(&watcher_, records_, keys.c_str(), &o);
+    if (s != NATS_OK) {
+        watcher_ = nullptr;
+        return kv_error("watching shared records " + keys, s);
+    }
+    return ok();
+}
+
+std::vector<JetStreamSharedState::Change> JetStreamSharedState::changes() {
+    std::vector<Change> out;
+    if (!watcher_) return out;
+    for (;;) {
+        kvEntry* e = nullptr;
+        // The shortest wait libnats takes: what already arrived, without blocking the caller.
+        if (kvWatcher_Next(&e, watcher_, 1) != NATS_OK) break;
+        if (!e) continue;  // the end of the initial values
+        Change c;
+        c.key = kvEntry_Key(e);
+        if (kvEntry_Operation(e) == kvOp_Put)
+            c.value.emplace(static_cast<const char*>(kvEntry_Value(e)), static_cast<std::size_t>(kvEntry_ValueLen(e)));
+        kvEntry_Destroy(e);
+        out.push_back(std::move(c));
+    }
+    return out;
 }
 
 Result<bool> JetStreamSharedState::hold_lease(std::string_view name, std::string_view holder) {

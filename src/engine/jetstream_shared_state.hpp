@@ -12,11 +12,13 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "engine/engine.hpp"
 
 struct __jsCtx;
 struct __kvStore;
+struct __kvWatcher;
 
 namespace herald::engine {
 
@@ -46,6 +48,15 @@ public:
         bool mine = false;
     };
     Result<Created> create(std::string_view key, std::string_view value);
+
+    // Changes to the records whose keys match `pattern` (NATS wildcards), as they happen: start_watch once, then
+    // changes() takes what arrived since the last call without waiting. A deleted record has no value.
+    struct Change {
+        std::string key;
+        std::optional<std::string> value;
+    };
+    Result<void> start_watch(std::string_view pattern);
+    std::vector<Change> changes();
     void release_lease(std::string_view name, std::string_view holder) override;
 
     JetStreamSharedState(__kvStore* records, __kvStore* leases) : records_(records), leases_(leases) {}
@@ -55,6 +66,7 @@ private:
     __kvStore* leases_;
     std::mutex mutex_;
     std::unordered_map<std::string, std::uint64_t> held_;  // lease → the revision this node last wrote
+    __kvWatcher* watcher_ = nullptr;
 };
 
 }  // namespace herald::engine

@@ -17,6 +17,9 @@ bool Feed::wants(std::string_view type) const noexcept {
 
 void Feed::on_batch(const BatchPtr& batch) {
     if (!live_) return;  // catch-up reads will get these offsets from the log
+    // A topic deleted and created again under the same name: this feed holds the old one, whose positions say
+    // nothing about the new one's events (the client reconnects and gets the reset).
+    if (batch->epoch != topic_->epoch()) return;
     if (batch->end_offset() <= next_) return;  // already delivered
     if (batch->base_offset > next_ || queue_.bytes() >= options_.high_water_bytes) {
         // A gap (we missed a batch) or a slow consumer: stop taking live batches, read the log instead.

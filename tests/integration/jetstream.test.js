@@ -199,15 +199,15 @@ test('JetStream engine (streams: shared): every topic a subject of one stream', 
     // A page read from earliest on a node sees only its topic: through a consumer (pages of 500), and one
     // message lookup at a time (pages of 1 and 3).
     const lookups = async () => (await metrics(nodes[2].admin)).herald_engine_jetstream_lookup_reads_total;
-    const before = await lookups();
     const all = await readAll(nodes[2].url, 'orders');
     assert.deepEqual(all.map((e) => e.data.seq), sent.orders.map((e) => e.seq));
-    assert.equal(await lookups(), before, 'large reads go through a consumer');
     for (const limit of [1, 3]) {
+      const before = await lookups();
       const small = await readAll(nodes[2].url, 'orders', limit);
       assert.deepEqual(small.map((e) => e.data.seq), sent.orders.map((e) => e.seq), `pages of ${limit}`);
+      // Every page but the last (past the topic's end: no read at all) was one lookup read.
+      assert.ok(await lookups() >= before + Math.ceil(sent.orders.length / limit), `pages of ${limit} are message lookups`);
     }
-    assert.ok(await lookups() >= before + sent.orders.length, 'small reads are message lookups');
     // From the cursor of an event in the middle (answered by another node), exactly what follows.
     const mid = sent.orders[Math.floor(sent.orders.length / 2)];
     const page = await request(`${nodes[1].url}/v1/topics/orders/events?from=${encodeURIComponent(mid.cursor)}&limit=1000`);
@@ -262,7 +262,8 @@ test('JetStream engine (streams: shared): every topic a subject of one stream', 
     });
     assert.equal(made.status, 201, made.body);
 
-    const before = await publish(nodes[1].url, 'payments', { n: 'old' });
+    const reused = { specversion: '1.0', id: 'kept-id', source: '/it', type: 'test.thingHappened.v1', data: { n: 'old' } };
+    const before = await publishEvent(nodes[1].url, 'payments', reused);
     assert.equal(before.status, 201, before.body);
     const oldCursor = JSON.parse(before.body).cursor;
     const del = await request(`${nodes[0].admin}/admin/topics/payments`, { method: 'DELETE' });
@@ -283,13 +284,77 @@ test('JetStream engine (streams: shared): every topic a subject of one stream', 
     assert.deepEqual(body.events.map((e) => e.data.n), ['new'], 'the deleted events are gone');
     // Message lookups skip what was published under the old epoch as the consumer does.
     assert.deepEqual((await readAll(nodes[2].url, 'payments', 1)).map((e) => e.data.n), ['new']);
+    // The stream's duplicate window outlives a purge: an event id of the deleted topic is new in the new one.
+    const again2 = await publishEvent(nodes[0].url, 'payments', { ...reused, data: { n: 'again' } });
+    assert.equal(again2.status, 201, again2.body);
+    assert.deepEqual((await readAll(nodes[2].url, 'payments')).map((e) => e.data.n), ['new', 'again']);
     // The other topics are untouched.
     assert.deepEqual((await readAll(nodes[2].url, 'orders')).length, sent.orders.length + 2);
+  });
+
+  await t.test('a long-poll on a quiet topic waits while other topics publish, and wakes for its own event', async () => {
+    const end = JSON.parse((await publish(nodes[0].url, 'quiet', { n: 1 })).body).cursor;
+    const busy = (async () => {
+      for (let i = 0; i < 40; i++) {
+        await publish(nodes[1].url, 'orders', { seq: `busy-${i}` });
+        await sleep(25);
+      }
+    })();
+    // limit=3 makes every read a message lookup, so the counter shows whether the wait re-reads the topic each
+    // time another topic's event arrives (it must not: nothing of this topic lies ahead).
+    const lookups = async () => (await metrics(nodes[2].admin)).herald_engine_jetstream_lookup_reads_total;
+    const before = await lookups();
+    const started = Date.now();
+    const idle = await request(`${nodes[2].url}/v1/topics/quiet/events?from=${encodeURIComponent(end)}&wait=1&limit=3`);
+    const waited = Date.now() - started;
+    assert.equal(idle.status, 200, idle.body);
+    assert.deepEqual(JSON.parse(idle.body).events, []);
+    assert.ok(waited >= 900, `answered after ${waited} ms: the wait ends on the deadline, not on other topics' events`);
+    assert.ok(await lookups() - before <= 1, 'the wait did not re-read the topic for other topics\' events');
+    const woken = request(`${nodes[2].url}/v1/topics/quiet/events?from=${encodeURIComponent(end)}&wait=10`);
+    await sleep(200);
+    await publish(nodes[0].url, 'quiet', { n: 2 });
+    const page = await woken;
+    assert.deepEqual(JSON.parse(page.body).events.map((e) => e.data.n), [2]);
+    await busy;
   });
 
   await t.test('SIGKILL of a node mid-stream: its SSE client resumes on another node and misses nothing', async () => {
     await resumeAfterKill({ publisher: nodes[0], victim: nodes[2], survivor: nodes[1], topic: 'failover' });
   });
+});
+
+// Retention is the shared stream's: another topic's traffic removes a quiet topic's old events. A cursor after
+// the quiet topic's last event has lost nothing and resumes without a reset; one before removed events gets it.
+test('JetStream engine (streams: shared): retention moved by other topics resets only cursors that lost events', async (t) => {
+  const cluster = await new NatsCluster(1).start();
+  const nodes = await startNodes(cluster, 1, '    streams: shared\n',
+    'topics:\n  defaults:\n    retention: { max_bytes: 65536 }\n');
+  t.after(async () => {
+    await stopAll(nodes);
+    await cluster.stop();
+  });
+  const [h] = nodes;
+  const quiet = [];
+  for (let i = 0; i < 3; i++) quiet.push(JSON.parse((await publish(h.url, 'quiet', { n: i })).body));
+  // About 200 KiB on another topic: the stream keeps 64 KiB, so the quiet topic's three events go.
+  const filler = 'x'.repeat(1024);
+  for (let i = 0; i < 200; i++) assert.equal((await publish(h.url, 'busy', { i, filler })).status, 201);
+  const all = await readAll(h.url, 'quiet');
+  assert.deepEqual(all, [], 'the quiet topic\'s events were removed by the stream\'s retention');
+  // After its last event: nothing was lost, no reset (start is not the stream's first offset here).
+  const after = await request(`${h.url}/v1/topics/quiet/events?from=${encodeURIComponent(quiet[2].cursor)}`);
+  assert.equal(after.status, 200, after.body);
+  assert.equal(JSON.parse(after.body).gap, undefined, after.body);
+  // After its first event: two were removed, and the page says so.
+  const lost = await request(`${h.url}/v1/topics/quiet/events?from=${encodeURIComponent(quiet[0].cursor)}`);
+  assert.equal(lost.status, 200, lost.body);
+  assert.equal(JSON.parse(lost.body).gap.reason, 'retention', lost.body);
+  // The quiet topic goes on where it was.
+  const next = await publish(h.url, 'quiet', { n: 3 });
+  assert.equal(next.status, 201);
+  const resumed = await request(`${h.url}/v1/topics/quiet/events?from=${encodeURIComponent(quiet[2].cursor)}`);
+  assert.deepEqual(JSON.parse(resumed.body).events.map((e) => e.data.n), [3]);
 });
 
 for (const layout of ['per_topic', 'shared']) test(`JetStream engine (streams: ${layout}): killing the stream leader mid-publish loses no acknowledged event`, async (t) => {

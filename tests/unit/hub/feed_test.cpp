@@ -152,6 +152,19 @@ TEST(Feed, SparseBatchStartingAfterNextIsAGapTheLogFills) {
     EXPECT_EQ(f.position().offset, 11u);
 }
 
+TEST(Feed, BatchesOfAnotherEpochAreNotTaken) {
+    auto topic = std::make_shared<MemoryTopic>();
+    Feed f(topic, 0, {}, kEncoder);
+    EXPECT_EQ(f.refill(), Feed::Refill::idle);
+    auto other = std::const_pointer_cast<EncodedBatch>(make_batch(0, 2));
+    other->epoch = 8;  // the topic was deleted and created again: same name, new offsets
+    f.on_batch(other);
+    EXPECT_TRUE(f.queue().empty());
+    EXPECT_EQ(f.position().offset, 0u);
+    f.on_batch(make_batch(0, 2));
+    EXPECT_EQ(drain(f), "0,1,");
+}
+
 TEST(Feed, HighWaterMarkSwitchesToCatchUpWithoutLosingAnything) {
     auto topic = std::make_shared<MemoryTopic>();
     FeedOptions o;
