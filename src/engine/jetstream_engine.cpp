@@ -107,6 +107,7 @@ struct JetStreamEngine::Topic final : TopicReader {
     std::string subject;
     std::uint64_t topic_epoch = 0;
     std::string epoch_header;  // shared stream: the Herald-Epoch value of this topic's messages
+    std::uint64_t record_revision = 0;  // shared stream: the revision of the record it was opened with
     std::atomic<std::uint64_t> start{0};
     std::atomic<std::uint64_t> end{0};
     std::atomic<std::uint64_t> size{0};
@@ -530,6 +531,7 @@ Result<void> JetStreamEngine::start(CommitListener& listener) {
             return ready;
         }
     }
+    if (shared_layout()) apply_topic_changes();  // the topic records read when the watch started
     refresh_topics();
     maintenance_ = std::thread([this] { maintenance_loop(); });
     return ok();
@@ -675,7 +677,7 @@ Result<JetStreamEngine::Located> JetStreamEngine::locate_stream(const std::strin
     }
     if (s != NATS_OK) return api_failure("stream info of " + stream, s, jerr);
     Located at{stream, js::stream_epoch(stream, si->Created), si->State.FirstSeq, si->State.LastSeq,
-               si->State.Bytes, si->State.LastSeq, settings_of(si->Config)};
+               si->State.Bytes, si->State.LastSeq, 0, settings_of(si->Config)};
     jsStreamInfo_Destroy(si);
     return at;
 }
@@ -687,8 +689,10 @@ Result<JetStreamEngine::Located> JetStreamEngine::locate_subject(const std::stri
     auto record = shared_->get(key);
     if (!record) return std::move(record).error();
     std::optional<std::uint64_t> epoch;
+    std::uint64_t revision = 0;
     if (*record) {
-        epoch = js::parse_topic_record(**record);
+        epoch = js::parse_topic_record((*record)->value);
+        revision = (*record)->revision;
     } else {
         if (!create) return make_error(Errc::not_found, "no topic " + name, "topic");
         const TopicSettings* initial = settings;
@@ -701,6 +705,7 @@ Result<JetStreamEngine::Located> JetStreamEngine::locate_subject(const std::stri
         if (!made) return std::move(made).error();
         if (created) *created = made->mine;
         epoch = js::parse_topic_record(made->value);
+        revision = made->revision;
     }
     if (!epoch) return make_error(Errc::corrupt, "the shared record of topic " + name + " is unreadable", "topic");
     jsStreamInfo* si = nullptr;
@@ -708,7 +713,7 @@ Result<JetStreamEngine::Located> JetStreamEngine::locate_subject(const std::stri
     natsStatus s = js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, &jerr);
     if (s != NATS_OK) return api_failure("stream info of " + stream, s, jerr);
     // Sizes are the stream's, shared by every topic: a topic's own is not known without counting.
-    Located at{stream, *epoch, si->State.FirstSeq, si->State.LastSeq, 0, 0, settings_of(si->Config)};
+    Located at{stream, *epoch, si->State.FirstSeq, si->State.LastSeq, 0, 0, revision, settings_of(si->Config)};
     jsStreamInfo_Destroy(si);
     // Where the topic ends: its last message, whatever its epoch (a position after it has nothing of the topic
     // ahead, which is all the end promises).
@@ -745,6 +750,7 @@ Result<std::shared_ptr<JetStreamEngine::Topic>> JetStreamEngine::open_topic(cons
     t->subject = options_.subject_prefix + name;
     t->topic_epoch = at->epoch;
     t->epoch_header = js::epoch_text(at->epoch);
+    t->record_revision = at->record_revision;
     t->start.store(at->first_seq > 0 ? at->first_seq - 1 : 0);
     t->end.store(at->topic_last);
     t->size.store(at->bytes);
@@ -773,6 +779,7 @@ Result<std::shared_ptr<JetStreamEngine::Topic>> JetStreamEngine::open_topic(cons
     track(t->live);
     t->opened_ms = now_ms();
     topics_.emplace(name, t);
+    if (shared_layout()) topic_records_[name] = t->topic_epoch;  // listed at once, before the watcher says so
     return t;
 }
 
@@ -1270,6 +1277,7 @@ void JetStreamEngine::delete_subject(const std::string& name, DeleteCallback don
     {
         std::lock_guard lock(topics_mutex_);
         std::erase_if(known_, [&](const TopicInfo& i) { return i.name == name; });
+        topic_records_.erase(name);
     }
     done(ok());
 }
@@ -1278,19 +1286,16 @@ Result<std::vector<TopicInfo>> JetStreamEngine::list_topics() {
     std::vector<TopicInfo> known;
     jsErrCode jerr{};
     if (shared_layout()) {
-        auto records = shared_->list("topic.");
-        if (!records) return std::move(records).error();
+        // The topics are the records the watcher keeps (apply_topic_changes): one stream-info request however
+        // many topics there are.
         const auto stream = js::shared_stream_name(options_.stream_prefix);
         jsStreamInfo* si = nullptr;
         natsStatus s = js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, &jerr);
         if (s != NATS_OK) return api_failure("stream info of " + stream, s, jerr);
-        for (auto& r : *records) {
-            auto epoch = js::parse_topic_record(r.value);
-            auto name = r.key.substr(std::string_view("topic.").size());
-            if (!epoch || !is_valid_topic_name(name)) continue;
-            known.push_back(TopicInfo{name, *epoch, si->State.FirstSeq > 0 ? si->State.FirstSeq - 1 : 0,
+        std::lock_guard lock(topics_mutex_);
+        for (auto& [name, epoch] : topic_records_)
+            known.push_back(TopicInfo{name, epoch, si->State.FirstSeq > 0 ? si->State.FirstSeq - 1 : 0,
                                       si->State.LastSeq, 0, settings_of(si->Config)});
-        }
         jsStreamInfo_Destroy(si);
         return known;
     }
@@ -1331,9 +1336,15 @@ void JetStreamEngine::refresh_topics() {
         for (auto& [name, t] : topics_) {
             if (t->opened_ms >= started_ms) continue;  // opened after the list was asked for
             auto info = std::find_if(known.begin(), known.end(), [&, n = &name](const TopicInfo& i) { return i.name == *n; });
+            if (shared_layout()) {
+                // Deletes and re-creations arrive through the watcher, which also made this list; here only the
+                // stream's start moves (a record not yet seen by the watcher is no reason to drop a topic).
+                if (info != known.end() && info->epoch == t->topic_epoch)
+                    t->start.store(info->start_offset, std::memory_order_release);
+                continue;
+            }
             if (info == known.end()) {
-                // The shared layout's list is the key-value bucket, which answered: not listed is deleted.
-                (shared_layout() ? recreated : unlisted).push_back(t);
+                unlisted.push_back(t);
             } else if (info->epoch != t->topic_epoch) {
                 recreated.push_back(t);
             } else {
@@ -1381,15 +1392,19 @@ void JetStreamEngine::apply_topic_changes() {
         const std::string_view prefix = "topic.";
         if (!change.key.starts_with(prefix)) continue;
         const std::string name = change.key.substr(prefix.size());
+        auto epoch = change.value ? js::parse_topic_record(*change.value) : std::nullopt;
         std::shared_ptr<Topic> open;
         {
             std::lock_guard lock(topics_mutex_);
+            if (epoch && is_valid_topic_name(name)) topic_records_[name] = *epoch;
+            else topic_records_.erase(name);
             if (auto it = topics_.find(name); it != topics_.end()) open = it->second;
         }
         if (!open) continue;
-        // A record of this node's own epoch is the topic as opened (the watcher starts with every current
-        // record); a deleted record or another epoch is a topic this node must open afresh.
-        auto epoch = change.value ? js::parse_topic_record(*change.value) : std::nullopt;
+        // A change at or before the record this node opened the topic with is history (a delete that came
+        // before the topic was created again); a record of the topic's own epoch is the topic as opened. A later
+        // delete, or another epoch, is a topic this node must open afresh.
+        if (change.revision <= open->record_revision) continue;
         if (epoch && *epoch == open->topic_epoch) continue;
         retire_if_current(name, open);
     }

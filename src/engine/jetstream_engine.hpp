@@ -110,6 +110,7 @@ private:
         std::uint64_t epoch = 0;
         std::uint64_t first_seq = 0, last_seq = 0, bytes = 0;
         std::uint64_t topic_last = 0;  // the sequence of the topic's last message (0: none); = last_seq per topic
+        std::uint64_t record_revision = 0;  // shared stream: the revision of the topic's record
         TopicSettings settings;
     };
 
@@ -161,6 +162,7 @@ private:
     mutable std::mutex topics_mutex_;
     std::map<std::string, std::shared_ptr<Topic>, std::less<>> topics_;  // opened on this node
     std::vector<TopicInfo> known_;   // every stream of ours, from the last refresh
+    std::map<std::string, std::uint64_t> topic_records_;  // shared stream: topic → epoch, kept by the watcher
     std::string refresh_error_;      // why the last refresh failed; empty when it worked
     std::vector<std::shared_ptr<Topic>> retired_;  // deleted or stale; their handlers may still be finishing
 

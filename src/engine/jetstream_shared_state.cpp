@@ -31,6 +31,17 @@ Result<kvStore*> bucket(jsCtx* js, const std::string& name, int replicas, std::i
     return failure;
 }
 
+// Takes the entry (destroys it).
+JetStreamSharedState::Change change_of(kvEntry* e) {
+    JetStreamSharedState::Change c;
+    c.key = kvEntry_Key(e);
+    c.revision = kvEntry_Revision(e);
+    if (kvEntry_Operation(e) == kvOp_Put)
+        c.value.emplace(static_cast<const char*>(kvEntry_Value(e)), static_cast<std::size_t>(kvEntry_ValueLen(e)));
+    kvEntry_Destroy(e);
+    return c;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<JetStreamSharedState>> JetStreamSharedState::open(jsCtx* js, SharedStateOptions options) {
@@ -97,14 +108,16 @@ Result<void> JetStreamSharedState::remove(std::string_view key) {
     return ok();
 }
 
-Result<std::optional<std::string>> JetStreamSharedState::get(std::string_view key) {
+Result<std::optional<SharedEntry>> JetStreamSharedState::get(std::string_view key) {
     const std::string k(key);
     kvEntry* e = nullptr;
     natsStatus s = kvStore_Get(&e, records_, k.c_str());
-    if (s == NATS_NOT_FOUND) return std::optional<std::string>();
+    if (s == NATS_NOT_FOUND) return std::optional<SharedEntry>();
     if (s != NATS_OK) return kv_error("reading shared record " + k, s);
-    std::optional<std::string> out(std::in_place, static_cast<const char*>(kvEntry_Value(e)),
-                                   static_cast<std::size_t>(kvEntry_ValueLen(e)));
+    std::optional<SharedEntry> out(std::in_place, k,
+                                   std::string(static_cast<const char*>(kvEntry_Value(e)),
+                                               static_cast<std::size_t>(kvEntry_ValueLen(e))),
+                                   kvEntry_Revision(e));
     kvEntry_Destroy(e);
     return out;
 }
@@ -117,12 +130,12 @@ Result<JetStreamSharedState::Created> JetStreamSharedState::create(std::string_v
     for (int round = 0; round < 2; ++round) {
         std::uint64_t rev = 0;
         natsStatus s = kvStore_Create(&rev, records_, k.c_str(), value.data(), static_cast<int>(value.size()));
-        if (s == NATS_OK) return Created{std::string(value), true};
+        if (s == NATS_OK) return Created{std::string(value), true, rev};
         failure = kv_error("creating shared record " + k, s);
         if (s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS) return *failure;
         auto there = get(key);
         if (!there) return std::move(there).error();
-        if (*there) return Created{std::move(**there), false};
+        if (*there) return Created{std::move((*there)->value), false, (*there)->revision};
     }
     // Refused twice with nothing there to read: the refusal was not "it exists".
     return *failure;
@@ -138,23 +151,33 @@ Result<void> JetStreamSharedState::start_watch(std::string_view pattern) {
         watcher_ = nullptr;
         return kv_error("watching shared records " + keys, s);
     }
+    // The current records come first, then a null entry: take them now, so the caller starts with the whole
+    // picture (changes() hands them over first).
+    for (;;) {
+        kvEntry* e = nullptr;
+        s = kvWatcher_Next(&e, watcher_, 5'000);
+        if (s != NATS_OK) {
+            kvWatcher_Stop(watcher_);
+            kvWatcher_Destroy(watcher_);
+            watcher_ = nullptr;
+            initial_.clear();
+            return kv_error("reading shared records " + keys, s);
+        }
+        if (!e) break;
+        initial_.push_back(change_of(e));
+    }
     return ok();
 }
 
 std::vector<JetStreamSharedState::Change> JetStreamSharedState::changes() {
     std::vector<Change> out;
+    out.swap(initial_);
     if (!watcher_) return out;
     for (;;) {
         kvEntry* e = nullptr;
         // The shortest wait libnats takes: what already arrived, without blocking the caller.
         if (kvWatcher_Next(&e, watcher_, 1) != NATS_OK) break;
-        if (!e) continue;  // the end of the initial values
-        Change c;
-        c.key = kvEntry_Key(e);
-        if (kvEntry_Operation(e) == kvOp_Put)
-            c.value.emplace(static_cast<const char*>(kvEntry_Value(e)), static_cast<std::size_t>(kvEntry_ValueLen(e)));
-        kvEntry_Destroy(e);
-        out.push_back(std::move(c));
+        if (e) out.push_back(change_of(e));
     }
     return out;
 }

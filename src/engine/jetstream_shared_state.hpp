@@ -39,13 +39,14 @@ public:
     Result<void> remove(std::string_view key) override;
     Result<bool> hold_lease(std::string_view name, std::string_view holder) override;
 
-    // One record; nullopt when there is none.
-    Result<std::optional<std::string>> get(std::string_view key);
+    // One record with its revision; nullopt when there is none.
+    Result<std::optional<SharedEntry>> get(std::string_view key);
     // Writes `value` under `key` only when no record is there. Returns the record there after the call — this
     // call's, or the one another node wrote first — and whether it is this call's.
     struct Created {
         std::string value;
         bool mine = false;
+        std::uint64_t revision = 0;
     };
     Result<Created> create(std::string_view key, std::string_view value);
 
@@ -54,6 +55,7 @@ public:
     struct Change {
         std::string key;
         std::optional<std::string> value;
+        std::uint64_t revision = 0;  // revisions grow with every change of the bucket: older changes are smaller
     };
     Result<void> start_watch(std::string_view pattern);
     std::vector<Change> changes();
@@ -66,7 +68,8 @@ private:
     __kvStore* leases_;
     std::mutex mutex_;
     std::unordered_map<std::string, std::uint64_t> held_;  // lease → the revision this node last wrote
-    __kvWatcher* watcher_ = nullptr;
+    __kvWatcher* watcher_ = nullptr;  // used by one thread at a time: start_watch, then changes()
+    std::vector<Change> initial_;     // the records current when the watch started, until changes() takes them
 };
 
 }  // namespace herald::engine
