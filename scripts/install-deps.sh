@@ -11,6 +11,7 @@ packages=(
     libnats-dev  # the NATS JetStream engine (docs/engines.md)
     nats-server  # its integration tests run a 3-node JetStream cluster on loopback
     librdkafka-dev  # the Kafka engine (docs/engines.md); rdkafka_mock.h serves its tests
+    libgoogle-perftools-dev  # tcmalloc, the server's allocator (docs/architecture.md, "Memory allocation")
     kcat  # interop tests read and write Kafka topics with a client that is not Herald
     procps psmisc
     chromium  # headless browser tests (EventSource and WebSocket from a real page), driven by playwright-core
