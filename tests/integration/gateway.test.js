@@ -470,6 +470,62 @@ test('SIGHUP swaps a changed route while a proxied SSE stream and a long upload 
   }
 });
 
+// An upstream that closes idle keep-alive connections quickly (100 ms, where servers usually take seconds): the
+// pool's check before reuse finds each one closed, and every request goes on a fresh connection — once, and
+// never answered 502.
+test('connections the upstream closed while pooled are replaced without an error or a repeated request', async () => {
+  // A raw upstream that answers keep-alive and closes each connection 100 ms after its answer.
+  const seen = [];
+  const server = net.createServer((sock) => {
+    let buf = Buffer.alloc(0);
+    sock.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      for (;;) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = buf.subarray(0, end).toString();
+        const len = Number((/content-length: *(\d+)/i.exec(head) || [0, 0])[1]);
+        if (buf.length < end + 4 + len) return;
+        const body = buf.subarray(end + 4, end + 4 + len).toString();
+        buf = buf.subarray(end + 4 + len);
+        const url = head.split(' ')[1];
+        seen.push(url);
+        const out = JSON.stringify({ url, body });
+        sock.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(out)}\r\n\r\n${out}`);
+        setTimeout(() => sock.destroy(), 100);  // a full close, as servers do on their keep-alive timer
+      }
+    });
+    sock.on('error', () => {});
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const h = new Herald({ config: config({ k: { targets: [server.address().port] } }, ['name: k\nmatch: {prefix: /k/}\nupstream: k']) });
+  await h.start();
+  try {
+    for (let i = 0; i < 6; i++) {
+      const method = i % 2 ? 'POST' : 'GET';
+      const r = await request(`${h.url}/k/${i}`, method === 'POST'
+        ? { method, headers: { 'content-type': 'application/json', 'content-length': String(JSON.stringify({ i }).length) },
+          body: JSON.stringify({ i }) }
+        : { method });
+      assert.equal(r.status, 200, r.body);
+      assert.equal(JSON.parse(r.body).url, `/k/${i}`);
+      if (method === 'POST') assert.equal(JSON.parse(r.body).body, JSON.stringify({ i }));
+      await sleep(300);  // the upstream has closed the connection by now
+    }
+    assert.deepEqual(seen, [0, 1, 2, 3, 4, 5].map((i) => `/k/${i}`), 'each request reached the upstream once');
+    const m = (await request(`${h.admin}/metrics`)).body;
+    const proxy = m.split('\n').filter((l) => l.startsWith('herald_proxy')).join('\n');
+    assert.match(m, /^herald_proxy_responses_total\{class="2xx"\} 6$/m, proxy);
+    assert.doesNotMatch(m, /^herald_proxy_errors_total\{[^}]*\} [1-9]/m, proxy);
+    // None of the closed connections was used: each request opened its own.
+    assert.match(m, /^herald_proxy_upstream_connections_reused_total 0$/m, proxy);
+    assert.match(m, /^herald_proxy_upstream_connections_opened_total 6$/m, proxy);
+  } finally {
+    await h.stop();
+    await new Promise((r) => server.close(() => r()));
+  }
+});
+
 test('proxy metrics count requests, answers, errors and latency', async () => {
   const up = await upstream('m');
   const h = new Herald({ config: config({ m: { targets: [up.port] }, dead: { targets: [1], extra: ['retries: {attempts: 0}'] } },
