@@ -114,10 +114,11 @@ Result<std::optional<SharedEntry>> JetStreamSharedState::get(std::string_view ke
     natsStatus s = kvStore_Get(&e, records_, k.c_str());
     if (s == NATS_NOT_FOUND) return std::optional<SharedEntry>();
     if (s != NATS_OK) return kv_error("reading shared record " + k, s);
-    std::optional<SharedEntry> out(std::in_place, k,
-                                   std::string(static_cast<const char*>(kvEntry_Value(e)),
-                                               static_cast<std::size_t>(kvEntry_ValueLen(e))),
-                                   kvEntry_Revision(e));
+    // Braces, not std::in_place: clang 14 has no parenthesised aggregate initialisation.
+    std::optional<SharedEntry> out(SharedEntry{k,
+                                               std::string(static_cast<const char*>(kvEntry_Value(e)),
+                                                           static_cast<std::size_t>(kvEntry_ValueLen(e))),
+                                               kvEntry_Revision(e)});
     kvEntry_Destroy(e);
     return out;
 }
