@@ -568,12 +568,15 @@ test('/metrics counts a scripted workload exactly: per topic, per transport, per
     await waitFor(() => wsMessages.filter((m) => m.op === 'event').length >= N, { what: 'the WebSocket events' });
     const sseDelivery = (suffix) => series(`herald_delivery_latency_seconds_${suffix}`, 'transport="sse"');
     const wsDelivery = (suffix) => series(`herald_delivery_latency_seconds_${suffix}`, 'transport="websocket"');
-    // Delivery latency is recorded when the write completes, which the client may see a moment before Herald.
+    const route = (plane, r, cls) => series('herald_http_requests_by_route_total', `plane="${plane}",route="${r}",status_class="${cls}"`);
+    // Delivery latency is recorded when the write completes, and a request when its answer has been written:
+    // the client may see either a moment before Herald has counted it (a loaded machine shows it).
     let m;
     await waitFor(async () => {
       m = await metrics(h.admin);
-      return m[sseDelivery('count')] >= N && m[wsDelivery('count')] >= N;
-    }, { what: 'the delivery latencies' }).catch((e) => { throw new Error(`${e.message}: ${JSON.stringify(m)}`); });
+      return m[sseDelivery('count')] >= N && m[wsDelivery('count')] >= N &&
+        m[route('data', 'unmatched', '4xx')] >= 1 && m[route('data', '/healthz', '2xx')] >= 1;
+    }, { what: 'the delivery latencies and the last requests' }).catch((e) => { throw new Error(`${e.message}: ${JSON.stringify(m)}`); });
 
     // Per topic.
     const a = 'topic="metrics-a"';
@@ -606,7 +609,6 @@ test('/metrics counts a scripted workload exactly: per topic, per transport, per
 
     // HTTP by route: the publishes (2N + 1 answered 2xx) and the SSE stream (counted at takeover), the refusal,
     // the WebSocket upgrade, the 404.
-    const route = (plane, r, cls) => series('herald_http_requests_by_route_total', `plane="${plane}",route="${r}",status_class="${cls}"`);
     assert.equal(m[route('data', '/v1/topics/{topic}/events', '2xx')], 2 * N + 2);
     assert.equal(m[route('data', '/v1/topics/{topic}/events', '4xx')], 1);
     assert.equal(m[route('data', '/v1/ws', '1xx')], 1);
